@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Debian packages the tests use: independent protocol implementations for
+# interoperability tests, CUPS for printing, Ghostscript for conversion.
+set -euo pipefail
+PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl)
+missing=()
+for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -gt 0 ]; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi

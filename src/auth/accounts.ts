@@ -1,0 +1,171 @@
+// Accounts and their credentials: people (email + password), printer robots
+// (minted when a printer is claimed) and CCS devices. Every bearer token of any
+// kind (OAuth2 access/refresh, long-lived API token, authorization code) is a
+// row in `tokens`, stored as its hash.
+import type { Db } from '../store/db.ts';
+import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
+import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
+
+export type Account = AccountsTable;
+
+export interface TokenGrant {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  refresh_token: string;
+}
+
+export class AuthError extends Error {
+  constructor(
+    message: string,
+    /** OAuth2 error code (RFC 6749 §5.2). */
+    readonly code: 'invalid_grant' | 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
+  ) {
+    super(message);
+  }
+}
+
+const TOKEN_PREFIX: Record<TokenKind, string> = { access: 'ocpa_', refresh: 'ocpr_', api: 'ocpk_', code: '4/' };
+const AUTH_CODE_TTL_MS = 10 * 60 * 1000;
+
+export interface AccountsOptions {
+  accessTokenTtlSeconds: number;
+  now?: () => number;
+}
+
+export class Accounts {
+  private readonly now: () => number;
+
+  constructor(
+    private readonly db: Db,
+    private readonly options: AccountsOptions,
+  ) {
+    this.now = options.now ?? Date.now;
+  }
+
+  async createUser(email: string, password: string): Promise<Account> {
+    const normalized = email.trim().toLowerCase();
+    if (!/^[^\s@]+@[^\s@]+$/.test(normalized)) throw new AuthError(`"${email}" is not an email address`, 'invalid_request');
+    if (password.length < 8) throw new AuthError('passwords need at least 8 characters', 'invalid_request');
+    if (await this.findByEmail(normalized)) throw new AuthError(`user ${normalized} already exists`, 'invalid_request');
+    return this.insert('user', normalized, await hashPassword(password));
+  }
+
+  /** A robot account (a claimed printer's identity on the XMPP channel). */
+  createRobot(): Promise<Account> {
+    return this.insert('robot', null, null);
+  }
+
+  createDevice(): Promise<Account> {
+    return this.insert('device', null, null);
+  }
+
+  private async insert(kind: AccountKind, email: string | null, passwordHash: string | null): Promise<Account> {
+    const id = newId();
+    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now() };
+    await this.db.insertInto('accounts').values(account).execute();
+    return account;
+  }
+
+  findById(id: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByEmail(email: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('email', '=', email.trim().toLowerCase()).executeTakeFirst();
+  }
+
+  findByJidLocal(local: string): Promise<Account | undefined> {
+    return this.db.selectFrom('accounts').selectAll().where('jid_local', '=', local.toLowerCase()).executeTakeFirst();
+  }
+
+  listUsers(): Promise<Account[]> {
+    return this.db.selectFrom('accounts').selectAll().where('kind', '=', 'user').orderBy('email').execute();
+  }
+
+  async deleteAccount(id: string): Promise<void> {
+    await this.db.deleteFrom('accounts').where('id', '=', id).execute();
+  }
+
+  async checkPassword(email: string, password: string): Promise<Account | undefined> {
+    const account = await this.findByEmail(email);
+    if (!account?.password_hash) return undefined;
+    return (await verifyPassword(password, account.password_hash)) ? account : undefined;
+  }
+
+  private async issue(accountId: string, kind: TokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null): Promise<string> {
+    const token = newSecret(TOKEN_PREFIX[kind]);
+    const now = this.now();
+    await this.db
+      .insertInto('tokens')
+      .values({ token_hash: hashToken(token), account_id: accountId, kind, client_id: clientId, family, expires_at: ttlMs === null ? null : now + ttlMs, created_at: now })
+      .execute();
+    return token;
+  }
+
+  /** A long-lived API token for scripts (`ocp token create`). */
+  issueApiToken(accountId: string): Promise<string> {
+    return this.issue(accountId, 'api', null);
+  }
+
+  /** A one-time authorization code, exchanged at /oauth2/token. */
+  issueAuthCode(accountId: string, clientId: string | null = null): Promise<string> {
+    return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId);
+  }
+
+  async issueGrant(accountId: string, clientId: string | null, family = newId()): Promise<TokenGrant> {
+    const ttl = this.options.accessTokenTtlSeconds;
+    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId);
+    const refresh_token = await this.issue(accountId, 'refresh', null, clientId, family);
+    return { access_token, token_type: 'Bearer', expires_in: ttl, refresh_token };
+  }
+
+  /** Looks a token up by kind; undefined when unknown, expired or revoked. */
+  private async lookup(token: string, kinds: TokenKind[]) {
+    const row = await this.db.selectFrom('tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
+    if (!row || !kinds.includes(row.kind)) return undefined;
+    if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
+    return row;
+  }
+
+  async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {
+    const row = await this.lookup(code, ['code']);
+    if (!row) throw new AuthError('authorization code is invalid, expired or already used', 'invalid_grant');
+    // Codes are single-use (RFC 6749 §4.1.2): delete before issuing.
+    const { numDeletedRows } = await this.db.deleteFrom('tokens').where('token_hash', '=', row.token_hash).executeTakeFirst();
+    if (numDeletedRows === 0n) throw new AuthError('authorization code was already used', 'invalid_grant');
+    if (row.client_id && clientId && row.client_id !== clientId) throw new AuthError('authorization code was issued to another client', 'invalid_grant');
+    return this.issueGrant(row.account_id, clientId ?? row.client_id);
+  }
+
+  /** Rotates a refresh token: the old one stops working, a new pair is issued. */
+  async refresh(refreshToken: string): Promise<TokenGrant> {
+    const hash = hashToken(refreshToken);
+    const row = await this.db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+    if (!row || row.kind !== 'refresh') throw new AuthError('refresh token is invalid or revoked', 'invalid_grant');
+    await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+    return this.issueGrant(row.account_id, row.client_id, row.family ?? newId());
+  }
+
+  /** Revokes one token; for a refresh token, its whole family. */
+  async revoke(token: string): Promise<void> {
+    const hash = hashToken(token);
+    const row = await this.db.selectFrom('tokens').select(['family', 'kind']).where('token_hash', '=', hash).executeTakeFirst();
+    if (row?.kind === 'refresh' && row.family) await this.db.deleteFrom('tokens').where('family', '=', row.family).execute();
+    await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+  }
+
+  async revokeAll(accountId: string): Promise<void> {
+    await this.db.deleteFrom('tokens').where('account_id', '=', accountId).execute();
+  }
+
+  /** The account an access or API token belongs to, if the token is valid now. */
+  async authenticate(token: string): Promise<Account | undefined> {
+    const row = await this.lookup(token, ['access', 'api']);
+    return row ? this.findById(row.account_id) : undefined;
+  }
+
+  async purgeExpired(): Promise<void> {
+    await this.db.deleteFrom('tokens').where('expires_at', '<=', this.now()).execute();
+  }
+}

@@ -1,0 +1,25 @@
+// The `ocp` command line: one binary, one subcommand per job.
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config.ts';
+import { registerServerCommands } from './server.ts';
+import { registerAccountCommands } from './accounts.ts';
+
+const program = new Command('ocp')
+  .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
+  .showHelpAfterError()
+  .exitOverride();
+
+registerServerCommands(program);
+registerAccountCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof ConfigError) {
+    console.error(`ocp: ${error.message}`);
+    process.exit(2);
+  }
+  console.error(`ocp: ${(error as Error).message}`);
+  process.exit(1);
+}

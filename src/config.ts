@@ -1,0 +1,162 @@
+// Server configuration: one table of options, read from (in rising priority)
+// defaults, an optional JSON config file, OCP_* environment variables and
+// command-line flags. A key is spelled the same way everywhere:
+// flag `--http-port`, environment `OCP_HTTP_PORT`, config file key "http-port".
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+type OptionType = 'string' | 'int' | 'bool' | 'bytes' | 'duration';
+
+export interface OptionSpec {
+  key: string;
+  type: OptionType;
+  default: string | number | boolean | undefined;
+  help: string;
+}
+
+/** Every server option, in the order `ocp server --help` prints them. */
+export const SERVER_OPTIONS = [
+  { key: 'data', type: 'string', default: './data', help: 'data directory (SQLite database, documents, TLS material, ports.json)' },
+  { key: 'host', type: 'string', default: '127.0.0.1', help: 'address every listener binds to' },
+  { key: 'http-port', type: 'int', default: 8080, help: 'HTTP port for the REST API and web UI (0 = pick a free one)' },
+  { key: 'xmpp-port', type: 'int', default: 5222, help: 'XMPP client port, STARTTLS required (0 = pick, -1 = off)' },
+  { key: 'xmpps-port', type: 'int', default: 5223, help: 'XMPP client port, TLS from the first byte (0 = pick, -1 = off)' },
+  { key: 'ccs-port', type: 'int', default: 5235, help: 'Cloud Connection Server port for app servers, direct TLS (0 = pick, -1 = off)' },
+  { key: 'ccs-plain-port', type: 'int', default: -1, help: 'plain-text CCS port, for tests only (-1 = off)' },
+  { key: 'domain', type: 'string', default: 'localhost', help: 'XMPP domain of this server (robot and device JIDs live under it)' },
+  { key: 'public-url', type: 'string', default: undefined, help: 'base URL clients use to reach the HTTP port (default: derived from host and port)' },
+  { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
+  { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
+  { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
+  { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
+  { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
+  { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
+  { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
+  { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
+  { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
+  { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
+  { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
+  { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
+] as const satisfies readonly OptionSpec[];
+
+export type OptionKey = (typeof SERVER_OPTIONS)[number]['key'];
+
+export interface ServerConfig {
+  dataDir: string;
+  host: string;
+  httpPort: number;
+  xmppPort: number;
+  xmppsPort: number;
+  ccsPort: number;
+  ccsPlainPort: number;
+  domain: string;
+  publicUrl: string | undefined;
+  database: string;
+  sync: 'normal' | 'full';
+  tlsCert: string | undefined;
+  tlsKey: string | undefined;
+  maxDocumentSize: number;
+  jobRetentionSeconds: number;
+  accessTokenTtlSeconds: number;
+  registrationTtlSeconds: number;
+  maxStanzaSize: number;
+  maxConnectionsPerAccount: number;
+  ccsMaxPending: number;
+  logLevel: string;
+}
+
+export class ConfigError extends Error {}
+
+const UNIT_BYTES: Record<string, number> = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 };
+const UNIT_SECONDS: Record<string, number> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+
+function parseValue(spec: OptionSpec, raw: unknown): string | number | boolean {
+  if (spec.type === 'string') return String(raw);
+  if (spec.type === 'bool') {
+    if (typeof raw === 'boolean') return raw;
+    if (/^(1|true|yes|on)$/i.test(String(raw))) return true;
+    if (/^(0|false|no|off)$/i.test(String(raw))) return false;
+    throw new ConfigError(`${spec.key}: expected true or false, got "${raw}"`);
+  }
+  if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
+  const text = String(raw).trim().toLowerCase();
+  const units = spec.type === 'bytes' ? UNIT_BYTES : spec.type === 'duration' ? UNIT_SECONDS : { '': 1 };
+  const match = /^(-?\d+)([a-z]?)$/.exec(text);
+  const factor = match ? units[match[2] ?? ''] : undefined;
+  if (!match || factor === undefined) throw new ConfigError(`${spec.key}: expected a whole number${spec.type === 'int' ? '' : ' with an optional unit'}, got "${raw}"`);
+  return Number(match[1]) * factor;
+}
+
+function envName(key: string): string {
+  return 'OCP_' + key.toUpperCase().replaceAll('-', '_');
+}
+
+/**
+ * Merges the sources for `specs`. `flags` holds values the user actually gave
+ * on the command line (kebab-case keys); `configFile` is a JSON object file.
+ */
+export function resolveOptions(
+  specs: readonly OptionSpec[],
+  flags: Record<string, unknown>,
+  env: NodeJS.ProcessEnv = process.env,
+  configFile?: string,
+): Record<string, string | number | boolean | undefined> {
+  let fileValues: Record<string, unknown> = {};
+  const configPath = configFile ?? env.OCP_CONFIG;
+  if (configPath) {
+    try {
+      fileValues = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
+    } catch (error) {
+      throw new ConfigError(`config file ${configPath}: ${(error as Error).message}`);
+    }
+    const known = new Set(specs.map((s) => s.key));
+    const unknown = Object.keys(fileValues).filter((k) => !known.has(k));
+    if (unknown.length) throw new ConfigError(`config file ${configPath}: unknown keys ${unknown.join(', ')}`);
+  }
+  const out: Record<string, string | number | boolean | undefined> = {};
+  for (const spec of specs) {
+    const raw = flags[spec.key] ?? env[envName(spec.key)] ?? fileValues[spec.key];
+    out[spec.key] = raw === undefined ? spec.default : parseValue(spec, raw);
+  }
+  return out;
+}
+
+export function serverConfigFrom(values: Record<string, string | number | boolean | undefined>): ServerConfig {
+  const str = (k: OptionKey) => (values[k] === undefined ? undefined : String(values[k]));
+  const num = (k: OptionKey) => Number(values[k]);
+  const sync = str('sync');
+  if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
+  for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port'] as const) {
+    const port = num(key);
+    if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
+  }
+  if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  return {
+    dataDir: resolve(str('data') ?? './data'),
+    host: str('host') ?? '127.0.0.1',
+    httpPort: num('http-port'),
+    xmppPort: num('xmpp-port'),
+    xmppsPort: num('xmpps-port'),
+    ccsPort: num('ccs-port'),
+    ccsPlainPort: num('ccs-plain-port'),
+    domain: str('domain') ?? 'localhost',
+    publicUrl: str('public-url')?.replace(/\/+$/, ''),
+    database: str('database') ?? 'sqlite',
+    sync,
+    tlsCert: str('tls-cert'),
+    tlsKey: str('tls-key'),
+    maxDocumentSize: num('max-document-size'),
+    jobRetentionSeconds: num('job-retention'),
+    accessTokenTtlSeconds: num('access-token-ttl'),
+    registrationTtlSeconds: num('registration-ttl'),
+    maxStanzaSize: num('max-stanza-size'),
+    maxConnectionsPerAccount: num('max-connections-per-account'),
+    ccsMaxPending: num('ccs-max-pending'),
+    logLevel: str('log-level') ?? 'info',
+  };
+}
+
+/** A complete configuration for tests and embedding: defaults plus overrides. */
+export function defaultServerConfig(overrides: Partial<ServerConfig> = {}): ServerConfig {
+  return { ...serverConfigFrom(resolveOptions(SERVER_OPTIONS, {}, {})), ...overrides };
+}

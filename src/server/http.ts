@@ -1,0 +1,31 @@
+// The HTTP server every REST interface shares: body parsers for the request
+// conventions real clients used (form-urlencoded, multipart, JSON, query) and
+// one log line per request.
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
+import type { Logger } from '../log.ts';
+
+export interface HttpOptions {
+  log: Logger;
+  maxDocumentSize: number;
+}
+
+export async function createHttpApp(options: HttpOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: options.log as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 10 * 1024 * 1024,
+    trustProxy: false,
+  });
+  await app.register(formbody);
+  // Multipart parts are streamed by the routes that take documents; the
+  // limits here bound what a client can make us buffer for the other fields.
+  await app.register(multipart, {
+    limits: { fileSize: options.maxDocumentSize, fieldSize: 10 * 1024 * 1024, fields: 200, files: 4, parts: 250 },
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
+  });
+  return app;
+}

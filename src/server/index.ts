@@ -1,0 +1,76 @@
+// `ocp server`: opens the store, then starts every listener the configuration
+// asks for and writes the ports they got to DATA/ports.json.
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { ServerConfig } from '../config.ts';
+import { createLogger, type Logger } from '../log.ts';
+import { openStore, type Store } from '../store/db.ts';
+import { Accounts } from '../auth/accounts.ts';
+import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
+import { LocalBus, type NotificationBus } from '../events/bus.ts';
+import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
+import { createHttpApp } from './http.ts';
+
+/** What every capability gets to work with. */
+export interface ServerContext {
+  config: ServerConfig;
+  log: Logger;
+  store: Store;
+  accounts: Accounts;
+  bus: NotificationBus;
+  tls: TlsMaterial;
+  /** Base URL clients use for the HTTP port, without a trailing slash. */
+  publicUrl: string;
+}
+
+export interface RunningServer {
+  context: ServerContext;
+  http: FastifyInstance;
+  ports: Record<string, number>;
+  close(): Promise<void>;
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+function writePorts(dataDir: string, ports: Record<string, number>): void {
+  const file = join(dataDir, 'ports.json');
+  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n');
+  renameSync(`${file}.tmp`, file);
+}
+
+export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  mkdirSync(config.dataDir, { recursive: true });
+  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync });
+  const closers: Array<() => Promise<void>> = [() => store.close()];
+  try {
+    const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const bus = new LocalBus();
+    closers.unshift(() => bus.close());
+    const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
+    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '' };
+
+    const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
+    registerOAuthRoutes(http, accounts);
+    closers.unshift(() => http.close());
+    await http.listen({ host: config.host, port: config.httpPort });
+    const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
+    context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
+
+    writePorts(config.dataDir, ports);
+    log.info({ ports, publicUrl: context.publicUrl, dataDir: config.dataDir, caPath: tls.caPath }, 'ocp server started');
+    let closing: Promise<void> | undefined;
+    const close = () =>
+      (closing ??= (async () => {
+        for (const closer of closers) await closer().catch((error: Error) => log.error({ err: error }, 'error while closing'));
+      })());
+    return { context, http, ports, close };
+  } catch (error) {
+    for (const closer of closers) await closer().catch(() => {});
+    throw error;
+  }
+}

@@ -1,0 +1,66 @@
+// The one query layer: Kysely over better-sqlite3 (default, WAL) or PostgreSQL.
+// Migrations under ./migrations run at start-up; each capability adds its own
+// files there and its table types to ./schema.ts.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SQLite from 'better-sqlite3';
+import pg from 'pg';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
+import type { Database } from './schema.ts';
+import { migrationProvider } from './migrations/index.ts';
+
+export type Db = Kysely<Database>;
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface StoreOptions {
+  /** `sqlite` (file under dataDir), `sqlite::memory:`, or a postgres:// URL. */
+  database: string;
+  dataDir: string;
+  sync?: 'normal' | 'full';
+  poolSize?: number;
+}
+
+export interface Store {
+  db: Db;
+  dialect: Dialect;
+  close(): Promise<void>;
+}
+
+// PostgreSQL returns BIGINT (int8) and NUMERIC as strings; every such column
+// here holds a millisecond timestamp or a counter, well inside 2^53.
+pg.types.setTypeParser(20, (value) => Number(value));
+
+export async function openStore(options: StoreOptions): Promise<Store> {
+  const isPostgres = /^postgres(ql)?:\/\//.test(options.database);
+  let db: Db;
+  if (isPostgres) {
+    const pool = new pg.Pool({ connectionString: options.database, max: options.poolSize ?? 10 });
+    db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+  } else {
+    let file = ':memory:';
+    if (options.database !== 'sqlite::memory:') {
+      mkdirSync(options.dataDir, { recursive: true });
+      file = join(options.dataDir, 'ocp.sqlite');
+    }
+    const sqlite = new SQLite(file);
+    sqlite.pragma('journal_mode = WAL');
+    // NORMAL in WAL mode loses nothing on a process crash (kill -9); FULL also
+    // fsyncs each commit so a power loss cannot drop it.
+    sqlite.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
+    sqlite.pragma('foreign_keys = ON');
+    sqlite.pragma('busy_timeout = 5000');
+    db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+  const store: Store = { db, dialect: isPostgres ? 'postgres' : 'sqlite', close: () => db.destroy() };
+  await migrate(db);
+  return store;
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  const failed = results?.find((r) => r.status === 'Error');
+  if (error || failed) {
+    throw new Error(`database migration ${failed?.migrationName ?? ''} failed: ${(error as Error | undefined)?.message ?? 'unknown error'}`);
+  }
+}

@@ -1,0 +1,46 @@
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+
+let server: TestServer;
+before(async () => {
+  server = await startTestServer();
+  await server.context.accounts.createUser('dee@example.com', 'password1');
+});
+after(() => server.stop());
+
+async function token(form: Record<string, string>, as: 'form' | 'query' = 'form') {
+  const body = new URLSearchParams(form).toString();
+  const response = as === 'form'
+    ? await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body })
+    : await fetch(`${server.url}/oauth2/token?${body}`, { method: 'POST' });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+test('password grant returns a bearer token pair; a wrong password is invalid_grant', async () => {
+  const ok = await token({ grant_type: 'password', username: 'dee@example.com', password: 'password1' });
+  assert.equal(ok.status, 200);
+  assert.equal(ok.body.token_type, 'Bearer');
+  assert.equal(ok.body.expires_in, 3600);
+  assert.match(String(ok.body.access_token), /^ocpa_/);
+  const bad = await token({ grant_type: 'password', username: 'dee@example.com', password: 'nope' }, 'query');
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error, 'invalid_grant');
+});
+
+test('authorization_code and refresh_token grants, with single-use codes', async () => {
+  const robot = await server.context.accounts.createRobot();
+  const code = await server.context.accounts.issueAuthCode(robot.id);
+  const granted = await token({ grant_type: 'authorization_code', code, client_id: 'c', redirect_uri: 'oob' });
+  assert.equal(granted.status, 200);
+  const again = await token({ grant_type: 'authorization_code', code });
+  assert.equal(again.body.error, 'invalid_grant');
+  const refreshed = await token({ grant_type: 'refresh_token', refresh_token: String(granted.body.refresh_token) });
+  assert.equal(refreshed.status, 200);
+  assert.notEqual(refreshed.body.access_token, granted.body.access_token);
+});
+
+test('unknown and missing grant types are refused with the RFC 6749 codes', async () => {
+  assert.equal((await token({ grant_type: 'magic' })).body.error, 'unsupported_grant_type');
+  assert.equal((await token({})).body.error, 'invalid_request');
+});

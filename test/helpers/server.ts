@@ -1,0 +1,43 @@
+// Starts a real `ocp server` in this process on free ports and a fresh data
+// directory; every listener is on loopback.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
+import { silentLogger } from '../../src/log.ts';
+import { startServer, type RunningServer } from '../../src/server/index.ts';
+
+export interface TestServer extends RunningServer {
+  dataDir: string;
+  url: string;
+  /** Stops the server; removes the data directory unless `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<void>;
+}
+
+export function tempDir(prefix = 'ocp-test-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? tempDir();
+  const config = defaultServerConfig({
+    dataDir,
+    host: '127.0.0.1',
+    httpPort: 0,
+    xmppPort: 0,
+    xmppsPort: 0,
+    ccsPort: 0,
+    logLevel: 'silent',
+    ...overrides,
+  });
+  const server = await startServer(config, silentLogger());
+  return {
+    ...server,
+    dataDir,
+    url: server.context.publicUrl,
+    async stop(options = {}) {
+      await server.close();
+      if (!options.keepData) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
