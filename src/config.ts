@@ -26,6 +26,7 @@ export const SERVER_OPTIONS = [
   { key: 'domain', type: 'string', default: 'localhost', help: 'XMPP domain of this server (robot and device JIDs live under it)' },
   { key: 'public-url', type: 'string', default: undefined, help: 'base URL clients use to reach the HTTP port (default: derived from host and port)' },
   { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
+  { key: 'bus', type: 'string', default: 'local', help: 'notification bus between server nodes: local (one node), or a redis:// URL shared by every node' },
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
@@ -52,6 +53,7 @@ export interface ServerConfig {
   domain: string;
   publicUrl: string | undefined;
   database: string;
+  bus: string;
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -142,6 +144,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     domain: str('domain') ?? 'localhost',
     publicUrl: str('public-url')?.replace(/\/+$/, ''),
     database: str('database') ?? 'sqlite',
+    bus: str('bus') ?? 'local',
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),

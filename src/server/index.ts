@@ -10,6 +10,7 @@ import { openStore, type Store } from '../store/db.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus } from '../events/bus.ts';
+import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
 
@@ -43,13 +44,19 @@ function writePorts(dataDir: string, ports: Record<string, number>): void {
   renameSync(`${file}.tmp`, file);
 }
 
+async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
+  if (setting === 'local') return new LocalBus();
+  if (/^rediss?:\/\//.test(setting)) return RedisBus.connect(setting, log);
+  throw new Error(`bus: expected local or a redis:// URL, got "${setting}"`);
+}
+
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
   const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });
-    const bus = new LocalBus();
+    const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '' };

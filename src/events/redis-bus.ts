@@ -1,0 +1,57 @@
+// The notification bus across server nodes: every node publishes to and
+// subscribes to one Redis channel, so a device connected to any node hears of
+// a change made through any other. Each event reaches every node exactly once,
+// the publishing node included (it gets its own message back from Redis).
+import { Redis } from 'ioredis';
+import type { Logger } from '../log.ts';
+import type { BusEvent, BusHandler, NotificationBus } from './bus.ts';
+
+const CHANNEL = 'ocp:notifications';
+
+export class RedisBus implements NotificationBus {
+  private readonly handlers = new Set<BusHandler>();
+
+  private constructor(
+    private readonly publisher: Redis,
+    private readonly subscriber: Redis,
+    private readonly log: Logger,
+  ) {
+    subscriber.on('message', (_channel: string, message: string) => this.deliver(message));
+  }
+
+  static async connect(url: string, log: Logger): Promise<RedisBus> {
+    const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
+    const publisher = new Redis(url, options);
+    const subscriber = new Redis(url, options);
+    for (const client of [publisher, subscriber]) client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis bus'));
+    await Promise.all([publisher.connect(), subscriber.connect()]);
+    await subscriber.subscribe(CHANNEL);
+    return new RedisBus(publisher, subscriber, log);
+  }
+
+  private deliver(message: string): void {
+    let event: BusEvent;
+    try {
+      event = JSON.parse(message) as BusEvent;
+    } catch {
+      this.log.warn('redis bus: dropped a message that is not JSON');
+      return;
+    }
+    for (const handler of this.handlers) handler(event);
+  }
+
+  async publish(event: BusEvent): Promise<void> {
+    await this.publisher.publish(CHANNEL, JSON.stringify(event));
+  }
+
+  subscribe(handler: BusHandler): () => void {
+    this.handlers.add(handler);
+    return () => this.handlers.delete(handler);
+  }
+
+  async close(): Promise<void> {
+    this.handlers.clear();
+    this.subscriber.disconnect();
+    await this.publisher.quit().catch(() => this.publisher.disconnect());
+  }
+}
