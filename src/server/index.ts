@@ -13,6 +13,7 @@ import { LocalBus, type NotificationBus } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
+import { registerConsole } from '../web/console.ts';
 
 /** What every capability gets to work with. */
 export interface ServerContext {
@@ -63,6 +64,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
     registerOAuthRoutes(http, accounts);
+    registerConsole(http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
