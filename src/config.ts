@@ -36,6 +36,12 @@ export const SERVER_OPTIONS = [
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
+  { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
+  { key: 'xmpp-max-auth-failures', type: 'int', default: 3, help: 'failed XMPP logins on one connection before it is closed' },
+  { key: 'xmpp-auth-failures-per-minute', type: 'int', default: 20, help: 'failed XMPP logins from one address per minute before its logins are refused' },
+  { key: 'xmpp-handshake-timeout', type: 'duration', default: 30, help: 'time an XMPP client has from connecting to binding a resource' },
+  { key: 'xmpp-idle-timeout', type: 'duration', default: 300, help: 'silence after which the server pings an XMPP client (a printer\'s xmpp_timeout_value overrides it)' },
+  { key: 'xmpp-ping-timeout', type: 'duration', default: 30, help: 'time an XMPP client has to answer the server\'s ping before it is disconnected' },
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
@@ -63,6 +69,12 @@ export interface ServerConfig {
   registrationTtlSeconds: number;
   maxStanzaSize: number;
   maxConnectionsPerAccount: number;
+  xmppMaxBuffered: number;
+  xmppMaxAuthFailures: number;
+  xmppAuthFailuresPerMinute: number;
+  xmppHandshakeTimeoutSeconds: number;
+  xmppIdleTimeoutSeconds: number;
+  xmppPingTimeoutSeconds: number;
   ccsMaxPending: number;
   logLevel: string;
 }
@@ -154,6 +166,12 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     registrationTtlSeconds: num('registration-ttl'),
     maxStanzaSize: num('max-stanza-size'),
     maxConnectionsPerAccount: num('max-connections-per-account'),
+    xmppMaxBuffered: num('xmpp-max-buffered'),
+    xmppMaxAuthFailures: num('xmpp-max-auth-failures'),
+    xmppAuthFailuresPerMinute: num('xmpp-auth-failures-per-minute'),
+    xmppHandshakeTimeoutSeconds: num('xmpp-handshake-timeout'),
+    xmppIdleTimeoutSeconds: num('xmpp-idle-timeout'),
+    xmppPingTimeoutSeconds: num('xmpp-ping-timeout'),
     ccsMaxPending: num('ccs-max-pending'),
     logLevel: str('log-level') ?? 'info',
   };

@@ -13,6 +13,9 @@ import { LocalBus, type NotificationBus } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
+import { registerMetricsRoute } from './metrics.ts';
+import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
+import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 
 /** What every capability gets to work with. */
@@ -65,9 +68,14 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
+    const metrics = registerMetricsRoute(http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
+    const xmpp = createC2sServer(context);
+    closers.unshift(() => xmpp.close('system-shutdown'));
+    registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
+    Object.assign(ports, await listenC2s(xmpp, config));
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
 
     writePorts(config.dataDir, ports);

@@ -1,0 +1,80 @@
+// SASL (RFC 6120 §6): mechanisms are small pluggable objects that decode the
+// client's response into credentials; an Authenticator decides whether the
+// credentials name an account. Only single-step mechanisms are needed here:
+// PLAIN (RFC 4616) and Google's X-OAUTH2, which has PLAIN's layout with an
+// OAuth2 access token as the password.
+import type { Accounts } from '../auth/accounts.ts';
+
+export interface SaslCredentials {
+  /** Authorization identity; empty when the client acts as itself. */
+  authzid: string;
+  /** Authentication identity: the JID localpart, or a bare JID. */
+  authcid: string;
+  /** Password, access token or API key. */
+  secret: string;
+}
+
+export interface SaslMechanism {
+  readonly name: string;
+  /** Decodes the (base64-decoded) client response; undefined when it is malformed. */
+  decode(response: Buffer): SaslCredentials | undefined;
+}
+
+export interface AuthRequest {
+  mechanism: string;
+  credentials: SaslCredentials;
+  /** Remote address of the connection. */
+  address: string;
+}
+
+export interface AuthResult {
+  /** The JID localpart the session is bound to. */
+  local: string;
+}
+
+export interface Authenticator {
+  /** Offered in this order in `<mechanisms>`. */
+  readonly mechanisms: readonly SaslMechanism[];
+  authenticate(request: AuthRequest): Promise<AuthResult | undefined>;
+}
+
+/** `[authzid] NUL authcid NUL passwd` (RFC 4616 §2). */
+function decodeNulSeparated(response: Buffer): SaslCredentials | undefined {
+  const parts = response.toString('utf8').split('\0');
+  if (parts.length !== 3) return undefined;
+  const [authzid = '', authcid = '', secret = ''] = parts;
+  if (!authcid || !secret) return undefined;
+  return { authzid, authcid, secret };
+}
+
+export const PLAIN: SaslMechanism = { name: 'PLAIN', decode: decodeNulSeparated };
+/** Google's X-OAUTH2, as the cloud print connector and GCP 2.0 devices sent it (cloudprint-protocol.md (c)). */
+export const X_OAUTH2: SaslMechanism = { name: 'X-OAUTH2', decode: decodeNulSeparated };
+
+/**
+ * The identity a PLAIN-style login names: the authcid is a localpart or a
+ * bare JID of `domain`; an authzid, if given, must be that same bare JID.
+ */
+export function loginLocalpart(credentials: SaslCredentials, domain: string): string | undefined {
+  const at = credentials.authcid.indexOf('@');
+  const local = (at < 0 ? credentials.authcid : credentials.authcid.slice(0, at)).toLowerCase();
+  if (at >= 0 && credentials.authcid.slice(at + 1).toLowerCase() !== domain) return undefined;
+  if (credentials.authzid && credentials.authzid.toLowerCase() !== `${local}@${domain}`) return undefined;
+  return local || undefined;
+}
+
+/**
+ * Accounts log in with their JID localpart and an access or API token of the
+ * same account, as the original robots did with their `xmpp_jid`.
+ */
+export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticate'>, domain: string): Authenticator {
+  return {
+    mechanisms: [PLAIN, X_OAUTH2],
+    async authenticate({ credentials }) {
+      const local = loginLocalpart(credentials, domain);
+      if (!local) return undefined;
+      const account = await accounts.authenticate(credentials.secret);
+      return account && account.jid_local.toLowerCase() === local ? { local } : undefined;
+    },
+  };
+}

@@ -1,0 +1,349 @@
+// One client connection and its stream (RFC 6120): STARTTLS, SASL, resource
+// binding, then stanzas handed to the server's dispatcher. Kept small on
+// purpose: an idle bound session holds its socket, a few scalars and no
+// parser (see StreamParser.idle), so thousands of them cost little beyond TLS.
+import type { Socket } from 'node:net';
+import { TLSSocket } from 'node:tls';
+import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
+import { Element, escapeXML } from 'ltx';
+import { NS } from './namespaces.ts';
+import { parseJid } from './jid.ts';
+import { StreamParser, type StreamParserHandler } from './xml/stream-parser.ts';
+import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
+import type { SaslMechanism } from './sasl.ts';
+import type { Listener, XmppServer } from './server.ts';
+
+const enum Stage {
+  /** STARTTLS-required listener before TLS. */
+  NeedTls,
+  /** Waiting for SASL. */
+  NeedAuth,
+  /** A SASL exchange (or its verification) is under way. */
+  Authenticating,
+  /** Authenticated, no resource bound yet. */
+  NeedBind,
+  Bound,
+  Closed,
+}
+
+/** Resourceparts we generate: 16 hex digits. */
+function newResource(): string {
+  return randomBytes(8).toString('hex');
+}
+
+export class XmppSession implements StreamParserHandler {
+  /** Stream id of the current stream (RFC 6120 §4.7.3), new on every restart. */
+  streamId = '';
+  /** JID localpart once authenticated. */
+  local = '';
+  resource = '';
+  /** Full JID once bound. */
+  jid = '';
+  /** Presence priority while the client is available (RFC 6121 §4.7.2.3); undefined = unavailable. */
+  priority: number | undefined;
+  /** Overrides the server's idle timeout for this session (ms), e.g. from the device's xmpp_timeout_value. */
+  idleTimeoutMs: number | undefined;
+  readonly address: string;
+  readonly connectedAt = Date.now();
+  lastActivity = this.connectedAt;
+  /** When the server pinged this silent client; 0 = no ping outstanding. */
+  pingSentAt = 0;
+
+  private stage: Stage;
+  private parser: StreamParser | undefined;
+  private header: { name: string; attrs: Record<string, string> } | undefined;
+  private headerSent = false;
+  private decoder = new StringDecoder('utf8');
+  private authFailures = 0;
+  private pendingMechanism: SaslMechanism | undefined;
+
+  constructor(
+    readonly server: XmppServer,
+    private socket: Socket,
+    readonly listener: Listener,
+  ) {
+    this.address = socket.remoteAddress ?? '';
+    this.stage = listener.mode === 'starttls-required' ? Stage.NeedTls : Stage.NeedAuth;
+    this.attach(socket);
+  }
+
+  get bound(): boolean {
+    return this.stage === Stage.Bound;
+  }
+
+  get closed(): boolean {
+    return this.stage === Stage.Closed;
+  }
+
+  get bareJid(): string {
+    return `${this.local}@${this.server.domain}`;
+  }
+
+  get secure(): boolean {
+    return this.socket instanceof TLSSocket;
+  }
+
+  /** Unsent output (bytes) queued for this client. */
+  get bufferedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** Writes a stanza or raw XML to the client. */
+  send(data: Element | string): void {
+    if (this.stage === Stage.Closed) return;
+    this.server.stats.stanzasOut++;
+    this.write(typeof data === 'string' ? data : data.toString());
+  }
+
+  /**
+   * Ends the stream: an optional stream error (RFC 6120 §4.9), then the closing
+   * tag (§4.4); the socket is destroyed if the peer does not close its side.
+   */
+  close(condition?: StreamErrorCondition, text?: string): void {
+    if (this.stage === Stage.Closed) return;
+    if (condition) {
+      if (!this.headerSent) this.sendHeader();
+      this.write(streamErrorElement(condition, text).toString());
+    }
+    if (this.headerSent) this.write('</stream:stream>');
+    this.stage = Stage.Closed;
+    this.parser = undefined;
+    this.socket.end();
+    setTimeout(() => this.socket.destroy(), 2000).unref();
+  }
+
+  private write(xml: string): void {
+    this.socket.write(xml);
+    if (this.socket.writableLength > this.server.limits.maxBufferedBytes) {
+      // The client does not read what we send: stop buffering for it.
+      this.stage = Stage.Closed;
+      this.socket.destroy();
+    }
+  }
+
+  private attach(socket: Socket): void {
+    this.socket = socket;
+    socket.on('data', (chunk: Buffer) => this.receive(chunk));
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => {
+      this.stage = Stage.Closed;
+      this.parser = undefined;
+      this.server.sessionClosed(this);
+    });
+  }
+
+  private receive(chunk: Buffer): void {
+    if (this.stage === Stage.Closed) return;
+    this.lastActivity = Date.now();
+    this.pingSentAt = 0;
+    // A multi-byte character may be split across reads: the decoder keeps the partial bytes.
+    const text = this.decoder.write(chunk);
+    if (!text) return;
+    try {
+      if (!this.parser) {
+        this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
+      }
+      this.parser.write(text);
+      if (this.parser?.idle) this.parser = undefined;
+    } catch (error) {
+      if (error === STOP) return;
+      if (error instanceof StreamError) {
+        this.server.log.debug({ address: this.address, condition: error.condition }, 'xmpp stream error');
+        this.close(error.condition, error.text);
+      } else {
+        this.server.log.error({ err: error, address: this.address }, 'xmpp session failure');
+        this.close('internal-server-error');
+      }
+    }
+  }
+
+  // ---- StreamParserHandler
+
+  streamStarted(name: string, attrs: Record<string, string>): void {
+    this.header = { name, attrs };
+    this.sendHeader(attrs.from);
+    // RFC 6120 §4.7.5: a missing or lower version means a pre-1.0 client.
+    if (!/^1\.\d+$/.test(attrs.version ?? '')) throw new StreamError('unsupported-version', 'version 1.0 is required');
+    // RFC 6120 §4.8.2: stanzas are in jabber:client on a client stream.
+    if ((attrs.xmlns ?? '') !== NS.client) throw new StreamError('invalid-namespace', 'the content namespace must be jabber:client');
+    const to = attrs.to?.toLowerCase();
+    if (to && to !== this.server.domain && !this.server.options.acceptAnyHost) throw new StreamError('host-unknown', `this server serves ${this.server.domain}`);
+    this.write(this.features().toString());
+  }
+
+  streamEnded(): void {
+    this.close();
+  }
+
+  stanza(element: Element): void {
+    this.server.stats.stanzasIn++;
+    switch (this.stage) {
+      case Stage.NeedTls:
+        return this.beforeTls(element);
+      case Stage.NeedAuth:
+        return this.beforeAuth(element);
+      case Stage.Authenticating:
+        // The client must wait for the outcome (RFC 6120 §6.4.6).
+        throw new StreamError('not-authorized', 'authentication in progress');
+      case Stage.NeedBind:
+        return this.beforeBind(element);
+      case Stage.Bound:
+        return this.boundStanza(element);
+      case Stage.Closed:
+        return;
+    }
+  }
+
+  // ---- negotiation
+
+  private sendHeader(to?: string): void {
+    this.streamId = randomBytes(8).toString('hex').toUpperCase();
+    const toAttr = to ? ` to="${escapeXML(to)}"` : '';
+    this.write(
+      `<?xml version='1.0'?><stream:stream xmlns="${NS.client}" xmlns:stream="${NS.stream}" from="${escapeXML(this.server.domain)}"${toAttr} id="${this.streamId}" version="1.0" xml:lang="en">`,
+    );
+    this.headerSent = true;
+  }
+
+  /** The features of the current stage (RFC 6120 §4.3.2). */
+  private features(): Element {
+    const features = new Element('stream:features');
+    if (this.stage === Stage.NeedTls) {
+      features.c('starttls', { xmlns: NS.tls }).c('required');
+    } else if (this.stage === Stage.NeedAuth) {
+      const mechanisms = features.c('mechanisms', { xmlns: NS.sasl });
+      for (const mechanism of this.server.authenticator.mechanisms) mechanisms.c('mechanism').t(mechanism.name);
+    } else {
+      features.c('bind', { xmlns: NS.bind });
+      for (const feature of this.server.streamFeatures) features.cnode(feature);
+    }
+    return features;
+  }
+
+  /** Stream restart (RFC 6120 §4.3.3): the next input is a new stream header. */
+  private restart(): void {
+    this.parser = undefined;
+    this.header = undefined;
+    this.headerSent = false;
+  }
+
+  /** RFC 6120 §5.4.2: STARTTLS is mandatory here, nothing else is accepted before it. */
+  private beforeTls(element: Element): void {
+    if (!element.is('starttls', NS.tls)) throw new StreamError('policy-violation', 'STARTTLS is required');
+    const context = this.server.secureContext;
+    if (!context) {
+      this.write(`<failure xmlns="${NS.tls}"/>`);
+      throw new StreamError('internal-server-error');
+    }
+    this.write(`<proceed xmlns="${NS.tls}"/>`);
+    const raw = this.socket;
+    raw.removeAllListeners('data');
+    raw.removeAllListeners('close');
+    raw.removeAllListeners('error');
+    raw.on('error', () => raw.destroy());
+    this.restart();
+    this.stage = Stage.NeedAuth;
+    this.decoder = new StringDecoder('utf8');
+    this.attach(new TLSSocket(raw, { isServer: true, secureContext: context }));
+    // Whatever followed <starttls/> in this read was sent before the handshake: discard it.
+    throw STOP;
+  }
+
+  private beforeAuth(element: Element): void {
+    if (element.getNS() !== NS.sasl) throw new StreamError('not-authorized', 'authenticate first');
+    if (element.getName() === 'auth') {
+      const mechanism = this.server.authenticator.mechanisms.find((m) => m.name === element.attrs.mechanism);
+      if (!mechanism) return this.saslFailure('invalid-mechanism');
+      const text = element.getText().trim();
+      // RFC 6120 §6.4.2: no initial response → an empty challenge asks for it.
+      if (text === '') {
+        this.pendingMechanism = mechanism;
+        this.write(`<challenge xmlns="${NS.sasl}"/>`);
+        return;
+      }
+      return this.saslResponse(mechanism, text);
+    }
+    if (element.getName() === 'response' && this.pendingMechanism) {
+      const mechanism = this.pendingMechanism;
+      this.pendingMechanism = undefined;
+      return this.saslResponse(mechanism, element.getText().trim());
+    }
+    if (element.getName() === 'abort') {
+      this.pendingMechanism = undefined;
+      return this.saslFailure('aborted', false);
+    }
+    throw new StreamError('not-authorized', 'authenticate first');
+  }
+
+  private saslResponse(mechanism: SaslMechanism, base64: string): void {
+    // "=" is an empty response (RFC 6120 §6.4.2); otherwise strict base64 (§6.5.2).
+    if (base64 !== '=' && !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(base64)) return this.saslFailure('incorrect-encoding');
+    const credentials = mechanism.decode(Buffer.from(base64 === '=' ? '' : base64, 'base64'));
+    if (!credentials) return this.saslFailure('not-authorized');
+    if (this.server.authLimiter.blocked(this.address)) throw new StreamError('policy-violation', 'too many failed logins from this address');
+    this.stage = Stage.Authenticating;
+    this.server.authenticator.authenticate({ mechanism: mechanism.name, credentials, address: this.address }).then(
+      (result) => {
+        if (this.closed) return;
+        if (!result) {
+          this.stage = Stage.NeedAuth;
+          return this.saslFailure('not-authorized');
+        }
+        this.local = result.local;
+        this.write(`<success xmlns="${NS.sasl}"/>`);
+        this.restart();
+        this.stage = Stage.NeedBind;
+      },
+      (error: unknown) => {
+        this.server.log.error({ err: error }, 'xmpp authenticator failed');
+        this.close('internal-server-error');
+      },
+    );
+  }
+
+  private saslFailure(condition: string, counts = true): void {
+    this.write(`<failure xmlns="${NS.sasl}"><${condition}/></failure>`);
+    if (!counts) return;
+    this.server.stats.authFailures++;
+    this.server.authLimiter.recordFailure(this.address);
+    // RFC 6120 §6.4.5: a configurable number of retries, then the stream ends.
+    if (++this.authFailures >= this.server.limits.maxAuthFailuresPerConnection) this.close('policy-violation', 'too many failed authentication attempts');
+  }
+
+  /** RFC 6120 §7: only the bind request is allowed between SASL and binding. */
+  private beforeBind(element: Element): void {
+    const bind = element.is('iq') && element.attrs.type === 'set' ? element.getChild('bind', NS.bind) : undefined;
+    if (!bind) throw new StreamError('not-authorized', 'bind a resource first');
+    const requested = bind.getChildText('resource')?.trim();
+    const resource = requested || newResource();
+    if (!parseJid(`${this.local}@${this.server.domain}/${resource}`)) {
+      this.write(stanzaErrorReply(element, 'modify', 'bad-request', 'invalid resource').toString());
+      return;
+    }
+    const error = this.server.bindSession(this, resource);
+    if (error) {
+      this.write(stanzaErrorReply(element, error.type, error.condition, error.text).toString());
+      return;
+    }
+    this.resource = resource;
+    this.jid = `${this.bareJid}/${resource}`;
+    this.stage = Stage.Bound;
+    const reply = new Element('iq', { type: 'result', id: element.attrs.id });
+    reply.c('bind', { xmlns: NS.bind }).c('jid').t(this.jid);
+    this.write(reply.toString());
+    this.server.sessionBound(this);
+  }
+
+  private boundStanza(element: Element): void {
+    if (element.getNS() !== NS.client || !/^(?:message|presence|iq)$/.test(element.getName())) {
+      throw new StreamError('unsupported-stanza-type', `<${element.name}> is not a stanza`);
+    }
+    // RFC 6120 §8.1.2.1: the server stamps the sender's full JID.
+    element.attrs.from = this.jid;
+    this.server.dispatch(element, this);
+  }
+}
+
+/** Ends processing of the current read without an error (after STARTTLS). */
+const STOP = new StreamError('reset');

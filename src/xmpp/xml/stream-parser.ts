@@ -1,0 +1,159 @@
+// The strict, incremental parser of one XMPP stream (RFC 6120 §4, §11), built
+// on saxes. The stream header is the document's root start tag; every child of
+// the root is a stanza, handed over as an ltx Element once its end tag is seen.
+//
+// Restricted XML (RFC 6120 §11.1): DTDs (and with them entity declarations,
+// hence "billion laughs"), processing instructions other than the XML
+// declaration, comments and undeclared entities end the stream. Everything
+// saxes finds not well-formed (including unbound namespace prefixes) does too.
+//
+// The parser keeps no state between stanzas that cannot be rebuilt from the
+// stream header, so an idle session can drop it (`idle`) and later resume with
+// a new one (`resumeAfter`): an idle connection then costs no parser memory.
+import { SaxesParser, type SaxesTagNS } from 'saxes';
+import { Element, escapeXML } from 'ltx';
+import { NS } from '../namespaces.ts';
+import { StreamError } from '../stream-error.ts';
+
+export interface StreamParserHandler {
+  /** The root start tag: the stream header. `attrs` include namespace declarations. */
+  streamStarted(name: string, attrs: Record<string, string>): void;
+  stanza(element: Element): void;
+  streamEnded(): void;
+}
+
+export interface StreamParserLimits {
+  /** Largest stanza (in UTF-16 code units, i.e. characters) before `policy-violation`. */
+  maxStanzaSize: number;
+  /** Deepest element nesting inside a stanza (the stanza itself is depth 1). */
+  maxDepth: number;
+}
+
+interface StreamHeader {
+  name: string;
+  attrs: Record<string, string>;
+}
+
+export class StreamParser {
+  private readonly sax = new SaxesParser({ xmlns: true, position: true });
+  /** 0 = before the header, 1 = between stanzas, 2+ = inside a stanza. */
+  private depth = 0;
+  private current: Element | undefined;
+  /** Stream position just after the last complete stanza (or the header). */
+  private boundary = 0;
+  private header: StreamHeader | undefined;
+  private idleAfterWrite = false;
+
+  constructor(
+    private readonly handler: StreamParserHandler,
+    private readonly limits: StreamParserLimits,
+  ) {
+    const sax = this.sax;
+    sax.on('opentag', (tag) => this.openTag(tag));
+    sax.on('closetag', () => this.closeTag());
+    sax.on('text', (text) => this.text(text));
+    sax.on('cdata', (text) => this.text(text));
+    sax.on('doctype', () => {
+      throw new StreamError('restricted-xml', 'DTDs are not allowed');
+    });
+    sax.on('processinginstruction', () => {
+      throw new StreamError('restricted-xml', 'processing instructions are not allowed');
+    });
+    sax.on('comment', () => {
+      throw new StreamError('restricted-xml', 'comments are not allowed');
+    });
+    sax.on('xmldecl', (decl) => {
+      if (decl.encoding !== undefined && decl.encoding.toUpperCase() !== 'UTF-8') throw new StreamError('unsupported-encoding');
+    });
+    sax.on('error', (error) => {
+      const restricted = /undefined entity/.test(error.message);
+      throw new StreamError(restricted ? 'restricted-xml' : 'not-well-formed', error.message.replace(/^[^:]*:\d+:\d+: /, ''));
+    });
+  }
+
+  /**
+   * A parser that continues a stream whose header it did not see: it is fed a
+   * copy of the header's start tag first (namespace declarations are what
+   * stanzas may depend on), without reporting it again.
+   */
+  static resumeAfter(header: StreamHeader, handler: StreamParserHandler, limits: StreamParserLimits): StreamParser {
+    const parser = new StreamParser(handler, limits);
+    const attrs = Object.entries(header.attrs)
+      .filter(([name]) => name === 'xmlns' || name.startsWith('xmlns:'))
+      .map(([name, value]) => ` ${name}="${escapeXML(value)}"`)
+      .join('');
+    parser.header = header;
+    parser.write(`<${header.name}${attrs}>`);
+    return parser;
+  }
+
+  /** The stream header this parser has seen (or resumed from). */
+  get streamHeader(): StreamHeader | undefined {
+    return this.header;
+  }
+
+  /** True when nothing but whitespace follows the last complete stanza: dropping the parser loses nothing. */
+  get idle(): boolean {
+    return this.idleAfterWrite;
+  }
+
+  /** Parses the next piece of the stream; throws StreamError on a violation. */
+  write(chunk: string): void {
+    const start = this.sax.position;
+    this.sax.write(chunk);
+    if (this.sax.position - this.boundary > this.limits.maxStanzaSize) throw tooBig();
+    this.idleAfterWrite = this.depth === 1 && this.boundary >= start && /^\s*$/.test(chunk.slice(this.boundary - start));
+  }
+
+  private openTag(tag: SaxesTagNS): void {
+    const attrs: Record<string, string> = {};
+    for (const [name, attr] of Object.entries(tag.attributes)) attrs[name] = attr.value;
+    if (this.depth === 0) {
+      // RFC 6120 §4.8: the root must be <stream> in the streams namespace, any prefix.
+      if (tag.local !== 'stream' || tag.uri !== NS.stream) throw new StreamError('invalid-namespace', 'the stream root must be <stream> in the streams namespace');
+      this.depth = 1;
+      this.boundary = this.sax.position;
+      if (this.header) return; // resumed: the handler saw this header already
+      this.header = { name: tag.name, attrs };
+      this.handler.streamStarted(tag.name, attrs);
+      return;
+    }
+    if (this.depth > this.limits.maxDepth) throw new StreamError('policy-violation', `elements nested deeper than ${this.limits.maxDepth}`);
+    const element = new Element(tag.name, attrs);
+    // A stanza is detached from its stream: give it the namespaces it
+    // inherited from the header so that ltx resolves them on its own.
+    if (tag.prefix === '' ? element.attrs.xmlns === undefined && this.depth === 1 : this.current?.findNS(tag.prefix) === undefined && attrs[`xmlns:${tag.prefix}`] === undefined) {
+      element.attrs[tag.prefix === '' ? 'xmlns' : `xmlns:${tag.prefix}`] = tag.uri;
+    }
+    this.current = this.current ? this.current.cnode(element) : element;
+    this.depth++;
+  }
+
+  private closeTag(): void {
+    this.depth--;
+    if (this.depth === 0) {
+      this.handler.streamEnded();
+      return;
+    }
+    const element = this.current;
+    if (!element) return;
+    if (this.depth > 1) {
+      this.current = element.parent ?? undefined;
+      return;
+    }
+    this.current = undefined;
+    if (this.sax.position - this.boundary > this.limits.maxStanzaSize) throw tooBig();
+    this.boundary = this.sax.position;
+    this.handler.stanza(element);
+  }
+
+  private text(text: string): void {
+    if (this.depth >= 2) this.current?.t(text);
+    // RFC 6120 §11.7: only whitespace may appear between stanzas.
+    else if (this.depth === 1 && !/^\s*$/.test(text)) throw new StreamError('bad-format', 'text outside a stanza');
+  }
+}
+
+function tooBig(): StreamError {
+  return new StreamError('policy-violation', 'stanza too large');
+}
