@@ -1,0 +1,48 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Accounts } from '../../src/auth/accounts.ts';
+import { Senders } from '../../src/ccs/senders.ts';
+import { Registrations } from '../../src/ccs/registrations.ts';
+import { MessageQueues } from '../../src/ccs/queues.ts';
+import { describeEachDialect } from '../helpers/dialects.ts';
+
+describeEachDialect('ccs store', (store) => {
+  let clock = 1_000_000;
+  const now = () => clock;
+
+  test('a sender authenticates with its current key only; rotate and revoke take effect at once', async () => {
+    const senders = new Senders(store.current.db, now);
+    const { sender_id, api_key } = await senders.create('shop');
+    assert.match(sender_id, /^\d{12}$/);
+    const row = await senders.find(sender_id);
+    assert.ok(row && !row.api_key_hash.includes(api_key), 'the key is stored hashed');
+    assert.equal(await senders.authenticate(sender_id, api_key), true);
+    assert.equal(await senders.authenticate(sender_id, api_key + 'x'), false);
+    const rotated = await senders.rotate(sender_id);
+    assert.equal(await senders.authenticate(sender_id, api_key), false);
+    assert.equal(await senders.authenticate(sender_id, rotated), true);
+    await senders.revoke(sender_id);
+    assert.equal(await senders.authenticate(sender_id, rotated), false);
+    assert.equal(await senders.byApiKey(rotated), undefined);
+  });
+
+  test('re-registering marks the old token unregistered and drops its topics and queue', async () => {
+    const { sender_id } = await new Senders(store.current.db, now).create('app');
+    const accounts = new Accounts(store.current.db, { accessTokenTtlSeconds: 60 });
+    const device = await accounts.createDevice();
+    const registrations = new Registrations(store.current.db, now);
+    const first = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    await registrations.subscribe(first, 'news');
+    await new MessageQueues(store.current.db, now).commitDownstream({
+      messageIds: [],
+      collapse: [],
+      rows: [{ id: 'd1', sender_id, message_id: 'm1', registration_id: first.registration_id, jid_local: device.jid_local, collapse_key: null, priority: 0, delay_while_idle: 0, receipt_requested: 0, payload: '{}', expires_at: clock + 1000, created_at: clock }],
+    });
+    const second = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    assert.notEqual(second.registration_id, first.registration_id);
+    assert.notEqual((await registrations.find(first.registration_id))?.unregistered_at, null);
+    assert.deepEqual(await registrations.topicsOf(first.registration_id), []);
+    assert.deepEqual(await new MessageQueues(store.current.db, now).pendingDownstream(device.jid_local), []);
+    assert.equal((await registrations.activeFor(device.id, sender_id))?.registration_id, second.registration_id);
+  });
+});
