@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
 import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
+import { registerPrinterCommands } from './printer.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -11,6 +12,7 @@ const program = new Command('ocp')
 
 registerServerCommands(program);
 registerAccountCommands(program);
+registerPrinterCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,0 +1,86 @@
+// Where printed documents go. The output directory is the virtual printer's
+// paper tray: each job becomes DIR/<job>.<ext> plus a DIR/<job>.json sidecar
+// (ticket, user, job name, timings, final state). A job is reported done only
+// after its bytes and its directory entry are fsynced.
+import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { open, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeFileAtomic } from './state.ts';
+import type { JobRecord } from './jobs.ts';
+
+export const EXTENSIONS: Record<string, string> = {
+  'application/pdf': 'pdf',
+  'image/pwg-raster': 'pwg',
+  'application/postscript': 'ps',
+};
+
+export interface OutputTarget {
+  /** A writable for the job's document; it applies backpressure to its source. */
+  open(job: JobRecord): OutputJob;
+}
+
+export interface OutputJob {
+  stream: WriteStream;
+  /** Path of the spooled document (complete once `stream` has finished). */
+  spoolPath: string;
+  /** Makes the printed document durable; returns where it landed. */
+  commit(): Promise<string>;
+  /** Drops a partial document. */
+  discard(): Promise<void>;
+}
+
+export async function fsyncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+export class DirectoryOutput implements OutputTarget {
+  constructor(readonly dir: string) {
+    mkdirSync(dir, { recursive: true });
+  }
+
+  open(job: JobRecord): OutputJob {
+    const spoolPath = join(this.dir, `.${job.id}.part`);
+    const finalPath = join(this.dir, `${job.id}.${EXTENSIONS[job.contentType ?? ''] ?? 'bin'}`);
+    // 1 MiB writes keep syscalls few when streaming large documents.
+    const stream = createWriteStream(spoolPath, { highWaterMark: 1 << 20 });
+    return {
+      stream,
+      spoolPath,
+      commit: async () => {
+        await fsyncPath(spoolPath);
+        await rename(spoolPath, finalPath);
+        await fsyncPath(this.dir);
+        return finalPath;
+      },
+      discard: () => rm(spoolPath, { force: true }),
+    };
+  }
+
+  /** The sidecar, written atomically once the job's final state is known. */
+  writeSidecar(job: JobRecord): void {
+    const sidecar = {
+      job_id: job.id,
+      origin: job.origin,
+      job_name: job.name,
+      user: job.user,
+      client: job.client,
+      content_type: job.contentType,
+      size: job.size,
+      ticket: job.ticket,
+      server_job_id: job.serverJobId,
+      document: job.output,
+      created: new Date(job.createdAt).toISOString(),
+      started: job.startedAt ? new Date(job.startedAt).toISOString() : undefined,
+      finished: job.finishedAt ? new Date(job.finishedAt).toISOString() : undefined,
+      state: job.state,
+      description: job.description,
+      pages_printed: job.pagesPrinted,
+    };
+    writeFileAtomic(join(this.dir, `${job.id}.json`), JSON.stringify(sidecar, null, 2) + '\n', 0o644);
+  }
+}
