@@ -9,7 +9,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
-import { LocalBus, type NotificationBus } from '../events/bus.ts';
+import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
@@ -17,6 +17,8 @@ import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
+import { startCloud } from '../cloud/index.ts';
+import { createPushDirectory } from '../cloud/push-directory.ts';
 
 /** What every capability gets to work with. */
 export interface ServerContext {
@@ -28,6 +30,8 @@ export interface ServerContext {
   tls: TlsMaterial;
   /** Base URL clients use for the HTTP port, without a trailing slash. */
   publicUrl: string;
+  /** What the XMPP channel asks the cloud service about a robot's printers (src/cloud). */
+  pushDirectory: PushDirectory;
 }
 
 export interface RunningServer {
@@ -63,11 +67,13 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
-    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '' };
+    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
+    const cloud = await startCloud(http, context);
+    closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });

@@ -1,0 +1,86 @@
+// The cloud print service: the /cloudprint/* plugin, the claim pages, the
+// push directory the XMPP channel reads, and the sweeper that expires
+// registrations, proximity tokens and old jobs.
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { PushDirectory } from '../events/bus.ts';
+import type { ServerContext } from '../server/index.ts';
+import { registerClaimPages } from '../web/claim-pages.ts';
+import { DocumentStore } from './documents.ts';
+import { sweepJobs } from './jobs.ts';
+import { createPushDirectory } from './push-directory.ts';
+import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
+import { claimRoutes } from './routes/claim.ts';
+import { jobRoutes } from './routes/jobs.ts';
+import { printerRoutes } from './routes/printers.ts';
+import { sharingRoutes } from './routes/sharing.ts';
+import type { CloudService } from './service.ts';
+
+export interface Cloud {
+  service: CloudService;
+  pushDirectory: PushDirectory;
+  routes: CloudRoute[];
+  /** One round of expiry; also runs on a timer. */
+  sweep(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export function cloudRoutes(service: CloudService): CloudRoute[] {
+  return [...printerRoutes(service), ...claimRoutes(service), ...jobRoutes(service), ...sharingRoutes(service)];
+}
+
+/** Removes committed documents no job refers to (a crash between rename and commit). */
+async function removeOrphanDocuments(service: CloudService): Promise<void> {
+  const names = service.documents.list();
+  for (let i = 0; i < names.length; i += 500) {
+    const batch = names.slice(i, i + 500);
+    const known = new Set((await service.db.selectFrom('jobs').select('document_path').where('document_path', 'in', batch).execute()).map((row) => row.document_path));
+    for (const name of batch) if (!known.has(name)) await service.documents.remove(name);
+  }
+}
+
+export async function startCloud(app: FastifyInstance, context: ServerContext): Promise<Cloud> {
+  const { config } = context;
+  const service: CloudService = {
+    db: context.store.db,
+    accounts: context.accounts,
+    bus: context.bus,
+    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full'),
+    config,
+    log: context.log,
+    publicUrl: () => context.publicUrl,
+  };
+  await removeOrphanDocuments(service);
+  const routes = cloudRoutes(service);
+  await app.register(async (scope) => {
+    scope.setErrorHandler(cloudErrorHandler);
+    registerCloudRoutes(scope, service, routes);
+    registerClaimPages(scope, service);
+  });
+
+  const sweep = async () => {
+    const now = Date.now();
+    await service.db.deleteFrom('printers').where('owner_id', 'is', null).where('registration_expires_at', '<=', now).execute();
+    await service.db.deleteFrom('proximity_tokens').where('expires_at', '<=', now).execute();
+    await sweepJobs(service, now);
+  };
+  let running: Promise<void> | undefined;
+  const tick = () => {
+    running ??= sweep()
+      .catch((error: Error) => context.log.error({ err: error }, 'cloud sweep failed'))
+      .finally(() => (running = undefined));
+  };
+  // Often enough that nothing outlives its limit by more than a quarter of it.
+  const period = Math.min(60_000, Math.max(250, (Math.min(config.jobRetentionSeconds, config.registrationTtlSeconds) * 1000) / 4));
+  const timer = setInterval(tick, period).unref();
+  return {
+    service,
+    pushDirectory: createPushDirectory(service.db),
+    routes,
+    sweep,
+    async close() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}

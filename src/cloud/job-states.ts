@@ -1,0 +1,47 @@
+// The job state machine [cloudprint-protocol.md §d]: QUEUED → IN_PROGRESS →
+// DONE | ABORTED, with STOPPED and HELD on the way. DONE and ABORTED are
+// final. Repeating the current state is allowed (a retried `control`).
+import { CloudError } from './errors.ts';
+import type { JobState } from './shapes.ts';
+
+const NEXT: Record<string, readonly string[]> = {
+  DRAFT: ['QUEUED', 'ABORTED'],
+  HELD: ['QUEUED', 'ABORTED'],
+  QUEUED: ['IN_PROGRESS', 'HELD', 'STOPPED', 'DONE', 'ABORTED'],
+  IN_PROGRESS: ['STOPPED', 'DONE', 'ABORTED'],
+  STOPPED: ['IN_PROGRESS', 'DONE', 'ABORTED'],
+  DONE: [],
+  ABORTED: [],
+};
+
+export const FINAL_STATES = ['DONE', 'ABORTED'] as const;
+
+export function checkTransition(from: string, to: string): void {
+  if (from === to) return;
+  if (!NEXT[from]?.includes(to)) {
+    const allowed = NEXT[from]?.length ? `; from ${from} it can go to ${NEXT[from]!.join(', ')}` : `; ${from} is final`;
+    throw new CloudError('ILLEGAL_TRANSITION', `A job cannot go from ${from} to ${to}${allowed}`);
+  }
+}
+
+/** The legacy `status` of a job (QUEUED, IN_PROGRESS, DONE, ERROR) that older clients read. */
+export function legacyStatus(type: string): string {
+  if (type === 'IN_PROGRESS' || type === 'STOPPED') return 'IN_PROGRESS';
+  if (type === 'DONE') return 'DONE';
+  if (type === 'ABORTED') return 'ERROR';
+  return 'QUEUED';
+}
+
+/** The state a legacy `control?status=` asks for [P:cloud_print_requester.cc]. */
+export function stateFromLegacy(status: string): JobState {
+  switch (status.toUpperCase()) {
+    case 'QUEUED':
+    case 'IN_PROGRESS':
+    case 'DONE':
+      return { type: status.toUpperCase() };
+    case 'ERROR':
+      return { type: 'ABORTED', device_action_cause: { error_code: 'OTHER' } };
+    default:
+      throw new CloudError('INVALID_PARAMETER', `Parameter status must be QUEUED, IN_PROGRESS, DONE or ERROR, got "${status}"`);
+  }
+}

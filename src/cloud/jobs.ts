@@ -1,0 +1,117 @@
+// Print jobs: the rows, their JSON view [cloudprint-protocol.md §a `fetch`,
+// `jobs`], state changes through the state machine, and deletion together
+// with the document.
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/db.ts';
+import { CloudError } from './errors.ts';
+import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
+import type { JobState } from './shapes.ts';
+import type { CloudService } from './service.ts';
+import type { JobsTable } from './tables.ts';
+
+export type JobRow = JobsTable & { owner_email: string | null; printer_name: string; printer_owner_id: string | null; printer_robot_id: string | null };
+
+export function newJobId(): string {
+  return randomUUID();
+}
+
+export function printJobState(state: JobState, pagesPrinted: number): string {
+  return JSON.stringify({ version: '1.0', state, pages_printed: pagesPrinted });
+}
+
+export function jobQuery(db: Db) {
+  return db
+    .selectFrom('jobs')
+    .innerJoin('printers', 'printers.id', 'jobs.printer_id')
+    .leftJoin('accounts', 'accounts.id', 'jobs.owner_id')
+    .selectAll('jobs')
+    .select(['accounts.email as owner_email', 'printers.name as printer_name', 'printers.owner_id as printer_owner_id', 'printers.robot_id as printer_robot_id']);
+}
+
+export async function getJob(db: Db, id: string): Promise<JobRow> {
+  const job = await jobQuery(db).where('jobs.id', '=', id).executeTakeFirst();
+  if (!job) throw new CloudError('JOB_NOT_FOUND', `Unknown job ${id}`);
+  return job;
+}
+
+export function jobView(job: JobRow, base: string): Record<string, unknown> {
+  const semanticState = JSON.parse(job.state) as { state: JobState };
+  return {
+    id: job.id,
+    printerid: job.printer_id,
+    printerName: job.printer_name,
+    title: job.title,
+    contentType: job.content_type,
+    fileUrl: job.document_path ? `${base}/cloudprint/download?id=${job.id}` : '',
+    ticketUrl: `${base}/cloudprint/ticket?jobid=${job.id}&use_cjt=true`,
+    ownerId: job.owner_email ?? '',
+    createTime: String(job.created_at),
+    updateTime: String(job.updated_at),
+    status: legacyStatus(job.status),
+    semanticState,
+    uiState: { summary: job.status },
+    numberOfPages: job.pages_printed,
+    tags: JSON.parse(job.tags) as string[],
+    message: '',
+    errorCode: '',
+    contentSize: job.document_size,
+  };
+}
+
+/**
+ * Moves a job to `state` (and/or a new pages_printed). The update is
+ * conditional on the state read, so two racing updates cannot both pass the
+ * state machine from the same starting point.
+ */
+export async function changeJobState(db: Db, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
+  const current = JSON.parse(job.state) as { state: JobState; pages_printed?: number };
+  const next = state ?? current.state;
+  checkTransition(job.status, next.type);
+  const pages = pagesPrinted ?? job.pages_printed;
+  const result = await db
+    .updateTable('jobs')
+    .set({ status: next.type, state: printJobState(next, pages), pages_printed: pages, updated_at: Date.now() })
+    .where('id', '=', job.id)
+    .where('status', '=', job.status)
+    .executeTakeFirst();
+  if (result.numUpdatedRows === 0n) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
+}
+
+async function removeJobs(service: CloudService, rows: Array<{ id: string; document_path: string | null }>): Promise<void> {
+  if (!rows.length) return;
+  await service.db.deleteFrom('jobs').where('id', 'in', rows.map((row) => row.id)).execute();
+  for (const row of rows) if (row.document_path) await service.documents.remove(row.document_path);
+}
+
+export async function deleteJob(service: CloudService, job: Pick<JobRow, 'id' | 'document_path'>): Promise<void> {
+  await removeJobs(service, [job]);
+}
+
+export async function deleteJobsOf(service: CloudService, printerId: string): Promise<void> {
+  await removeJobs(service, await service.db.selectFrom('jobs').select(['id', 'document_path']).where('printer_id', '=', printerId).execute());
+}
+
+const SWEEP_BATCH = 500;
+
+/**
+ * Retention (--job-retention): finished jobs older than it are deleted with
+ * their documents; unfinished jobs older than it are aborted with
+ * service_action_cause EXPIRATION, and deleted one retention period later.
+ */
+export async function sweepJobs(service: CloudService, now = Date.now()): Promise<number> {
+  const cutoff = now - service.config.jobRetentionSeconds * 1000;
+  const { db } = service;
+  let removed = 0;
+  for (;;) {
+    const rows = await db.selectFrom('jobs').select(['id', 'document_path']).where('status', 'in', [...FINAL_STATES]).where('updated_at', '<=', cutoff).limit(SWEEP_BATCH).execute();
+    await removeJobs(service, rows);
+    removed += rows.length;
+    if (rows.length < SWEEP_BATCH) break;
+  }
+  const expired: JobState = { type: 'ABORTED', service_action_cause: { error_code: 'EXPIRATION' } };
+  const stale = await db.selectFrom('jobs').select(['id', 'pages_printed']).where('status', 'not in', [...FINAL_STATES]).where('created_at', '<=', cutoff).execute();
+  for (const job of stale) {
+    await db.updateTable('jobs').set({ status: 'ABORTED', state: printJobState(expired, job.pages_printed), updated_at: now }).where('id', '=', job.id).execute();
+  }
+  return removed;
+}

@@ -1,0 +1,141 @@
+// Printer records: reading them the way the REST interface needs and turning
+// a row into the `printers[]` object clients parse [cloudprint-protocol.md §a].
+import { randomUUID } from 'node:crypto';
+import type { Db } from '../store/db.ts';
+import { CloudError } from './errors.ts';
+import type { PrintersTable } from './tables.ts';
+import type { Caller } from './access.ts';
+import { PUBLIC_SCOPE } from './access.ts';
+
+export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
+
+export const DEFAULT_SEMANTIC_STATE = { version: '1.0', printer: { state: 'IDLE' } };
+
+export function newPrinterId(): string {
+  return randomUUID();
+}
+
+function printerQuery(db: Db) {
+  return db
+    .selectFrom('printers')
+    .leftJoin('accounts as owner', 'owner.id', 'printers.owner_id')
+    .leftJoin('accounts as robot', 'robot.id', 'printers.robot_id')
+    .selectAll('printers')
+    .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local']);
+}
+
+export async function findPrinter(db: Db, id: string): Promise<PrinterRow | undefined> {
+  return printerQuery(db).where('printers.id', '=', id).executeTakeFirst();
+}
+
+export async function getPrinter(db: Db, id: string): Promise<PrinterRow> {
+  const printer = await findPrinter(db, id);
+  if (!printer) throw new CloudError('PRINTER_NOT_FOUND', `Unknown printer ${id}`);
+  return printer;
+}
+
+/** The printers a caller sees in `list`/`search`: its own as device or owner, and those shared with it by email. */
+export async function visiblePrinters(db: Db, caller: Caller, filter: { proxy?: string; q?: string }): Promise<PrinterRow[]> {
+  let query = printerQuery(db);
+  if (caller.proximityPrinterId !== undefined) {
+    query = query.where('printers.id', '=', caller.proximityPrinterId);
+  } else {
+    const { id, email } = caller.account;
+    query = query.where((eb) =>
+      eb.or([
+        eb('printers.robot_id', '=', id),
+        eb('printers.owner_id', '=', id),
+        eb.and([eb('printers.owner_id', 'is not', null), eb('printers.id', 'in', eb.selectFrom('shares').select('printer_id').where('scope', '=', email ?? PUBLIC_SCOPE))]),
+      ]),
+    );
+  }
+  if (filter.proxy) query = query.where('printers.proxy', '=', filter.proxy);
+  if (filter.q) {
+    const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    query = query.where((eb) => eb.or([eb(eb.fn('lower', ['printers.name']), 'like', pattern), eb(eb.fn('lower', ['printers.default_display_name']), 'like', pattern)]));
+  }
+  return query.orderBy('printers.name').orderBy('printers.id').execute();
+}
+
+export async function queuedJobCounts(db: Db, printerIds: string[]): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  if (!printerIds.length) return counts;
+  const rows = await db
+    .selectFrom('jobs')
+    .select(['printer_id', (eb) => eb.fn.countAll<number | string>().as('count')])
+    .where('printer_id', 'in', printerIds)
+    .where('status', '=', 'QUEUED')
+    .groupBy('printer_id')
+    .execute();
+  for (const row of rows) counts.set(row.printer_id, Number(row.count));
+  return counts;
+}
+
+function parse(text: string | null): unknown {
+  return text === null ? undefined : (JSON.parse(text) as unknown);
+}
+
+export function parseTags(text: string): string[] {
+  return JSON.parse(text) as string[];
+}
+
+export interface ViewOptions {
+  /** Proxies get only `__cp__` tags: the Go connector strips 6 characters from every tag (§a). */
+  forProxy: boolean;
+  capabilities: boolean;
+  /** `extra_fields`: queuedJobsCount, semanticState, connectionStatus, -tags. */
+  extraFields: Set<string>;
+  queuedJobsCount?: number;
+}
+
+/** The connection status the UI shows, from the device's own report. */
+function connectionStatus(state: Record<string, unknown>): string {
+  return typeof state.cloud_connection_state === 'string' ? state.cloud_connection_state : 'ONLINE';
+}
+
+export function printerView(row: PrinterRow, options: ViewOptions): Record<string, unknown> {
+  const semanticState = parse(row.semantic_state) as Record<string, unknown>;
+  let tags = parseTags(row.tags);
+  if (options.forProxy) tags = tags.filter((tag) => tag.startsWith('__cp__'));
+  const view: Record<string, unknown> = {
+    id: row.id,
+    name: row.name,
+    displayName: row.default_display_name ?? row.name,
+    defaultDisplayName: row.default_display_name ?? row.name,
+    description: '',
+    proxy: row.proxy ?? '',
+    uuid: row.uuid ?? '',
+    manufacturer: row.manufacturer ?? '',
+    model: row.model ?? '',
+    gcpVersion: row.gcp_version ?? '',
+    setupUrl: row.setup_url ?? '',
+    supportUrl: row.support_url ?? '',
+    updateUrl: row.update_url ?? '',
+    firmware: row.firmware ?? '',
+    type: 'GOOGLE',
+    ownerId: row.owner_email ?? '',
+    status: '',
+    isTosAccepted: row.owner_id !== null,
+    notificationChannel: row.notification_channel,
+    capsHash: row.caps_hash ?? '',
+    createTime: String(row.created_at),
+    updateTime: String(row.updated_at),
+    accessTime: String(row.accessed_at),
+  };
+  if (!options.extraFields.has('-tags')) view.tags = tags;
+  if (options.capabilities) view.capabilities = parse(row.capabilities);
+  if (options.capabilities || options.extraFields.has('semanticState')) view.semanticState = semanticState;
+  if (options.extraFields.has('connectionStatus') || options.capabilities) view.connectionStatus = connectionStatus(semanticState);
+  if (options.queuedJobsCount !== undefined) view.queuedJobsCount = options.queuedJobsCount;
+  // Privet §4.1.2: current, and pending only while there is something pending.
+  if (row.local_settings_current !== null || row.local_settings_pending !== null) {
+    const settings: Record<string, unknown> = { current: parse(row.local_settings_current) ?? {} };
+    if (row.local_settings_pending !== null) settings.pending = parse(row.local_settings_pending);
+    view.local_settings = settings;
+  }
+  return view;
+}
+
+export function extraFields(value: string | undefined): Set<string> {
+  return new Set((value ?? '').split(',').map((field) => field.trim()).filter(Boolean));
+}

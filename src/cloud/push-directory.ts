@@ -1,0 +1,43 @@
+// The cloud side of the PushDirectory contract (src/events/bus.ts): what a
+// robot that (re)connects to the XMPP channel missed, and how often it wants
+// pings (Privet §4.1.1 xmpp_timeout_value, §6.1).
+import type { PrinterNotification, PushDirectory } from '../events/bus.ts';
+import type { Db } from '../store/db.ts';
+
+async function robotPrinters(db: Db, jidLocal: string) {
+  return db
+    .selectFrom('printers')
+    .innerJoin('accounts', 'accounts.id', 'printers.robot_id')
+    .select(['printers.id', 'printers.local_settings_current', 'printers.local_settings_pending', 'accounts.jid_local'])
+    .where('accounts.jid_local', '=', jidLocal.toLowerCase())
+    .execute();
+}
+
+export function createPushDirectory(db: Db): PushDirectory {
+  return {
+    async missedNotifications(jidLocal) {
+      const printers = await robotPrinters(db, jidLocal);
+      if (!printers.length) return [];
+      const withJobs = new Set(
+        (await db.selectFrom('jobs').select('printer_id').distinct().where('status', '=', 'QUEUED').where('printer_id', 'in', printers.map((p) => p.id)).execute()).map((row) => row.printer_id),
+      );
+      const notifications: PrinterNotification[] = [];
+      for (const printer of printers) {
+        const recipients = [printer.jid_local];
+        if (withJobs.has(printer.id)) notifications.push({ type: 'printer', kind: 'jobs', printerId: printer.id, recipients });
+        if (printer.local_settings_pending !== null) notifications.push({ type: 'printer', kind: 'update_settings', printerId: printer.id, recipients });
+      }
+      return notifications;
+    },
+
+    async pingIntervalSeconds(jidLocal) {
+      let interval: number | undefined;
+      for (const printer of await robotPrinters(db, jidLocal)) {
+        const value = printer.local_settings_current ? (JSON.parse(printer.local_settings_current) as { xmpp_timeout_value?: unknown }).xmpp_timeout_value : undefined;
+        // One connection serves all of a robot's printers: ping as often as the most demanding one asks.
+        if (typeof value === 'number' && value > 0 && (interval === undefined || value < interval)) interval = value;
+      }
+      return interval;
+    },
+  };
+}

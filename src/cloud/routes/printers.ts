@@ -1,0 +1,203 @@
+// register, update, list, search, printer, delete [cloudprint-protocol.md §a, §b].
+import { requireRole, type Caller } from '../access.ts';
+import { CloudError } from '../errors.ts';
+import { checkTags, localSettingsColumns, printerColumns, updatedTags } from '../printer-fields.ts';
+import {
+  DEFAULT_SEMANTIC_STATE, extraFields, getPrinter, newPrinterId, parseTags, printerView, queuedJobCounts, visiblePrinters, type PrinterRow,
+} from '../printers.ts';
+import { claimTokenHash, newClaimToken, registrationUrls } from '../registration.ts';
+import type { CloudRoute } from '../route-table.ts';
+import { notifyDevice, type CloudService } from '../service.ts';
+import type { Params } from '../params.ts';
+import type { PrintersTable } from '../tables.ts';
+import { deleteJobsOf } from '../jobs.ts';
+
+const isDevice = (printer: Pick<PrinterRow, 'robot_id'>, caller: Caller | undefined) => !!caller && printer.robot_id === caller.account.id;
+const isRobot = (caller: Caller | undefined) => caller?.account.kind === 'robot';
+
+async function ownerFor(service: CloudService, caller: Caller): Promise<string> {
+  if (caller.account.kind !== 'robot') return caller.account.id;
+  // A robot made with `createrobot` registers printers for the user who made it.
+  const link = await service.db.selectFrom('robot_owners').select('owner_id').where('robot_id', '=', caller.account.id).executeTakeFirst();
+  return link?.owner_id ?? caller.account.id;
+}
+
+async function viewOne(service: CloudService, printer: PrinterRow, caller: Caller | undefined, params: Params, capabilities: boolean) {
+  const fields = extraFields(params.get('extra_fields'));
+  const queued = fields.has('queuedJobsCount') ? ((await queuedJobCounts(service.db, [printer.id])).get(printer.id) ?? 0) : undefined;
+  return printerView(printer, { forProxy: isRobot(caller), capabilities, extraFields: fields, queuedJobsCount: queued });
+}
+
+export function printerRoutes(service: CloudService): CloudRoute[] {
+  const { db } = service;
+
+  async function register(params: Params, caller: Caller | undefined) {
+    const columns = printerColumns(params);
+    if (!columns.name) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: name (or printer)');
+    if (!columns.capabilities) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: capabilities');
+    const now = Date.now();
+    const row: PrintersTable = {
+      id: newPrinterId(),
+      owner_id: caller ? await ownerFor(service, caller) : null,
+      robot_id: isRobot(caller) ? caller!.account.id : null,
+      proxy: null, uuid: null, default_display_name: null, manufacturer: null, model: null, gcp_version: null,
+      setup_url: null, support_url: null, update_url: null, firmware: null, caps_hash: null,
+      semantic_state: JSON.stringify(DEFAULT_SEMANTIC_STATE),
+      notification_channel: 'XMPP_CHANNEL',
+      local_settings_current: null,
+      local_settings_pending: null,
+      ...columns,
+      name: columns.name,
+      capabilities: columns.capabilities,
+      tags: JSON.stringify(checkTags(params.all('tag'))),
+      // The registering device states its own current settings (Privet §4.1.1).
+      ...(localSettingsColumns(params, true) ?? {}),
+      registration_token_hash: null,
+      registration_expires_at: caller ? null : now + service.config.registrationTtlSeconds * 1000,
+      created_at: now,
+      updated_at: now,
+      accessed_at: now,
+    };
+    let token: string | undefined;
+    for (let attempt = 0; ; attempt++) {
+      token = caller ? undefined : newClaimToken();
+      row.registration_token_hash = token ? claimTokenHash(token) : null;
+      try {
+        await db.insertInto('printers').values(row).execute();
+        break;
+      } catch (error) {
+        // A claim-token collision with another waiting printer: draw again.
+        if (!token || attempt >= 5) throw error;
+      }
+    }
+    const printer = await getPrinter(db, row.id);
+    const view = printerView(printer, { forProxy: true, capabilities: true, extraFields: new Set() });
+    if (!token) return { message: 'Printer registered successfully.', printers: [view] };
+    return {
+      message: 'Printer registered; waiting to be claimed.',
+      printers: [view],
+      registration_token: token,
+      token_duration: String(service.config.registrationTtlSeconds),
+      ...registrationUrls(service.publicUrl(), token, row.id),
+    };
+  }
+
+  return [
+    {
+      path: 'register',
+      methods: ['POST'],
+      auth: 'optional',
+      summary: 'Registers a printer: with a robot or user token it is owned at once; without one it waits to be claimed (anonymous registration).',
+      params: {
+        name: { help: 'printer name (the connector\'s sync key); `printer` is accepted too' },
+        capabilities: { required: true, help: 'CDD JSON' },
+        use_cdd: { help: 'must be true when given' },
+        default_display_name: { help: 'display name' },
+        proxy: { help: 'proxy (connector) id' },
+        uuid: { help: 'stable device uuid' },
+        semantic_state: { help: 'CDS JSON; an empty version is accepted' },
+        tag: { help: 'repeated tags, e.g. __cp__key=value' },
+        local_settings: { help: 'Privet §4.1.1 {"current":{...}}' },
+        'manufacturer, model, gcp_version, setup_url, support_url, update_url, firmware, capsHash, notification_channel': { help: 'description fields' },
+      },
+      handle: ({ params, caller }) => register(params, caller),
+    },
+    {
+      path: 'update',
+      methods: ['POST'],
+      auth: 'required',
+      summary: 'Changes a printer\'s description, state, tags or local settings.',
+      params: {
+        printerid: { required: true, help: 'the printer' },
+        remove_tag: { help: 'repeated regular expressions; matching tags are removed before `tag`s are added' },
+        local_settings: { help: 'from the device: {"current":{...}}; from anyone else it becomes pending' },
+        '(register fields)': { help: 'any field of register' },
+      },
+      async handle({ params, caller }) {
+        const printer = await getPrinter(db, params.require('printerid'));
+        const role = await requireRole(db, printer, caller!, 'MANAGER');
+        const device = role === 'DEVICE';
+        const settings = localSettingsColumns(params, device);
+        const tags = updatedTags(parseTags(printer.tags), params);
+        const changes = { ...printerColumns(params), ...settings, ...(tags ? { tags: JSON.stringify(tags) } : {}), updated_at: Date.now() };
+        await db.updateTable('printers').set(changes).where('id', '=', printer.id).execute();
+        if (settings && !device) await notifyDevice(service, printer, 'update_settings');
+        return { message: 'Printer updated successfully' };
+      },
+    },
+    {
+      path: 'list',
+      methods: ['GET', 'POST'],
+      auth: 'required',
+      summary: 'The caller\'s printers (a robot: those it is the device of, optionally of one proxy).',
+      params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' } },
+      async handle({ params, caller }) {
+        const printers = await visiblePrinters(db, caller!, { proxy: params.get('proxy') });
+        return { printers: await views(printers, caller!, params) };
+      },
+    },
+    {
+      path: 'search',
+      methods: ['GET', 'POST'],
+      auth: 'required',
+      summary: 'Printers the caller may use, optionally matching a text.',
+      params: { q: { help: 'text in the name or display name' }, extra_fields: { help: 'as for list' } },
+      async handle({ params, caller }) {
+        const printers = await visiblePrinters(db, caller!, { q: params.get('q') });
+        return { printers: await views(printers, caller!, params) };
+      },
+    },
+    {
+      path: 'printer',
+      methods: ['GET', 'POST'],
+      auth: 'required',
+      summary: 'One printer with capabilities, semantic state and local settings.',
+      params: {
+        printerid: { required: true, help: 'the printer' },
+        use_cdd: { help: 'accepted; capabilities are always CDD' },
+        extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' },
+      },
+      async handle({ params, caller }) {
+        const id = params.require('printerid');
+        const printer = await findOrGone(id, caller!);
+        await requireRole(db, printer, caller!, 'USER');
+        if (isDevice(printer, caller)) await db.updateTable('printers').set({ accessed_at: Date.now() }).where('id', '=', id).execute();
+        return { printers: [await viewOne(service, printer, caller, params, true)] };
+      },
+    },
+    {
+      path: 'delete',
+      methods: ['POST'],
+      auth: 'required',
+      summary: 'Deletes a printer, its jobs and their documents; the device is told.',
+      params: { printerid: { required: true, help: 'the printer' } },
+      async handle({ params, caller }) {
+        const printer = await getPrinter(db, params.require('printerid'));
+        await requireRole(db, printer, caller!, 'OWNER');
+        await deleteJobsOf(service, printer.id);
+        await db.deleteFrom('printers').where('id', '=', printer.id).execute();
+        await notifyDevice(service, printer, 'delete');
+        return { message: 'Printer deleted successfully' };
+      },
+    },
+  ];
+
+  /**
+   * Privet §4.1.5: a deleted printer's device gets a successful HTTP reply
+   * with success=false and no printer, so `printer` answers 200 here.
+   */
+  async function findOrGone(id: string, _caller: Caller): Promise<PrinterRow> {
+    try {
+      return await getPrinter(db, id);
+    } catch (error) {
+      if (error instanceof CloudError) throw new CloudError('PRINTER_NOT_FOUND', error.message, 200);
+      throw error;
+    }
+  }
+
+  async function views(printers: PrinterRow[], caller: Caller, params: Params) {
+    const fields = extraFields(params.get('extra_fields'));
+    const counts = fields.has('queuedJobsCount') ? await queuedJobCounts(db, printers.map((p) => p.id)) : undefined;
+    return printers.map((printer) => printerView(printer, { forProxy: isRobot(caller), capabilities: false, extraFields: fields, queuedJobsCount: counts ? (counts.get(printer.id) ?? 0) : undefined }));
+  }
+}

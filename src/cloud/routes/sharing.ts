@@ -1,0 +1,89 @@
+// share, unshare [cloudprint-protocol.md §a] and proximitytoken (Privet §4.4).
+import { hashToken, newSecret } from '../../auth/secrets.ts';
+import { atLeast, PUBLIC_SCOPE, requireRole } from '../access.ts';
+import { CloudError } from '../errors.ts';
+import { getPrinter } from '../printers.ts';
+import type { CloudRoute } from '../route-table.ts';
+import type { CloudService } from '../service.ts';
+import type { Params } from '../params.ts';
+import type { ShareRole } from '../tables.ts';
+
+const ROLES: ShareRole[] = ['USER', 'MANAGER', 'OWNER'];
+/** Lifetime of a proximity token; the value of Privet §4.4's example. */
+export const PROXIMITY_TOKEN_SECONDS = 600;
+
+function scopeOf(params: Params): string {
+  if (params.bool('public')) return PUBLIC_SCOPE;
+  const scope = params.get('scope')?.trim().toLowerCase();
+  if (!scope) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: scope (or public=true)');
+  if (!/^[^\s@]+@[^\s@]+$/.test(scope)) throw new CloudError('INVALID_PARAMETER', `Parameter scope must be an email address, got "${scope}"`);
+  return scope;
+}
+
+export function sharingRoutes(service: CloudService): CloudRoute[] {
+  const { db } = service;
+  return [
+    {
+      path: 'share',
+      methods: ['POST'],
+      auth: 'required',
+      summary: 'Shares a printer with a user (role USER, MANAGER or OWNER) or with everyone (public=true, role USER).',
+      params: {
+        printerid: { required: true, help: 'the printer' },
+        scope: { help: 'email of the user' },
+        role: { help: 'USER (default), MANAGER or OWNER' },
+        public: { help: 'true: anyone signed in may print' },
+        skip_notification: { help: 'accepted; no notifications are sent' },
+      },
+      async handle({ params, caller }) {
+        const printer = await getPrinter(db, params.require('printerid'));
+        const callerRole = await requireRole(db, printer, caller!, 'MANAGER');
+        const scope = scopeOf(params);
+        const role = (params.get('role')?.toUpperCase() ?? 'USER') as ShareRole;
+        if (!ROLES.includes(role)) throw new CloudError('INVALID_PARAMETER', `Parameter role must be one of ${ROLES.join(', ')}, got "${params.get('role')}"`);
+        if (scope === PUBLIC_SCOPE && role !== 'USER') throw new CloudError('INVALID_PARAMETER', 'A public share can only have the USER role');
+        if (role === 'OWNER' && !atLeast(callerRole, 'OWNER')) throw new CloudError('FORBIDDEN', 'Only an owner can share the OWNER role');
+        const row = { printer_id: printer.id, scope, role, created_at: Date.now() };
+        await db.insertInto('shares').values(row).onConflict((oc) => oc.columns(['printer_id', 'scope']).doUpdateSet({ role })).execute();
+        return { message: scope === PUBLIC_SCOPE ? 'Printer shared publicly.' : `Printer shared with ${scope} as ${role}.` };
+      },
+    },
+    {
+      path: 'unshare',
+      methods: ['POST'],
+      auth: 'required',
+      summary: 'Removes a share; anyone may remove their own.',
+      params: { printerid: { required: true, help: 'the printer' }, scope: { help: 'email of the user' }, public: { help: 'true: remove the public share' } },
+      async handle({ params, caller }) {
+        const printer = await getPrinter(db, params.require('printerid'));
+        const scope = scopeOf(params);
+        const own = scope === caller!.account.email;
+        await requireRole(db, printer, caller!, own ? 'USER' : 'MANAGER');
+        const share = await db.selectFrom('shares').select('role').where('printer_id', '=', printer.id).where('scope', '=', scope).executeTakeFirst();
+        if (!share) throw new CloudError('INVALID_PARAMETER', `Printer ${printer.id} is not shared with ${scope}`);
+        const callerRole = await requireRole(db, printer, caller!, 'USER');
+        if (share.role === 'OWNER' && !own && !atLeast(callerRole, 'OWNER')) throw new CloudError('FORBIDDEN', 'Only an owner can remove an OWNER share');
+        await db.deleteFrom('shares').where('printer_id', '=', printer.id).where('scope', '=', scope).execute();
+        return { message: 'Printer unshared.' };
+      },
+    },
+    {
+      path: 'proximitytoken',
+      methods: ['GET', 'POST'],
+      auth: 'required',
+      summary: 'A short-lived token for a user next to the printer (Privet /privet/accesstoken); it lets that user print to that printer.',
+      params: { printerid: { required: true, help: 'the printer' }, user: { required: true, help: 'email of the user at the printer' } },
+      async handle({ params, caller }) {
+        const printer = await getPrinter(db, params.require('printerid'));
+        await requireRole(db, printer, caller!, 'OWNER');
+        const email = params.require('user').trim().toLowerCase();
+        const user = await service.accounts.findByEmail(email);
+        if (!user || user.kind !== 'user') throw new CloudError('USER_NOT_FOUND', `No user ${email}`);
+        const token = newSecret('ocpx_');
+        const now = Date.now();
+        await db.insertInto('proximity_tokens').values({ token_hash: hashToken(token), printer_id: printer.id, user_id: user.id, expires_at: now + PROXIMITY_TOKEN_SECONDS * 1000, created_at: now }).execute();
+        return { proximity_token: { user: email, token, expires_in: PROXIMITY_TOKEN_SECONDS } };
+      },
+    },
+  ];
+}

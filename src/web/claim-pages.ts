@@ -1,0 +1,63 @@
+// The small server-rendered pages of anonymous registration [cloudprint-protocol.md §b B2]:
+// the claim page (invite_url / complete_invite_url) where a user signs in with
+// email and password and confirms, the printable token page (invite_page_url)
+// and the confirmation page the device may show (confirmation_page_url).
+// Every claim re-checks the password, so the form needs no session or CSRF token.
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { CloudError } from '../cloud/errors.ts';
+import { claimPrinter } from '../cloud/registration.ts';
+import type { CloudService } from '../cloud/service.ts';
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(reply: FastifyReply, title: string, body: string, status = 200): FastifyReply {
+  return reply
+    .code(status)
+    .type('text/html; charset=utf-8')
+    .header('content-security-policy', "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'")
+    .header('cache-control', 'no-store')
+    .send(`<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>${escape(title)}</title><style>body{font:16px system-ui,sans-serif;max-width:32em;margin:3em auto;padding:0 1em}label{display:block;margin:.8em 0}input{font:inherit;width:100%}.token{font:700 2.5em monospace;letter-spacing:.2em}</style>
+</head><body><h1>${escape(title)}</h1>${body}</body></html>`);
+}
+
+function claimForm(token: string, message = ''): string {
+  return `${message ? `<p role="alert">${escape(message)}</p>` : ''}
+<p>Sign in to add the printer showing this registration token to your account.</p>
+<form method="post" action="claimprinter.html">
+<label>Registration token <input name="token" value="${escape(token)}" required autocomplete="off"></label>
+<label>Email <input name="email" type="email" required autocomplete="username"></label>
+<label>Password <input name="password" type="password" required autocomplete="current-password"></label>
+<button>Claim printer</button></form>`;
+}
+
+type Fields = Record<string, string | undefined>;
+
+export function registerClaimPages(app: FastifyInstance, service: CloudService): void {
+  app.get('/cloudprint/claimprinter.html', (request, reply) => page(reply, 'Claim a printer', claimForm((request.query as Fields).token ?? '')));
+
+  app.post('/cloudprint/claimprinter.html', async (request, reply) => {
+    const { token = '', email = '', password = '' } = (request.body ?? {}) as Fields;
+    const user = await service.accounts.checkPassword(email, password);
+    if (!user) return page(reply, 'Claim a printer', claimForm(token, 'Wrong email or password.'), 401);
+    try {
+      const printerId = await claimPrinter(service, token, user);
+      const printer = await service.db.selectFrom('printers').select('name').where('id', '=', printerId).executeTakeFirstOrThrow();
+      return page(reply, 'Printer claimed', `<p>“${escape(printer.name)}” now belongs to ${escape(user.email ?? '')}. The printer finishes its set-up by itself.</p>`);
+    } catch (error) {
+      if (!(error instanceof CloudError)) throw error;
+      return page(reply, 'Claim a printer', claimForm(token, error.message), error.status === 200 ? 400 : error.status);
+    }
+  });
+
+  app.get('/cloudprint/regtokenpage', (request, reply) => {
+    const token = (request.query as Fields).t ?? '';
+    const url = `${service.publicUrl()}/cloudprint/claimprinter.html?token=${encodeURIComponent(token)}`;
+    return page(reply, 'Printer registration', `<p>To add this printer, open <b>${escape(url)}</b> and sign in, or enter this token:</p><p class="token">${escape(token)}</p>`);
+  });
+
+  app.get('/cloudprint/regconfirmpage', (request, reply) => {
+    const { printername = '', email = '' } = request.query as Fields;
+    return page(reply, 'Printer registered', `<p>“${escape(printername)}” is registered to ${escape(email)}.</p>`);
+  });
+}
