@@ -43,6 +43,8 @@ export class StreamParser {
   private boundary = 0;
   private header: StreamHeader | undefined;
   private idleAfterWrite = false;
+  /** Characters written so far. */
+  private fed = 0;
 
   constructor(
     private readonly handler: StreamParserHandler,
@@ -99,9 +101,11 @@ export class StreamParser {
 
   /** Parses the next piece of the stream; throws StreamError on a violation. */
   write(chunk: string): void {
-    const start = this.sax.position;
+    // Positions are indexes into the whole stream (saxes reports them correctly inside its callbacks only).
+    const start = this.fed;
+    this.fed += chunk.length;
     this.sax.write(chunk);
-    if (this.sax.position - this.boundary > this.limits.maxStanzaSize) throw tooBig();
+    if (this.fed - this.boundary > this.limits.maxStanzaSize) throw tooBig();
     this.idleAfterWrite = this.depth === 1 && this.boundary >= start && /^\s*$/.test(chunk.slice(this.boundary - start));
   }
 

@@ -1,0 +1,299 @@
+// Stream negotiation over real sockets (RFC 6120 §4–§7): headers, STARTTLS,
+// SASL, binding, stream errors, timeouts, shutdown.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { TestServer } from '../helpers/server.ts';
+import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
+import { RawClient, STREAM_OPEN, loginRaw, plainAuth } from './raw-client.ts';
+
+const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
+const streamError = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>.*</stream:stream>`);
+
+describe('XMPP stream negotiation', () => {
+  let server: TestServer;
+  let robot: Robot;
+  before(async () => {
+    ({ server, robot } = await startXmppServer({ xmppMaxAuthFailures: 3, xmppAuthFailuresPerMinute: 1000 }));
+  });
+  after(() => server.stop());
+
+  test('direct TLS: header with from, unique id, version 1.0, jabber:client; SASL mechanisms offered', async () => {
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    const [header] = await client.expect(/<stream:stream [^>]*>/);
+    assert.match(header, /from="localhost"/);
+    assert.match(header, /version="1\.0"/);
+    assert.match(header, /xmlns="jabber:client"/);
+    assert.match(header, /xmlns:stream="http:\/\/etherx\.jabber\.org\/streams"/);
+    const [features] = await client.expect(/<stream:features>.*<\/stream:features>/);
+    assert.match(features, /<mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><mechanism>PLAIN<\/mechanism><mechanism>X-OAUTH2<\/mechanism><\/mechanisms>/);
+    assert.doesNotMatch(features, /starttls/);
+    client.send(plainAuth(robot.local, robot.token, 'X-OAUTH2'));
+    await client.expect(/<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"\/>/);
+    client.send(STREAM_OPEN());
+    const [restarted] = await client.expect(/<stream:stream [^>]*>/);
+    const ids = [header, restarted].map((h) => /id="([^"]+)"/.exec(h)![1]);
+    assert.notEqual(ids[0], ids[1], 'a restarted stream gets a new id');
+    const [bound] = await client.expect(/<stream:features>.*<\/stream:features>/);
+    assert.match(bound, /<bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"\/>/);
+    assert.match(bound, /<session xmlns="urn:ietf:params:xml:ns:xmpp-session"\/>/);
+    client.close();
+  });
+
+  test('STARTTLS port: only <starttls><required/> is offered, and auth before TLS ends the stream', async () => {
+    const client = await RawClient.tcp(server);
+    client.send(STREAM_OPEN());
+    const [features] = await client.expect(/<stream:features>.*<\/stream:features>/);
+    assert.equal(features, '<stream:features><starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"><required/></starttls></stream:features>');
+    client.send(plainAuth(robot.local, robot.token));
+    await client.expect(streamError('policy-violation'));
+    await client.closed;
+  });
+
+  test('STARTTLS then SASL then bind works on the STARTTLS port', async () => {
+    const client = await RawClient.tcp(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>');
+    await client.expect(/<proceed xmlns="urn:ietf:params:xml:ns:xmpp-tls"\/>/);
+    await client.startTls();
+    assert.equal(await loginRaw(client, robot.local, robot.token, 'tls'), `${robot.bare}/tls`);
+    client.close();
+  });
+
+  test('SASL: wrong token, another account\'s token and malformed responses fail; the third failure closes', async () => {
+    const other = await createRobot(server);
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send(plainAuth(robot.local, 'not-a-token'));
+    await client.expect(new RegExp(`<failure xmlns="${SASL}"><not-authorized/></failure>`));
+    client.send(plainAuth(robot.local, other.token));
+    await client.expect(new RegExp(`<failure xmlns="${SASL}"><not-authorized/></failure>`));
+    client.send(`<auth xmlns="${SASL}" mechanism="PLAIN">!!notbase64</auth>`);
+    await client.expect(new RegExp(`<failure xmlns="${SASL}"><incorrect-encoding/></failure>`));
+    await client.expect(streamError('policy-violation'));
+    await client.closed;
+  });
+
+  test('SASL: an unknown mechanism gets invalid-mechanism; no initial response gets an empty challenge', async () => {
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send(`<auth xmlns="${SASL}" mechanism="DIGEST-MD5"/>`);
+    await client.expect(new RegExp(`<failure xmlns="${SASL}"><invalid-mechanism/></failure>`));
+    client.send(`<auth xmlns="${SASL}" mechanism="PLAIN"/>`);
+    await client.expect(new RegExp(`<challenge xmlns="${SASL}"/>`));
+    client.send(`<response xmlns="${SASL}">${Buffer.from(`\0${robot.local}\0${robot.token}`).toString('base64')}</response>`);
+    await client.expect(new RegExp(`<success xmlns="${SASL}"/>`));
+    client.close();
+  });
+
+  test('SASL: the authorization identity, if given, must be the account itself', async () => {
+    const other = await createRobot(server);
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send(`<auth xmlns="${SASL}" mechanism="PLAIN">${Buffer.from(`${other.bare}\0${robot.local}\0${robot.token}`).toString('base64')}</auth>`);
+    await client.expect(/<not-authorized\/>/);
+    client.send(`<auth xmlns="${SASL}" mechanism="PLAIN">${Buffer.from(`${robot.bare}\0${robot.bare}\0${robot.token}`).toString('base64')}</auth>`);
+    await client.expect(/<success/);
+    client.close();
+  });
+
+  test('a stanza before authentication, and a bind before SASL, end the stream with not-authorized', async () => {
+    for (const early of ['<message to="x@localhost"><body>hi</body></message>', '<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>']) {
+      const client = await RawClient.tls(server);
+      client.send(STREAM_OPEN());
+      await client.expect(/<\/stream:features>/);
+      client.send(early);
+      await client.expect(streamError('not-authorized'));
+      await client.closed;
+    }
+  });
+
+  test('a stanza after SASL but before binding ends the stream with not-authorized', async () => {
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send(plainAuth(robot.local, robot.token));
+    await client.expect(/<success/);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send('<iq type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>');
+    await client.expect(streamError('not-authorized'));
+  });
+
+  test('bind: a generated resource when the client names none', async () => {
+    const client = await RawClient.tls(server);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send(plainAuth(robot.local, robot.token));
+    await client.expect(/<success/);
+    client.send(STREAM_OPEN());
+    await client.expect(/<\/stream:features>/);
+    client.send('<iq type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>');
+    const [, jid] = await client.expect(/<iq type="result" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><jid>([^<]+)<\/jid><\/bind><\/iq>/);
+    assert.match(jid!, new RegExp(`^${robot.bare}/[0-9a-f]{16}$`));
+    client.close();
+  });
+
+  test('bind conflict: the new session wins, the old one gets a conflict stream error', async () => {
+    const first = await RawClient.tls(server);
+    await loginRaw(first, robot.local, robot.token, 'same');
+    const second = await RawClient.tls(server);
+    assert.equal(await loginRaw(second, robot.local, robot.token, 'same'), `${robot.bare}/same`);
+    await first.expect(streamError('conflict'));
+    await first.closed;
+    second.send('<iq type="get" id="p1"><ping xmlns="urn:xmpp:ping"/></iq>');
+    await second.expect(/<iq [^>]*id="p1"[^>]*type="result"|<iq type="result" id="p1"/);
+    second.close();
+  });
+
+  test('legacy session IQ is answered with a result carrying the request id', async () => {
+    const client = await RawClient.tls(server);
+    await loginRaw(client, robot.local, robot.token, 'sess');
+    client.send('<iq type="set" id="1"><session xmlns="urn:ietf:params:xml:ns:xmpp-session"/></iq>');
+    await client.expect(/<iq type="result" id="1" to="[^"]+\/sess"\/>/);
+    client.close();
+  });
+
+  test('stream header checks: host-unknown, any stream prefix, version and content namespace', async () => {
+    const wrongHost = await RawClient.tls(server);
+    wrongHost.send(STREAM_OPEN('example.org'));
+    await wrongHost.expect(streamError('host-unknown'));
+
+    const str = await RawClient.tls(server);
+    str.send('<str:stream xmlns:str="http://etherx.jabber.org/streams" xmlns="jabber:client" to="localhost" version="1.0">');
+    await str.expect(/<mechanism>PLAIN<\/mechanism>/);
+    str.send(plainAuth(robot.local, robot.token));
+    await str.expect(/<success/);
+    str.close();
+
+    const noVersion = await RawClient.tls(server);
+    noVersion.send('<stream:stream xmlns="jabber:client" to="localhost" xmlns:stream="http://etherx.jabber.org/streams">');
+    await noVersion.expect(streamError('unsupported-version'));
+
+    const wrongNs = await RawClient.tls(server);
+    wrongNs.send('<stream:stream xmlns="jabber:server" to="localhost" version="1.0" xmlns:stream="http://etherx.jabber.org/streams">');
+    await wrongNs.expect(streamError('invalid-namespace'));
+
+    const notStream = await RawClient.tls(server);
+    notStream.send('<stream xmlns="jabber:client" version="1.0">');
+    await notStream.expect(streamError('invalid-namespace'));
+  });
+
+  test('whitespace keepalives are accepted; </stream:stream> is answered in kind and the connection closed', async () => {
+    const client = await RawClient.tls(server);
+    await loginRaw(client, robot.local, robot.token, 'ws');
+    client.send(' ');
+    client.send('\n \t');
+    client.send('<iq type="get" id="after-ws"><ping xmlns="urn:xmpp:ping"/></iq>');
+    await client.expect(/id="after-ws"/);
+    client.send('</stream:stream>');
+    await client.expect(/<\/stream:stream>$/);
+    await client.closed;
+  });
+
+  test('pings to the server and to a service address are answered from that address; unknown IQs get service-unavailable', async () => {
+    const client = await RawClient.tls(server);
+    const jid = await loginRaw(client, robot.local, robot.token, 'ping');
+    client.send('<iq type="get" id="0" to="cloudprint.google.com"><ping xmlns="urn:xmpp:ping"/></iq>');
+    await client.expect(new RegExp(`<iq type="result" id="0" to="${jid}" from="cloudprint.google.com"/>`));
+    client.send('<iq type="get" id="s"><ping xmlns="urn:xmpp:ping"/></iq>');
+    await client.expect(new RegExp(`<iq type="result" id="s" to="${jid}"/>`));
+    client.send('<iq type="get" id="u"><query xmlns="urn:example:unknown"/></iq>');
+    await client.expect(/<iq type="error" id="u"[^>]*><error type="cancel"><service-unavailable xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/><\/error><\/iq>/);
+    client.send('<iq type="get" id="r"><query xmlns="jabber:iq:roster"/></iq>');
+    await client.expect(/<iq type="result" id="r"[^>]*><query xmlns="jabber:iq:roster"\/><\/iq>/);
+    client.close();
+  });
+
+  test('a UTF-8 character split across TCP reads arrives intact', async () => {
+    const sender = await RawClient.tls(server);
+    await loginRaw(sender, robot.local, robot.token, 'utf-a');
+    const receiver = await RawClient.tls(server);
+    const to = await loginRaw(receiver, robot.local, robot.token, 'utf-b');
+    const bytes = Buffer.from(`<message to="${to}" id="u8"><body>größe 日本 😀</body></message>`);
+    for (const byte of bytes) {
+      sender.send(Buffer.from([byte]));
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    await receiver.expect(/<body>größe 日本 😀<\/body>/);
+    sender.close();
+    receiver.close();
+  });
+
+  test('server shutdown ends every stream with system-shutdown', async () => {
+    const { server: other, robot: r } = await startXmppServer();
+    const client = await RawClient.tls(other);
+    await loginRaw(client, r.local, r.token);
+    await other.stop();
+    await client.expect(streamError('system-shutdown'));
+  });
+});
+
+describe('XMPP limits and timeouts', () => {
+  test('failed logins per address: once over the limit, even a correct login is refused', async () => {
+    const { server, robot } = await startXmppServer({ xmppMaxAuthFailures: 10, xmppAuthFailuresPerMinute: 4 });
+    try {
+      const client = await RawClient.tls(server);
+      client.send(STREAM_OPEN());
+      await client.expect(/<\/stream:features>/);
+      for (let i = 0; i < 4; i++) {
+        client.send(plainAuth(robot.local, 'wrong'));
+        await client.expect(/<not-authorized\/>/);
+      }
+      const fresh = await RawClient.tls(server);
+      fresh.send(STREAM_OPEN());
+      await fresh.expect(/<\/stream:features>/);
+      fresh.send(plainAuth(robot.local, robot.token));
+      await fresh.expect(streamError('policy-violation'));
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('connections per account: binding beyond the limit gets resource-constraint', async () => {
+    const { server, robot } = await startXmppServer({ maxConnectionsPerAccount: 2 });
+    try {
+      const clients = [await RawClient.tls(server), await RawClient.tls(server)];
+      await loginRaw(clients[0]!, robot.local, robot.token, 'a');
+      await loginRaw(clients[1]!, robot.local, robot.token, 'b');
+      const third = await RawClient.tls(server);
+      await assert.rejects(loginRaw(third, robot.local, robot.token, 'c'));
+      assert.match(third.buffer, /<iq type="error" id="bind"><error type="wait"><resource-constraint xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/>/);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('a silent client is timed out during negotiation', async () => {
+    const { server } = await startXmppServer({ xmppHandshakeTimeoutSeconds: 0.3 });
+    try {
+      const client = await RawClient.tls(server);
+      client.send(STREAM_OPEN());
+      await client.expect(/<\/stream:features>/);
+      await client.expect(streamError('connection-timeout'), 3000);
+    } finally {
+      await server.stop();
+    }
+  });
+
+  test('an idle client is pinged with a non-numeric id; answering keeps it, silence closes it', async () => {
+    const { server, robot } = await startXmppServer({ xmppIdleTimeoutSeconds: 0.3, xmppPingTimeoutSeconds: 0.4 });
+    try {
+      const client = await RawClient.tls(server);
+      const jid = await loginRaw(client, robot.local, robot.token);
+      const [ping, id] = await client.expect(/<iq type="get" from="localhost" to="([^"]+)" id="([^"]+)"><ping xmlns="urn:xmpp:ping"\/><\/iq>/, 3000).then((m) => [m[0], m[2]!]);
+      assert.match(ping, new RegExp(`to="${jid}"`));
+      assert.doesNotMatch(id!, /^\d+$/, 'the original connector would take a numeric id for its own pong');
+      client.send(`<iq type="result" id="${id}" to="localhost"/>`);
+      await client.expect(/<ping xmlns="urn:xmpp:ping"\/>/, 3000); // pinged again after the next idle period, still connected
+      await client.expect(streamError('connection-timeout'), 3000);
+      await client.closed;
+    } finally {
+      await server.stop();
+    }
+  });
+});
