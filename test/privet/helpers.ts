@@ -1,0 +1,171 @@
+// Runs a real `ocp printer` child process for tests, and speaks Privet to it
+// over HTTP. Every printer gets its own temp data dir and free ports.
+import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { once } from 'node:events';
+
+const OCP = resolve(import.meta.dirname, '../../bin/ocp');
+
+export interface TestPrinter {
+  dataDir: string;
+  outputDir: string;
+  child: ChildProcess;
+  privet: string;
+  panel: string;
+  log(): string;
+  /** GET /privet/info with an empty token. */
+  info(): Promise<Record<string, unknown>>;
+  /** A fresh token from /privet/info. */
+  token(): Promise<string>;
+  call(path: string, init?: { method?: string; token?: string | null; body?: BodyInit; headers?: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown> }>;
+  panelPost(path: string, body?: unknown): Promise<Record<string, unknown>>;
+  panelState(): Promise<Record<string, unknown>>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  cleanup(): void;
+}
+
+export interface PrinterLaunch {
+  name?: string;
+  cloud?: string;
+  dataDir?: string;
+  args?: string[];
+  env?: Record<string, string>;
+  /** Run inside this network namespace (ip netns exec). */
+  netns?: string;
+}
+
+export function tempDir(prefix = 'ocp-printer-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** A registration as if the printer had been claimed earlier (for tests that need a registered printer without a cloud). */
+export function seedRegistration(dataDir: string, printerId = 'seeded-printer-id', settings: Record<string, unknown> = {}): void {
+  const file = join(dataDir, 'state.json');
+  const state = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  state.registration = { printerId, xmppJid: 'robot@localhost', refreshToken: 'seeded-refresh-token', owner: 'owner@example.com' };
+  state.localSettings = { local_discovery: true, access_token_enabled: true, 'printer/local_printing_enabled': true, 'printer/conversion_printing_enabled': true, xmpp_timeout_value: 300, ...settings };
+  writeFileSync(file, JSON.stringify(state));
+}
+
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrinter> {
+  const dataDir = launch.dataDir ?? tempDir();
+  const outputDir = join(dataDir, 'output');
+  rmSync(join(dataDir, 'ports.json'), { force: true });
+  const argv = [OCP, 'printer', '--name', launch.name ?? 'Test Printer', '--cloud', launch.cloud ?? 'http://127.0.0.1:9', '--data', dataDir, '--output', outputDir, '--log-level', 'debug', '--no-console', ...(launch.args ?? [])];
+  const command = launch.netns ? 'ip' : process.execPath;
+  const args = launch.netns ? ['netns', 'exec', launch.netns, process.execPath, ...argv] : argv;
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = once(child, 'exit');
+  const ports = await waitFor('printer ports.json', () => {
+    if (child.exitCode !== null) throw new Error(`printer exited early:\n${output}`);
+    if (!output.includes('printer started')) return undefined;
+    return JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as { privet: number; panel: number };
+  }, 30_000);
+  const host = launch.netns ? undefined : '127.0.0.1';
+  const privet = `http://${host ?? '127.0.0.1'}:${ports.privet}`;
+  const panel = `http://127.0.0.1:${ports.panel}`;
+  const printer: TestPrinter = {
+    dataDir,
+    outputDir,
+    child,
+    privet,
+    panel,
+    log: () => output,
+    async info() {
+      return (await printer.call('/privet/info', { token: '' })).json;
+    },
+    async token() {
+      return String((await printer.info())['x-privet-token']);
+    },
+    async call(path, init = {}) {
+      const headers: Record<string, string> = { ...init.headers };
+      if (init.token !== null) headers['X-Privet-Token'] = init.token ?? (await printer.token());
+      const response = await fetch(privet + path, { method: init.method ?? 'GET', headers, body: init.body });
+      const text = await response.text();
+      let json: Record<string, unknown> = {};
+      try {
+        json = JSON.parse(text) as Record<string, unknown>;
+      } catch {
+        json = { text };
+      }
+      return { status: response.status, json };
+    },
+    async panelPost(path, body = {}) {
+      const response = await fetch(panel + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await response.json()) as Record<string, unknown>;
+    },
+    async panelState() {
+      return (await (await fetch(panel + '/panel/state')).json()) as Record<string, unknown>;
+    },
+    async stop(signal = 'SIGTERM') {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill(signal);
+        await exited;
+      }
+    },
+    cleanup() {
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+  return printer;
+}
+
+/** A minimal, structurally valid PDF with `pages` pages and an optional padding stream of `padding` bytes. */
+export function makePdf(pages = 1, text = 'Hello Privet'): Buffer {
+  const objects: string[] = [];
+  const kids = Array.from({ length: pages }, (_, i) => `${4 + i * 2} 0 R`).join(' ');
+  objects.push('<< /Type /Catalog /Pages 2 0 R >>');
+  objects.push(`<< /Type /Pages /Kids [${kids}] /Count ${pages} >>`);
+  objects.push('<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>');
+  for (let i = 0; i < pages; i++) {
+    const content = `BT /F1 24 Tf 72 720 Td (${text} ${i + 1}) Tj ET`;
+    objects.push(`<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << /F1 3 0 R >> >> /Contents ${5 + i * 2} 0 R >>`);
+    objects.push(`<< /Length ${content.length} >>\nstream\n${content}\nendstream`);
+  }
+  let body = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((object, i) => {
+    offsets.push(body.length);
+    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, 'latin1');
+}
+
+/** A real PWG raster rendered by Ghostscript from `pdf`. */
+export function makePwg(pdf: Buffer, dpi = 30): Buffer {
+  return execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=pwgraster', `-r${dpi}`, '-sOutputFile=-', '-'], { input: pdf, maxBuffer: 64 << 20 });
+}
+
+/** Starts a POST whose body is sent only partly; returns the request and a promise of the reply. */
+export function slowUpload(url: string, headers: Record<string, string>, first: Buffer, totalLength: number) {
+  const req = request(url, { method: 'POST', headers: { ...headers, 'Content-Length': String(totalLength) } });
+  const reply = new Promise<{ status: number; json: Record<string, unknown> }>((resolveReply, reject) => {
+    req.on('response', (res) => {
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolveReply({ status: res.statusCode ?? 0, json: JSON.parse(text) as Record<string, unknown> }));
+    });
+    req.on('error', reject);
+  });
+  req.write(first);
+  return { req, reply };
+}
