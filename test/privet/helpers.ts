@@ -20,7 +20,7 @@ export interface TestPrinter {
   info(): Promise<Record<string, unknown>>;
   /** A fresh token from /privet/info. */
   token(): Promise<string>;
-  call(path: string, init?: { method?: string; token?: string | null; body?: BodyInit; headers?: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown> }>;
+  call(path: string, init?: { method?: string; token?: string | null; body?: string | Buffer; headers?: Record<string, string> }): Promise<{ status: number; json: Record<string, unknown> }>;
   panelPost(path: string, body?: unknown): Promise<Record<string, unknown>>;
   panelState(): Promise<Record<string, unknown>>;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -96,7 +96,7 @@ export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrin
     async call(path, init = {}) {
       const headers: Record<string, string> = { ...init.headers };
       if (init.token !== null) headers['X-Privet-Token'] = init.token ?? (await printer.token());
-      const response = await fetch(privet + path, { method: init.method ?? 'GET', headers, body: init.body });
+      const response = await fetch(privet + path, { method: init.method ?? 'GET', headers, body: init.body as BodyInit | undefined });
       const text = await response.text();
       let json: Record<string, unknown> = {};
       try {
