@@ -81,12 +81,16 @@ function addAll(values: Map<string, string[]>, source: unknown): void {
   for (const [name, value] of Object.entries(source)) add(values, name, value);
 }
 
+export function tooLarge(maxDocumentSize: number | undefined): CloudError {
+  return new CloudError('DOCUMENT_TOO_LARGE', `Document is larger than the limit of ${maxDocumentSize ?? '?'} bytes`);
+}
+
 /** Maps the multipart parser's errors to the envelope's. */
-function uploadError(error: unknown): unknown {
+function uploadError(error: unknown, maxDocumentSize: number | undefined): unknown {
   if (error instanceof CloudError) return error;
   const code = (error as { code?: string }).code;
   const message = (error as Error).message ?? String(error);
-  if (code === 'FST_REQ_FILE_TOO_LARGE') return new CloudError('DOCUMENT_TOO_LARGE', message);
+  if (code === 'FST_REQ_FILE_TOO_LARGE') return tooLarge(maxDocumentSize);
   if (/unexpected end|terminated early|aborted|ECONNRESET|premature close/i.test(message) || code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
     return new CloudError('UPLOAD_INCOMPLETE', `Upload incomplete: ${message}`);
   }
@@ -132,7 +136,7 @@ export async function readRequest(request: FastifyRequest, documents?: DocumentS
         add(values, part.fieldname, part.value);
       } else if (part.fieldname === 'content' && documents) {
         if (result.document) throw new CloudError('MALFORMED_REQUEST', 'Only one content part is allowed');
-        part.file.once('limit', () => part.file.destroy(new CloudError('DOCUMENT_TOO_LARGE', `Document is larger than the limit of ${maxDocumentSize ?? '?'} bytes`)));
+        part.file.once('limit', () => part.file.destroy(tooLarge(maxDocumentSize)));
         result.document = await documents.receive(part.file);
         result.documentType = part.mimetype;
       } else {
@@ -141,7 +145,7 @@ export async function readRequest(request: FastifyRequest, documents?: DocumentS
     }
   } catch (error) {
     await documents?.discard(result.document);
-    throw uploadError(error);
+    throw uploadError(error, maxDocumentSize);
   }
   return result;
 }

@@ -43,7 +43,7 @@ export interface ApiOptions {
 }
 
 /** Calls /cloudprint/PATH and parses the JSON reply (or returns the text for non-JSON replies). */
-export async function cloudApi<T = Record<string, any>>(server: TestServer, path: string, params: Record<string, ParamValue> = {}, options: ApiOptions = {}): Promise<ApiReply<T>> {
+export async function cloudApi<T = Record<string, any>>(server: Pick<TestServer, 'url'>, path: string, params: Record<string, ParamValue> = {}, options: ApiOptions = {}): Promise<ApiReply<T>> {
   const headers: Record<string, string> = {};
   if (options.token) headers.authorization = `${options.scheme ?? 'Bearer'} ${options.token}`;
   const url = new URL(`${server.url}/cloudprint/${path}`);
@@ -120,7 +120,7 @@ export function registerParams(options: RegisterOptions = {}): Record<string, Pa
 }
 
 /** Anonymous (or token-authenticated) registration, multipart like Chrome and the GCP 2.0 prototype. */
-export async function registerPrinter(server: TestServer, options: RegisterOptions = {}): Promise<ApiReply> {
+export async function registerPrinter(server: Pick<TestServer, 'url'>, options: RegisterOptions = {}): Promise<ApiReply> {
   return cloudApi(server, 'register', registerParams(options), { as: 'multipart', token: options.token });
 }
 
@@ -136,7 +136,7 @@ export interface ClaimedPrinter {
 }
 
 /** register (anonymous) → confirm by `owner` → getauthcode → /oauth2/token: a printer with its robot credentials. */
-export async function registerAndClaim(server: TestServer, owner: TestUser, options: RegisterOptions = {}): Promise<ClaimedPrinter> {
+export async function registerAndClaim(server: Pick<TestServer, 'url'>, owner: TestUser, options: RegisterOptions = {}): Promise<ClaimedPrinter> {
   const registered = await registerPrinter(server, options);
   if (!registered.body.success) throw new Error(`register failed: ${JSON.stringify(registered.body)}`);
   const registration = registered.body;
@@ -170,7 +170,7 @@ export interface SubmitOptions {
 }
 
 /** Submits a job with a multipart document. */
-export async function submitJob(server: TestServer, token: string, printerId: string, options: SubmitOptions = {}): Promise<ApiReply> {
+export async function submitJob(server: Pick<TestServer, 'url'>, token: string, printerId: string, options: SubmitOptions = {}): Promise<ApiReply> {
   const contentType = options.contentType ?? 'application/pdf';
   return cloudApi(
     server,

@@ -12,7 +12,7 @@ import { getPrinter, type PrinterRow } from '../printers.ts';
 import type { CloudRoute } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
 import { acceptsContentType, checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket, type JobState } from '../shapes.ts';
-import type { Params } from '../params.ts';
+import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../tables.ts';
 
@@ -73,7 +73,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       document = await service.documents.receive(Readable.from([Buffer.from(inline, 'utf8')]));
     }
     try {
-      if (document.size > service.config.maxDocumentSize) throw new CloudError('DOCUMENT_TOO_LARGE', `Document is larger than the limit of ${service.config.maxDocumentSize} bytes`);
+      if (document.size > service.config.maxDocumentSize) throw tooLarge(service.config.maxDocumentSize);
       // The document is in place before the job row commits, and the reply
       // waits for both: an acknowledged job always has its document.
       await service.documents.commit(document, common.id);
