@@ -43,6 +43,8 @@ export const SERVER_OPTIONS = [
   { key: 'xmpp-idle-timeout', type: 'duration', default: 300, help: 'silence after which the server pings an XMPP client (a printer\'s xmpp_timeout_value overrides it)' },
   { key: 'xmpp-ping-timeout', type: 'duration', default: 30, help: 'time an XMPP client has to answer the server\'s ping before it is disconnected' },
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
+  { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
+  { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -76,6 +78,8 @@ export interface ServerConfig {
   xmppIdleTimeoutSeconds: number;
   xmppPingTimeoutSeconds: number;
   ccsMaxPending: number;
+  ccsDeviceRate: number;
+  ccsDrainGraceSeconds: number;
   logLevel: string;
 }
 
@@ -173,6 +177,8 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     xmppIdleTimeoutSeconds: num('xmpp-idle-timeout'),
     xmppPingTimeoutSeconds: num('xmpp-ping-timeout'),
     ccsMaxPending: num('ccs-max-pending'),
+    ccsDeviceRate: num('ccs-device-rate'),
+    ccsDrainGraceSeconds: num('ccs-drain-grace'),
     logLevel: str('log-level') ?? 'info',
   };
 }

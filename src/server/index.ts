@@ -15,6 +15,7 @@ import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
+import { createCcs } from '../ccs/index.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 import { startCloud } from '../cloud/index.ts';
@@ -75,6 +76,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
+    const ccs = createCcs(context, http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
@@ -82,6 +84,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closers.unshift(() => xmpp.close('system-shutdown'));
     registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
     Object.assign(ports, await listenC2s(xmpp, config));
+    closers.unshift(() => ccs.close());
+    Object.assign(ports, await ccs.listen(xmpp));
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
 
     writePorts(config.dataDir, ports);
