@@ -4,12 +4,7 @@ import type { Command } from 'commander';
 import { openStore } from '../store/db.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { addOptions, configFromCommand } from './options.ts';
-
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
-}
+import { readStdin } from './prompt.ts';
 
 /** Runs `work` with the accounts of the store the command's options point at. */
 async function withAccounts<T>(command: Command, work: (accounts: Accounts) => Promise<T>): Promise<T> {

@@ -4,6 +4,7 @@ import { ConfigError } from '../config.ts';
 import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
+import { registerClientCommands } from './client.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -13,6 +14,7 @@ const program = new Command('ocp')
 registerServerCommands(program);
 registerAccountCommands(program);
 registerPrinterCommands(program);
+registerClientCommands(program);
 
 try {
   await program.parseAsync(process.argv);

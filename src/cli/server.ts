@@ -1,6 +1,5 @@
 // `ocp server`: runs the whole service until SIGINT/SIGTERM.
 import type { Command } from 'commander';
-import { startServer } from '../server/index.ts';
 import { createLogger } from '../log.ts';
 import { addOptions, configFromCommand } from './options.ts';
 
@@ -9,6 +8,8 @@ export function registerServerCommands(program: Command): void {
   addOptions(command).action(async () => {
     const config = configFromCommand(command);
     const log = createLogger(config.logLevel);
+    // Loaded here, not at the top: the other subcommands should not pay for the whole server.
+    const { startServer } = await import('../server/index.ts');
     const server = await startServer(config, log);
     let stopping = false;
     const stop = async (signal: string) => {

@@ -1,0 +1,144 @@
+// The `ocp` client commands: login, printers, print, jobs, discover, claim.
+// They speak the same wire protocols as any other client: the /cloudprint
+// REST interface for the cloud, Privet over HTTP and mDNS on the LAN.
+import { openAsBlob } from 'node:fs';
+import { basename } from 'node:path';
+import type { Command } from 'commander';
+import { AccessTokenSource, CloudPrintApi } from '../client/cloudprint-api.ts';
+import { PrivetClient } from '../client/privet-client.ts';
+import { browsePrivet } from '../client/discover.ts';
+import { contentTypeOf } from '../client/content-type.ts';
+import { loadCredentials, saveCredentials } from '../client/credentials.ts';
+import { readSecret } from './prompt.ts';
+
+interface CloudOptions {
+  cloud?: string;
+  token?: string;
+}
+
+const CLIENT_ID = 'ocp-cli';
+
+/** A cloud API client signed in with --token/OCP_TOKEN, or with the saved `ocp login`. */
+function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?: string } {
+  const saved = loadCredentials();
+  const cloud = options.cloud || process.env.OCP_CLOUD || saved?.cloud;
+  if (!cloud) throw new Error('no cloud URL: give --cloud URL or run `ocp login` first');
+  const staticToken = options.token || process.env.OCP_TOKEN;
+  if (staticToken) return { api: new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: async () => staticToken }) };
+  if (!saved) throw new Error('not signed in: run `ocp login EMAIL --cloud URL`, or give --token');
+  let api: CloudPrintApi;
+  const tokens = new AccessTokenSource(() => api, saved.refreshToken, (refreshToken) => saveCredentials({ ...saved, refreshToken }));
+  api = new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: () => tokens.get() });
+  return { api, email: saved.email };
+}
+
+function withCloudOptions(command: Command): Command {
+  return command
+    .option('--cloud <url>', 'base URL of the OpenCloudPrint server (env OCP_CLOUD; default: the one you logged in to)')
+    .option('--token <token>', 'API or access token (env OCP_TOKEN; default: the saved login)');
+}
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ').trimEnd()).join('\n');
+}
+
+function stateOf(job: Record<string, unknown>): string {
+  const semantic = job.semanticState as { state?: { type?: string } } | undefined;
+  return semantic?.state?.type ?? String(job.status ?? '');
+}
+
+export function registerClientCommands(program: Command): void {
+  program
+    .command('login')
+    .description('sign in to a server and save a refresh token for the other client commands')
+    .argument('<email>')
+    .requiredOption('--cloud <url>', 'base URL of the OpenCloudPrint server')
+    .option('--password-stdin', 'read the password from standard input instead of prompting')
+    .action(async (email: string, options: { cloud: string; passwordStdin?: boolean }) => {
+      const password = await readSecret('Password: ', options.passwordStdin ?? false);
+      const api = new CloudPrintApi({ cloudUrl: options.cloud, clientId: CLIENT_ID });
+      const grant = await api.password(email, password);
+      if (!grant.refresh_token) throw new Error('the server issued no refresh token');
+      saveCredentials({ cloud: options.cloud, email, refreshToken: grant.refresh_token });
+      console.log(`signed in as ${email}`);
+    });
+
+  withCloudOptions(program.command('printers').description('list the printers you can print to'))
+    .option('--json', 'print the JSON reply')
+    .action(async (options: CloudOptions & { json?: boolean }) => {
+      const reply = await signedInApi(options).api.call<{ success: boolean; printers: Array<Record<string, unknown>> }>('search', { extra_fields: 'queuedJobsCount,semanticState' });
+      if (options.json) return console.log(JSON.stringify(reply.printers));
+      const rows = reply.printers.map((p) => [String(p.id), String(p.displayName ?? p.name), String(p.connectionStatus ?? ''), String(p.queuedJobsCount ?? '')]);
+      console.log(table([['ID', 'NAME', 'STATUS', 'QUEUED'], ...rows]));
+    });
+
+  withCloudOptions(program.command('print').description('print a file through the cloud (--printer) or straight to a Privet printer on the LAN (--local)'))
+    .argument('<file>')
+    .option('--printer <id>', 'cloud printer id')
+    .option('--local <url>', 'Privet printer base URL, e.g. http://192.168.1.20:26000')
+    .option('--title <title>', 'job title (default: the file name)')
+    .option('--copies <n>', 'number of copies', '1')
+    .option('--ticket <json>', 'a complete CJT print ticket (overrides --copies)')
+    .option('--content-type <type>', 'document type (default: from the file name)')
+    .action(async (file: string, options: CloudOptions & { printer?: string; local?: string; title?: string; copies: string; ticket?: string; contentType?: string }) => {
+      if (!options.printer === !options.local) throw new Error('give exactly one of --printer ID or --local URL');
+      const document = await openAsBlob(file);
+      const contentType = options.contentType ?? contentTypeOf(file);
+      const title = options.title ?? basename(file);
+      const ticket = options.ticket ? (JSON.parse(options.ticket) as unknown) : { version: '1.0', print: { copies: { copies: Number(options.copies) } } };
+      if (options.local) {
+        const printer = new PrivetClient(options.local);
+        const info = await printer.info();
+        const api = (info.api as string[] | undefined) ?? [];
+        // Privet §5: the advanced workflow (createjob + submitdoc) when offered, simple printing otherwise.
+        const created = api.includes('/privet/printer/createjob') ? await printer.createJob(ticket) : undefined;
+        const query: Record<string, string> = { job_name: title, user_name: loadCredentials()?.email ?? 'ocp', client_name: 'ocp' };
+        if (created) query.job_id = String(created.job_id);
+        const submitted = await printer.submitDoc(query, document, contentType);
+        return console.log(`local job ${String(submitted.job_id)} accepted (${String(submitted.job_size)} bytes)`);
+      }
+      const reply = await signedInApi(options).api.submit({ printerid: options.printer, title, contentType, ticket: JSON.stringify(ticket), content: new File([document], basename(file), { type: contentType }) });
+      console.log(`job ${String(reply.job?.id)} queued`);
+    });
+
+  withCloudOptions(program.command('jobs').description('list your print jobs'))
+    .option('--printer <id>', 'only jobs of this printer')
+    .option('--status <state>', 'only jobs in this state (QUEUED, IN_PROGRESS, DONE, ABORTED, …)')
+    .option('--json', 'print the JSON reply')
+    .action(async (options: CloudOptions & { printer?: string; status?: string; json?: boolean }) => {
+      const { jobs } = await signedInApi(options).api.jobs({ printerid: options.printer, status: options.status });
+      if (options.json) return console.log(JSON.stringify(jobs));
+      const rows = jobs.map((j) => [String(j.id), stateOf(j), String(j.printerName ?? j.printerid ?? ''), String(j.title ?? '')]);
+      console.log(table([['ID', 'STATE', 'PRINTER', 'TITLE'], ...rows]));
+    });
+
+  program
+    .command('discover')
+    .description('find Privet printers on the local network (mDNS/DNS-SD)')
+    .option('--timeout <seconds>', 'how long to listen', '3')
+    .option('--interface <address>', 'IPv4 address of the interface to browse on')
+    .option('--json', 'print JSON')
+    .action(async (options: { timeout: string; interface?: string; json?: boolean }) => {
+      const devices = await browsePrivet({ timeoutMs: Number(options.timeout) * 1000, interfaceAddress: options.interface });
+      if (options.json) return console.log(JSON.stringify(devices.map((d) => ({ ...d, txt: Object.fromEntries(d.txt) }))));
+      const rows = devices.map((d) => {
+        const txt = Object.fromEntries(d.txt);
+        return [txt.ty ?? d.instance, `${d.addresses[0] ?? d.host ?? '?'}:${d.port ?? '?'}`, txt.id || '(unregistered)', txt.cs ?? ''];
+      });
+      console.log(table([['NAME', 'ADDRESS', 'CLOUD ID', 'STATE'], ...rows]));
+    });
+
+  withCloudOptions(program.command('claim').description('register a Privet printer on the LAN into your cloud account (Privet §4.3)'))
+    .argument('<url>', 'Privet printer base URL, e.g. http://192.168.1.20:26000')
+    .action(async (url: string, options: CloudOptions) => {
+      const { api, email } = signedInApi(options);
+      if (!email) throw new Error('claiming needs a user sign-in: run `ocp login` first');
+      const printer = new PrivetClient(url, { onWait: (reply) => reply.error === 'pending_user_action' && console.error('confirm the registration on the printer…') });
+      await printer.register('start', email);
+      const claim = await printer.register('getClaimToken', email);
+      await api.call('confirm', { token: String(claim.token) });
+      const done = await printer.register('complete', email);
+      console.log(`printer registered as ${String(done.device_id)}`);
+    });
+}
