@@ -4,7 +4,7 @@
 // takes a CA for private deployments. Light enough to run thousands of device
 // sessions in one process (the throughput benchmark does).
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { StreamParser } from '../xmpp/xml/stream-parser.ts';
@@ -17,8 +17,9 @@ export interface StreamClientOptions {
   tls?: boolean;
   /** Extra trusted CA (PEM), e.g. DATA/tls/ca.pem of a private deployment. */
   ca?: string | Buffer;
-  /** The stream `to` (and TLS server name unless `servername`). */
+  /** The stream `to`. */
   domain: string;
+  /** TLS server name to verify; default: `host` (an IP address is checked against the certificate's IP names). */
   servername?: string;
   /** SASL PLAIN authentication identity and password. */
   username: string;
@@ -30,6 +31,11 @@ export interface StreamClientOptions {
 }
 
 export class StreamClientError extends Error {}
+
+function servernameOf(options: StreamClientOptions): { servername?: string } {
+  const name = options.servername ?? options.host;
+  return isIP(name) ? {} : { servername: name };
+}
 
 export class StreamClient {
   /** The full JID the server bound. */
@@ -46,14 +52,16 @@ export class StreamClient {
     private readonly options: StreamClientOptions,
   ) {}
 
-  static async connect(options: StreamClientOptions): Promise<StreamClient> {
+  /** `onStanza` gets every stanza after binding, including any the server sends before the session IQ's answer. */
+  static async connect(options: StreamClientOptions, onStanza?: (stanza: Element) => void): Promise<StreamClient> {
     const socket = await new Promise<Socket>((resolve, reject) => {
-      const tlsOptions: ConnectionOptions = { host: options.host, port: options.port, servername: options.servername ?? options.domain, ...(options.ca ? { ca: options.ca } : {}) };
+      const tlsOptions: ConnectionOptions = { host: options.host, port: options.port, ...servernameOf(options), ...(options.ca ? { ca: options.ca } : {}) };
       const socket = options.tls === false ? tcpConnect({ host: options.host, port: options.port }, () => resolve(socket)) : tlsConnect(tlsOptions, () => resolve(socket));
       socket.once('error', reject);
     });
     socket.setNoDelay(true);
     const client = new StreamClient(socket, options);
+    if (onStanza) client.onStanza = onStanza;
     const timer = setTimeout(() => client.fail(new StreamClientError('XMPP negotiation timed out')), options.timeoutMs ?? 15_000);
     try {
       await client.negotiate();
@@ -84,6 +92,7 @@ export class StreamClient {
     if (bound.attrs.type !== 'result' || !this.jid) throw new StreamClientError('resource binding failed');
     if (features.getChild('session', NS.session)) {
       this.send(`<iq type="set" id="sess"><session xmlns="${NS.session}"/></iq>`);
+      // Bound, the server may already send messages: they go to onStanza, the answer comes here.
       await this.next();
     }
   }
@@ -96,8 +105,11 @@ export class StreamClient {
         stanza: (stanza) => {
           const waiter = this.waiter;
           this.waiter = undefined;
-          if (waiter) waiter(stanza);
-          else this.onStanza(stanza);
+          if (!waiter) this.onStanza(stanza);
+          else if (this.jid && !stanza.is('iq')) {
+            this.waiter = waiter;
+            this.onStanza(stanza);
+          } else waiter(stanza);
         },
         streamEnded: () => this.close(),
       },

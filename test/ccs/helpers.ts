@@ -5,6 +5,9 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { Senders } from '../../src/ccs/senders.ts';
 import { CcsDevice, type DeviceRegistration, type DownstreamMessage } from '../../src/ccs/device/index.ts';
 import type { ServerConfig } from '../../src/config.ts';
+import type { Element } from 'ltx';
+import { StreamClient } from '../../src/ccs/stream-client.ts';
+import { gcmStanza, gcmText } from '../../src/ccs/gcm-stanza.ts';
 
 export interface TestDevice {
   registration: DeviceRegistration;
@@ -64,3 +67,49 @@ export async function newDevice(server: TestServer & { senderId: string; ca: str
 
 /** Waits `ms` to let something that should not happen have its chance. */
 export const settle = (ms = 300) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** A raw app-server stream (SDK's StreamClient): what the server sends, stanza by stanza. */
+export interface RawApp {
+  client: StreamClient;
+  send(json: Record<string, unknown> | string, id?: string): void;
+  /** The next `<gcm>` JSON (or stanza) received; fails after `timeoutMs`. */
+  nextStanza(timeoutMs?: number): Promise<Element>;
+  next(timeoutMs?: number): Promise<Record<string, unknown>>;
+  /** Asserts nothing arrives for `ms`. */
+  quiet(ms?: number): Promise<void>;
+}
+
+export async function rawApp(server: TestServer & { senderId: string; apiKey: string; ca: string }, username = `${server.senderId}@gcm.googleapis.com`): Promise<RawApp> {
+  const inbox: Element[] = [];
+  let wake: (() => void) | undefined;
+  const client = await StreamClient.connect({ host: '127.0.0.1', port: server.ports.ccs!, ca: server.ca, domain: 'gcm.googleapis.com', username, password: server.apiKey }, (stanza) => {
+    inbox.push(stanza);
+    wake?.();
+  });
+  const nextStanza = async (timeoutMs = 5000) => {
+    const deadline = Date.now() + timeoutMs;
+    while (!inbox.length) {
+      if (Date.now() > deadline) throw new Error('no stanza from the CCS');
+      await new Promise<void>((resolve) => {
+        wake = resolve;
+        setTimeout(resolve, 50);
+      });
+    }
+    return inbox.shift()!;
+  };
+  return {
+    client,
+    send(json, id) {
+      client.send(gcmStanza(typeof json === 'string' ? json : JSON.stringify(json), id !== undefined ? { id } : {}));
+    },
+    nextStanza,
+    async next(timeoutMs) {
+      const stanza = await nextStanza(timeoutMs);
+      return JSON.parse(gcmText(stanza) ?? 'null') as Record<string, unknown>;
+    },
+    async quiet(ms = 300) {
+      await settle(ms);
+      if (inbox.length) throw new Error(`unexpected stanza: ${inbox[0]!.toString()}`);
+    },
+  };
+}

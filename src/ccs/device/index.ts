@@ -105,12 +105,11 @@ export class CcsDevice extends EventEmitter<DeviceEvents> {
 
   async connect(): Promise<void> {
     const [local = '', domain = ''] = this.options.jid.split('@');
-    const client = await StreamClient.connect({ ...this.options, domain, username: local, password: this.options.password });
-    this.client = client;
-    client.onStanza = (stanza) => {
+    const client = await StreamClient.connect({ ...this.options, domain, username: local, password: this.options.password }, (stanza) => {
       const json = gcmJson(stanza);
       if (json) this.receive(json);
-    };
+    });
+    this.client = client;
     client.onClose = (error) => {
       for (const pending of this.upstream.values()) pending.reject(new Error('connection closed before the server ACKed'));
       this.upstream.clear();
