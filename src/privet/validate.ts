@@ -20,19 +20,20 @@ const PDF_TAIL = 2048;
 const PAGE = Buffer.from('/Page');
 const PAGE_TYPE = /\/Type\s*$/;
 const CARRY = 32;
+const LOOK_BEHIND = 12;
 
 /**
- * Counts page objects ("/Type /Page", not "/Pages") starting at or after
- * `from`; a match whose following byte is not in `buffer` yet is left for the
- * next call.
+ * Counts page objects ("/Type /Page", not "/Pages") whose "/Page" starts in
+ * [from, to); a match whose following byte is not in `buffer` yet is left
+ * for the next chunk.
  */
-function countPages(buffer: Buffer, from: number): number {
+function countPages(buffer: Buffer, from: number, to = buffer.length): number {
   let count = 0;
-  for (let at = buffer.indexOf(PAGE, from); at >= 0; at = buffer.indexOf(PAGE, at + PAGE.length)) {
+  for (let at = buffer.indexOf(PAGE, from); at >= 0 && at < to; at = buffer.indexOf(PAGE, at + PAGE.length)) {
     const next = buffer[at + PAGE.length];
     if (next === undefined) break;
     if (/[A-Za-z0-9]/.test(String.fromCharCode(next))) continue;
-    if (PAGE_TYPE.test(buffer.toString('latin1', Math.max(0, at - 12), at))) count++;
+    if (PAGE_TYPE.test(buffer.toString('latin1', Math.max(0, at - LOOK_BEHIND), at))) count++;
   }
   return count;
 }
@@ -43,9 +44,12 @@ class PdfInspector implements DocumentInspector {
   pages = 0;
 
   update(chunk: Buffer): void {
-    // The previous chunk's last bytes give the look-behind, and a match cut at its end.
+    // Matches near the chunk's start need the previous chunk's last bytes (the
+    // look-behind, or a match cut at its end): they are counted in a small seam
+    // buffer, the rest in place, without copying the chunk.
     const carry = this.tail.subarray(-CARRY);
-    this.pages += countPages(Buffer.concat([carry, chunk]), Math.max(0, carry.length - PAGE.length));
+    const seam = Buffer.concat([carry, chunk.subarray(0, LOOK_BEHIND + CARRY)]);
+    this.pages += countPages(seam, Math.max(0, carry.length - PAGE.length), carry.length + LOOK_BEHIND) + countPages(chunk, LOOK_BEHIND);
     if (this.head.length < PDF_HEAD) this.head = Buffer.concat([this.head, chunk.subarray(0, PDF_HEAD - this.head.length)]);
     this.tail = chunk.length >= PDF_TAIL ? chunk.subarray(chunk.length - PDF_TAIL) : Buffer.concat([this.tail, chunk]).subarray(-PDF_TAIL);
     if (this.tail.buffer === chunk.buffer) this.tail = Buffer.from(this.tail); // do not pin the stream's chunk

@@ -74,8 +74,9 @@ export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrin
   const exited = once(child, 'exit');
   const ports = await waitFor('printer ports.json', () => {
     if (child.exitCode !== null) throw new Error(`printer exited early:\n${output}`);
-    if (!output.includes('printer started')) return undefined;
-    return JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as { privet: number; panel: number };
+    if (!existsSync(join(dataDir, 'ports.json'))) return undefined;
+    const found = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as { privet: number; panel: number };
+    return found.privet && found.panel ? found : undefined;
   }, 30_000);
   const host = launch.netns ? undefined : '127.0.0.1';
   const privet = `http://${host ?? '127.0.0.1'}:${ports.privet}`;

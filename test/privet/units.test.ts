@@ -1,0 +1,60 @@
+// Unit-level rules: the X-Privet-Token validity window (Privet §6.2) and the
+// streaming document checks (§5.2 invalid_document) fed in awkward chunks.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { XsrfTokens } from '../../src/privet/xsrf.ts';
+import { inspectorFor, InvalidDocument } from '../../src/privet/validate.ts';
+import { makePdf, makePwg } from './helpers.ts';
+
+test('§6.2 a token is valid from issue to 24 h later, not before, not after, not on another boot', () => {
+  let now = 1_700_000_000;
+  const tokens = new XsrfTokens(() => now);
+  const token = tokens.issue();
+  for (const later of [0, 60, 3600, 23 * 3600, 24 * 3600]) {
+    now = 1_700_000_000 + later;
+    assert.ok(tokens.isValid(token), `+${later}s`);
+  }
+  now = 1_700_000_000 + 24 * 3600 + 1;
+  assert.ok(!tokens.isValid(token), '+24h1s');
+  now = 1_700_000_000 - 60;
+  assert.ok(!tokens.isValid(token), 'issued in the future');
+  now = 1_700_000_000;
+  assert.ok(!new XsrfTokens(() => now).isValid(token), 'a restart makes a new secret');
+  assert.ok(!tokens.isValid(''));
+  assert.ok(!tokens.isValid('!!!not base64!!!'));
+});
+
+async function inspect(type: string, document: Buffer, chunkSize: number) {
+  const inspector = inspectorFor(type)!;
+  for (let at = 0; at < document.length; at += chunkSize) inspector.update(document.subarray(at, at + chunkSize));
+  const dir = mkdtempSync(join(tmpdir(), 'ocp-validate-'));
+  try {
+    writeFileSync(join(dir, 'doc'), document);
+    await inspector.finish(join(dir, 'doc'), document.length);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return inspector.pages;
+}
+
+test('PDF: structure checked and pages counted whatever the chunking', async () => {
+  const pdf = makePdf(7);
+  for (const size of [1, 5, 7, 13, 64, 1 << 20]) assert.equal(await inspect('application/pdf', pdf, size), 7, `chunks of ${size}`);
+  await assert.rejects(inspect('application/pdf', pdf.subarray(0, pdf.length - 7), 64), InvalidDocument);
+  const wrongXref = Buffer.from(pdf.toString('latin1').replace(/startxref\n\d+/, 'startxref\n12'), 'latin1');
+  await assert.rejects(inspect('application/pdf', wrongXref, 64), InvalidDocument);
+});
+
+test('PWG raster from Ghostscript: every page decoded whatever the chunking; damage detected', async () => {
+  const pwg = makePwg(makePdf(3));
+  for (const size of [1, 3, 1000, 1 << 20]) assert.equal(await inspect('image/pwg-raster', pwg, size), 3, `chunks of ${size}`);
+  await assert.rejects(inspect('image/pwg-raster', pwg.subarray(0, 1000), 64), InvalidDocument);
+  const extra = Buffer.concat([pwg, Buffer.from([0, 0, 0])]);
+  await assert.rejects(inspect('image/pwg-raster', extra, 64), InvalidDocument);
+  const badWidth = Buffer.from(pwg);
+  badWidth.writeUInt32BE(0, 4 + 372);
+  await assert.rejects(inspect('image/pwg-raster', badWidth, 64), InvalidDocument);
+});
