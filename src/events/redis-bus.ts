@@ -6,7 +6,7 @@ import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
 import type { BusEvent, BusHandler, NotificationBus } from './bus.ts';
 
-const CHANNEL = 'ocp:notifications';
+const DEFAULT_CHANNEL = 'ocp:notifications';
 
 export class RedisBus implements NotificationBus {
   private readonly handlers = new Set<BusHandler>();
@@ -14,19 +14,28 @@ export class RedisBus implements NotificationBus {
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
+    private readonly channel: string,
     private readonly log: Logger,
   ) {
     subscriber.on('message', (_channel: string, message: string) => this.deliver(message));
   }
 
+  /**
+   * `url` is a redis:// URL; its `channel` query parameter names the Redis
+   * channel, so that several clusters can share one Redis (Redis pub/sub
+   * ignores database numbers).
+   */
   static async connect(url: string, log: Logger): Promise<RedisBus> {
+    const parsed = new URL(url);
+    const channel = parsed.searchParams.get('channel') ?? DEFAULT_CHANNEL;
+    parsed.searchParams.delete('channel');
     const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
-    const publisher = new Redis(url, options);
-    const subscriber = new Redis(url, options);
+    const publisher = new Redis(parsed.toString(), options);
+    const subscriber = new Redis(parsed.toString(), options);
     for (const client of [publisher, subscriber]) client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis bus'));
     await Promise.all([publisher.connect(), subscriber.connect()]);
-    await subscriber.subscribe(CHANNEL);
-    return new RedisBus(publisher, subscriber, log);
+    await subscriber.subscribe(channel);
+    return new RedisBus(publisher, subscriber, channel, log);
   }
 
   private deliver(message: string): void {
@@ -41,7 +50,7 @@ export class RedisBus implements NotificationBus {
   }
 
   async publish(event: BusEvent): Promise<void> {
-    await this.publisher.publish(CHANNEL, JSON.stringify(event));
+    await this.publisher.publish(this.channel, JSON.stringify(event));
   }
 
   subscribe(handler: BusHandler): () => void {

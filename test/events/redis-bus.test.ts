@@ -4,7 +4,7 @@ import { silentLogger } from '../../src/log.ts';
 import { RedisBus } from '../../src/events/redis-bus.ts';
 import type { BusEvent } from '../../src/events/bus.ts';
 
-const REDIS_URL = process.env.OCP_TEST_REDIS ?? 'redis://127.0.0.1:6379';
+const REDIS_URL = `${process.env.OCP_TEST_REDIS ?? 'redis://127.0.0.1:6379'}?channel=ocp-test-${process.pid}`;
 let nodeA: RedisBus;
 let nodeB: RedisBus;
 
