@@ -5,13 +5,17 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
-import { startXmppServer, type Robot } from '../xmpp/fixtures.ts';
+import { startTestServer } from '../helpers/server.ts';
+import { createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { RawClient } from '../xmpp/raw-client.ts';
 
 let server: TestServer;
-let robot: Robot;
+let owner: TestUser;
+let printer: ClaimedPrinter;
 before(async () => {
-  ({ server, robot } = await startXmppServer());
+  server = await startTestServer();
+  owner = await createUser(server);
+  printer = await registerAndClaim(server, owner);
 });
 after(() => server.stop());
 
@@ -20,7 +24,7 @@ function attrs(tag: string): Record<string, string> {
 }
 
 test('the original connector handshake, subscription, ping and a push, byte for byte', async () => {
-  const user = robot.local;
+  const user = printer.jidLocal;
   const domain = 'localhost';
   const proxyName = 'OpenCloudPrint-connector';
   const c = await RawClient.tls(server);
@@ -35,7 +39,7 @@ test('the original connector handshake, subscription, ping and a push, byte for 
   const [features] = await c.expect(/<stream:features>.*?<\/stream:features>/);
   assert.match(features, /<mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl">/);
 
-  const sasl = Buffer.from(`\0${user}\0${robot.token}`).toString('base64');
+  const sasl = Buffer.from(`\0${user}\0${printer.accessToken}`).toString('base64');
   c.send(
     `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="X-OAUTH2" auth:service="chromiumsync" auth:allow-generated-jid="true" auth:client-uses-full-bind-result="true" xmlns:auth="http://www.google.com/talk/protocol/auth">${sasl}</auth>`,
   );
@@ -76,9 +80,9 @@ test('the original connector handshake, subscription, ping and a push, byte for 
   assert.equal(attrs(pong).from, 'cloudprint.google.com');
 
   // A push, read the way the connector reads it: message/push/data by local names, base64.
-  await server.context.bus.publish({ type: 'printer', kind: 'jobs', printerId: 'printer-abc', recipients: [user] });
+  assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
   const [, data] = await c.expect(/<message [^>]*>.*?<(?:\w+:)?push [^>]*>.*?<(?:\w+:)?data>([^<]*)<\/(?:\w+:)?data>/);
-  assert.equal(Buffer.from(data!, 'base64').toString(), 'printer-abc');
+  assert.equal(Buffer.from(data!, 'base64').toString(), printer.printerId);
 
   // Periodic pings keep working (the uint8 counter goes on).
   c.send(`<iq from="${fullJid}" to="cloudprint.google.com" id="1" type="get"><ping xmlns="urn:xmpp:ping"></ping></iq>`);

@@ -3,16 +3,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { TestServer } from '../helpers/server.ts';
-import { startXmppServer, type Robot } from '../xmpp/fixtures.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { ChildClient } from './child.ts';
 
 const script = fileURLToPath(new URL('./slixmpp_device.py', import.meta.url));
 
 let server: TestServer;
-let robot: Robot;
+let owner: TestUser;
+let printer: ClaimedPrinter;
+let robot: { local: string; token: string; bare: string };
 before(async () => {
-  ({ server, robot } = await startXmppServer());
+  server = await startTestServer();
+  owner = await createUser(server);
+  printer = await registerAndClaim(server, owner);
+  // The robot credentials the claimed printer got: xmpp_jid and the OAuth2 access token.
+  robot = { local: printer.jidLocal, token: printer.accessToken, bare: printer.xmppJid };
 });
 after(() => server.stop());
 
@@ -23,8 +29,8 @@ for (const mode of ['starttls', 'tls'] as const) {
     try {
       assert.equal(await device.line('ONLINE'), `ONLINE ${robot.bare}/slix`);
       assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${robot.bare}/slix ${robot.bare}`);
-      await server.context.bus.publish({ type: 'printer', kind: 'update_settings', printerId: 'printer-7', recipients: [robot.local] });
-      assert.equal(await device.line('PUSH'), 'PUSH cloudprint.google.com printer-7/update_settings');
+      assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
+      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${printer.printerId}`);
       assert.equal(await device.line('PONG'), 'PONG ok');
       await device.line('DONE');
     } finally {

@@ -3,16 +3,22 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import type { TestServer } from '../helpers/server.ts';
-import { startXmppServer, type Robot } from '../xmpp/fixtures.ts';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { ChildClient } from './child.ts';
 
 const script = fileURLToPath(new URL('./xmpp-js-device.ts', import.meta.url));
 
 let server: TestServer;
-let robot: Robot;
+let owner: TestUser;
+let printer: ClaimedPrinter;
+let robot: { local: string; token: string; bare: string };
 before(async () => {
-  ({ server, robot } = await startXmppServer());
+  server = await startTestServer();
+  owner = await createUser(server);
+  printer = await registerAndClaim(server, owner);
+  // The robot credentials the claimed printer got: xmpp_jid and the OAuth2 access token.
+  robot = { local: printer.jidLocal, token: printer.accessToken, bare: printer.xmppJid };
 });
 after(() => server.stop());
 
@@ -28,8 +34,8 @@ for (const [label, service] of [
       const online = await device.line('ONLINE');
       assert.equal(online, `ONLINE ${robot.bare}/xmppjs`);
       assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${robot.bare}/xmppjs ${robot.bare}`);
-      await server.context.bus.publish({ type: 'printer', kind: 'jobs', printerId: 'printer-42', recipients: [robot.local] });
-      assert.equal(await device.line('PUSH'), 'PUSH cloudprint.google.com printer-42');
+      assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
+      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${printer.printerId}`);
       assert.equal(await device.line('PONG'), 'PONG cloudprint.google.com');
       assert.equal(await device.exited, 0);
     } finally {
