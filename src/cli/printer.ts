@@ -31,6 +31,7 @@ export function registerPrinterCommands(program: Command): void {
     .option('--ca <file>', 'PEM CA certificate to trust for the XMPP server (e.g. the server DATA/tls/ca.pem)')
     .option('--max-document-size <bytes>', 'largest document accepted by submitdoc', int, 2 * 1024 ** 3)
     .option('--confirmation-timeout <seconds>', 'how long a registration waits for OK on the panel', int, 60)
+    .option('--claim-wait <seconds>', 'how long action=complete waits for the claim in the cloud', int, 30)
     .option('--job-lifetime <seconds>', 'how long created and finished jobs are kept', int, 600)
     .option('--no-mdns', 'do not advertise over mDNS')
     .option('--no-console', 'no interactive console front panel')
@@ -55,6 +56,7 @@ export function registerPrinterCommands(program: Command): void {
         ca: (opts.ca as string | undefined) ?? undefined,
         mdns: opts.mdns !== false,
         maxDocumentSize: Number(opts.maxDocumentSize),
+        claimWaitMs: Number(opts.claimWait) * 1000,
         registrationTimeouts: { confirmationMs, idleMs: Math.max(confirmationMs, 60_000) },
         jobLimits: { pendingCapacity: 5, pendingLifetimeMs: lifetimeMs, finishedCapacity: 20, finishedLifetimeMs: lifetimeMs },
         log,

@@ -196,7 +196,14 @@ export class CloudPrintApi {
 
   /** /printer: undefined when the reply is success:false without a printer (deleted, Privet §4.1.5). */
   async printer(printerId: string): Promise<CloudPrinter | undefined> {
-    const reply = await this.call<Envelope & { printers?: CloudPrinter[] }>('printer', { printerid: printerId, use_cdd: true, extra_fields: 'queuedJobsCount,semanticState' }, { allowFailure: true });
+    let reply: Envelope & { printers?: CloudPrinter[] };
+    try {
+      reply = await this.call('printer', { printerid: printerId, use_cdd: true, extra_fields: 'queuedJobsCount,semanticState' }, { allowFailure: true });
+    } catch (error) {
+      // A 404 carrying the API's own envelope (not a wrong URL) also says "no such printer".
+      if (error instanceof CloudPrintError && error.httpStatus === 404 && error.errorCode !== undefined) return undefined;
+      throw error;
+    }
     const printer = reply.printers?.[0];
     if (!reply.success || !printer) {
       if (reply.success === false && (reply.errorCode ?? 0) >= 500) throw new CloudPrintError(`/printer: ${reply.message}`, 'api', '/printer', 200, reply.errorCode);

@@ -104,7 +104,7 @@ export class CloudLink implements Registrar {
     const pending = this.pending;
     if (!pending) throw new PrivetError('invalid_action', 'no registration in progress');
     try {
-      const deadline = Date.now() + (this.options.claimPollMs ?? 10_000);
+      const deadline = Date.now() + (this.options.claimPollMs ?? 30_000);
       let reply = await this.api.pollAuthCode(pending.pollingUrl);
       while (!reply && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 500));
@@ -343,7 +343,8 @@ export class CloudLink implements Registrar {
       if (!reply.proximity_token) throw new PrivetError('server_error', 'no proximity_token in the reply', { server_api: '/proximitytoken' });
       return reply.proximity_token;
     } catch (error) {
-      if (error instanceof CloudPrintError && (error.httpStatus === 403 || error.errorCode === 403)) {
+      // An explicit refusal by the server (not a failure of it) is access_denied (§4.4.3).
+      if (error instanceof CloudPrintError && error.kind !== 'offline' && error.httpStatus !== undefined && error.httpStatus >= 400 && error.httpStatus < 500 && error.errorCode !== undefined) {
         throw new PrivetError('access_denied', error.message, { server_api: error.api, server_code: error.errorCode, server_http_code: error.httpStatus });
       }
       throw asPrivetError(error);

@@ -50,6 +50,8 @@ export interface PrinterOptions {
   registrationTimeouts?: RegistrationTimeouts;
   jobLimits?: JobQueueLimits;
   dailyCheckMs?: [number, number];
+  /** How long action=complete waits for the cloud claim (getauthcode polling). */
+  claimWaitMs?: number;
   log: Logger;
 }
 
@@ -90,6 +92,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       ca: options.ca,
       log: options.log,
       dailyCheckMs: options.dailyCheckMs,
+      claimPollMs: options.claimWaitMs,
     });
     this.registration = new LocalRegistration(this.panel, this.cloud, options.registrationTimeouts ?? DEFAULT_REGISTRATION_TIMEOUTS, options.autoConfirm);
     this.discovery = new Discovery(options.log, options.networkInterface);
