@@ -25,8 +25,9 @@ export async function startCcsServer(overrides: Partial<ServerConfig> = {}): Pro
   return Object.assign(server, { senderId: sender_id, apiKey: api_key, ca: readFileSync(server.context.tls.caPath ?? '', 'utf8') });
 }
 
-export async function connectDevice(server: TestServer & { ca: string }, registration: DeviceRegistration, options: { autoAck?: boolean } = {}): Promise<CcsDevice> {
+export async function connectDevice(server: TestServer & { ca: string }, registration: DeviceRegistration, options: { autoAck?: boolean } = {}, onMessage?: (m: DownstreamMessage) => void): Promise<CcsDevice> {
   const device = new CcsDevice({ host: '127.0.0.1', port: server.ports.xmpps!, ca: server.ca, jid: registration.jid, password: registration.password!, ...options });
+  if (onMessage) device.on('message', onMessage);
   await device.connect();
   return device;
 }
@@ -54,8 +55,7 @@ export async function newDevice(server: TestServer & { senderId: string; ca: str
       return out;
     },
     async reconnect() {
-      result.device = await connectDevice(server, registration, options);
-      result.device.on('message', (m) => {
+      result.device = await connectDevice(server, registration, options, (m) => {
         received.push(m);
         waiters.splice(0).forEach((w) => w());
       });

@@ -105,11 +105,17 @@ export class CcsDevice extends EventEmitter<DeviceEvents> {
 
   async connect(): Promise<void> {
     const [local = '', domain = ''] = this.options.jid.split('@');
+    // Queued messages may arrive before the session IQ's answer: handled once connected.
+    const early: Record<string, unknown>[] = [];
+    let connected = false;
     const client = await StreamClient.connect({ ...this.options, domain, username: local, password: this.options.password }, (stanza) => {
       const json = gcmJson(stanza);
-      if (json) this.receive(json);
+      if (json && connected) this.receive(json);
+      else if (json) early.push(json);
     });
     this.client = client;
+    connected = true;
+    for (const json of early) this.receive(json);
     client.onClose = (error) => {
       for (const pending of this.upstream.values()) pending.reject(new Error('connection closed before the server ACKed'));
       this.upstream.clear();
