@@ -5,6 +5,7 @@ import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
+import { registerCcsCommands } from './ccs.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -15,6 +16,7 @@ registerServerCommands(program);
 registerAccountCommands(program);
 registerPrinterCommands(program);
 registerClientCommands(program);
+registerCcsCommands(program);
 
 try {
   await program.parseAsync(process.argv);
