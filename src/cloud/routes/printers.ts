@@ -12,6 +12,8 @@ import type { Params } from '../params.ts';
 import type { PrintersTable } from '../tables.ts';
 import { deleteJobsOf } from '../jobs.ts';
 
+const ACCESS_TIME_RESOLUTION_MS = 60_000;
+
 const isDevice = (printer: Pick<PrinterRow, 'robot_id'>, caller: Caller | undefined) => !!caller && printer.robot_id === caller.account.id;
 const isRobot = (caller: Caller | undefined) => caller?.account.kind === 'robot';
 
@@ -161,7 +163,11 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
         const id = params.require('printerid');
         const printer = await findOrGone(id, caller!);
         await requireRole(db, printer, caller!, 'USER');
-        if (isDevice(printer, caller)) await db.updateTable('printers').set({ accessed_at: Date.now() }).where('id', '=', id).execute();
+        // The device's last contact, written at most once a minute (a write per poll would cost more than the poll).
+        const now = Date.now();
+        if (isDevice(printer, caller) && now - printer.accessed_at > ACCESS_TIME_RESOLUTION_MS) {
+          await db.updateTable('printers').set({ accessed_at: now }).where('id', '=', id).execute();
+        }
         return { printers: [await viewOne(service, printer, caller, params, true)] };
       },
     },

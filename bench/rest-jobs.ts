@@ -1,0 +1,94 @@
+// `npm run bench -- rest-jobs [--seconds N] [--concurrency N] [--max-jobs N]`:
+// cloud print job round trips over loopback HTTP against a real server on
+// SQLite. Each job is three requests, as a connector makes them: submit
+// (multipart, 4 KB document), fetch (the printer's QUEUED jobs), control
+// (DONE). Each concurrent client drives its own claimed printer. The clients
+// run in a worker thread so that they do not share the server's event loop.
+// Prints the figures as a final JSON line.
+import { Worker } from 'node:worker_threads';
+import { rmSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { performance } from 'node:perf_hooks';
+import { defaultServerConfig } from '../src/config.ts';
+import { silentLogger } from '../src/log.ts';
+import { startServer } from '../src/server/index.ts';
+import { createHttpApp } from '../src/server/http.ts';
+import type { AddressInfo } from 'node:net';
+import { tempDir } from '../test/helpers/server.ts';
+import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
+import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
+
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '10' },
+    concurrency: { type: 'string', default: '16' },
+    'max-jobs': { type: 'string', default: '100000' },
+    'document-bytes': { type: 'string', default: '4096' },
+    sync: { type: 'string', default: 'normal' },
+  },
+});
+
+function runClients(task: ClientTask): Promise<ClientResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./_worker-bootstrap.mjs', import.meta.url), { workerData: { module: new URL('./_rest-jobs-client.ts', import.meta.url).href, task } });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+}
+
+const dataDir = tempDir('ocp-bench-');
+const config = defaultServerConfig({ dataDir, host: '127.0.0.1', httpPort: 0, xmppPort: -1, xmppsPort: -1, ccsPort: -1, logLevel: 'silent', sync: values.sync === 'full' ? 'full' : 'normal' });
+const server = await startServer(config, silentLogger());
+try {
+  const testServer = { ...server, dataDir, url: server.context.publicUrl, stop: async () => {} };
+  const owner = await createUser(testServer, 'bench@example.com', 'benchmark password');
+  const concurrency = Number(values.concurrency);
+  const printers = [];
+  for (let i = 0; i < concurrency; i++) printers.push(await registerAndClaim(testServer, owner, { name: `bench ${i}` }));
+  const task: ClientTask = {
+    mode: 'jobs',
+    url: testServer.url,
+    userToken: owner.token,
+    printers: printers.map((p) => ({ id: p.printerId, robotToken: p.accessToken })),
+    seconds: Number(values.seconds),
+    maxJobs: Number(values['max-jobs']),
+    documentBytes: Number(values['document-bytes']),
+  };
+  // Calibration: the same HTTP stack and client with no work behind the route.
+  const baseline = await createHttpApp({ log: silentLogger(), maxDocumentSize: 1024 });
+  baseline.post('/cloudprint/noop', async () => ({ success: true }));
+  await baseline.listen({ host: '127.0.0.1', port: 0 });
+  const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;
+  const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, seconds: Math.min(3, task.seconds) });
+  await baseline.close();
+
+  const cpuBefore = process.cpuUsage();
+  const eluBefore = performance.eventLoopUtilization();
+  const result = await runClients(task);
+  const cpu = process.cpuUsage(cpuBefore);
+  const serverLoopBusy = performance.eventLoopUtilization(eluBefore).utilization;
+  console.log(`${result.jobs} jobs (${result.jobs * 3} requests, ${result.errors} errors) in ${result.seconds.toFixed(2)} s with ${concurrency} clients`);
+  console.log(
+    JSON.stringify({
+      bench: 'rest-jobs',
+      jobsPerSecond: Math.round(result.jobs / result.seconds),
+      requestsPerSecond: Math.round((result.jobs * 3) / result.seconds),
+      p50RequestMs: result.p50RequestMs,
+      p99RequestMs: result.p99RequestMs,
+      p99JobMs: result.p99JobMs,
+      // Load-independent cost: CPU of server and client together, per job.
+      cpuMsPerJob: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, result.jobs)) * 1000) / 1000,
+      serverLoopBusy: Math.round(serverLoopBusy * 100) / 100,
+      baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
+      jobs: result.jobs,
+      errors: result.errors,
+      concurrency,
+      documentBytes: task.documentBytes,
+      sync: config.sync,
+      database: 'sqlite',
+    }),
+  );
+} finally {
+  await server.close();
+  rmSync(dataDir, { recursive: true, force: true });
+}
