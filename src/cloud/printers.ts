@@ -6,6 +6,7 @@ import { CloudError } from './errors.ts';
 import type { PrintersTable } from './tables.ts';
 import type { Caller } from './access.ts';
 import { PUBLIC_SCOPE } from './access.ts';
+import { containsText } from './text-search.ts';
 
 export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
 
@@ -51,8 +52,8 @@ export async function visiblePrinters(db: Db, caller: Caller, filter: { proxy?: 
   }
   if (filter.proxy) query = query.where('printers.proxy', '=', filter.proxy);
   if (filter.q) {
-    const pattern = `%${filter.q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-    query = query.where((eb) => eb.or([eb(eb.fn('lower', ['printers.name']), 'like', pattern), eb(eb.fn('lower', ['printers.default_display_name']), 'like', pattern)]));
+    const q = filter.q;
+    query = query.where((eb) => eb.or([containsText('printers.name', q), containsText('printers.default_display_name', q)]));
   }
   return query.orderBy('printers.name').orderBy('printers.id').execute();
 }

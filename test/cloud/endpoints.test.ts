@@ -367,6 +367,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(page.body.range, { jobsTotal: 3, jobsCount: 2, offset: 1 });
       const byOwner = await cloudApi(server, 'jobs', { printerid: printer.printerId, owner: user.email, status: 'QUEUED' }, { token: owner.token });
       assert.equal(byOwner.body.jobs.length, 3);
+      await submitJob(server, user.token, printer.printerId, { title: '100% sure' });
+      const literal = await cloudApi(server, 'jobs', { q: '0%' }, { token: user.token });
+      assert.deepEqual(literal.body.jobs.map((j: { title: string }) => j.title), ['100% sure'], '% in q is a literal, not a wildcard');
       const badLimit = await cloudApi(server, 'jobs', { limit: 'many' }, { token: user.token });
       assert.equal(badLimit.status, 400);
     });

@@ -15,6 +15,7 @@ import { acceptsContentType, checkTicketFits, validatePrintJobState, validateSta
 import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../tables.ts';
+import { containsText } from '../text-search.ts';
 
 const FETCH_LIMIT = 100;
 const EMPTY_TICKET = { version: '1.0', print: {} };
@@ -115,7 +116,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     const status = params.get('status');
     if (status) query = query.where('jobs.status', 'in', LEGACY_STATUS[status.toUpperCase()] ?? [status.toUpperCase()]);
     const q = params.get('q');
-    if (q) query = query.where((eb) => eb(eb.fn('lower', ['jobs.title']), 'like', `%${q.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`));
+    if (q) query = query.where(containsText('jobs.title', q));
     const offset = params.int('offset', 0, 0, Number.MAX_SAFE_INTEGER);
     const limit = params.int('limit', 100, 1, 1000);
     const total = await query.clearSelect().select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
