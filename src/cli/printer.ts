@@ -26,6 +26,8 @@ export function registerPrinterCommands(program: Command): void {
     .option('--port <n>', 'Privet HTTP port (0 = pick one)', int, 0)
     .option('--panel-port <n>', 'front panel port on 127.0.0.1 (0 = pick one)', int, 0)
     .option('--output <dir>', 'output directory for printed documents (default: DATA/output)')
+    .option('--cups <queue>', 'print to this CUPS queue over IPP instead of the output directory')
+    .option('--cups-server <host:port>', 'cupsd to use with --cups (default $CUPS_SERVER or localhost:631)')
     .option('--interface <name>', 'network interface to advertise on and listen on')
     .option('--auto-confirm', 'confirm registration requests without the front panel (unattended set-ups only)')
     .option('--ca <file>', 'PEM CA certificate to trust for the XMPP server (e.g. the server DATA/tls/ca.pem)')
@@ -38,6 +40,7 @@ export function registerPrinterCommands(program: Command): void {
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: Record<string, string | number | boolean | undefined>) => {
       if (!opts.name || !opts.cloud) throw new Error('printer: --name and --cloud are required');
+      if (opts.output && opts.cups) throw new Error('printer: --output and --cups exclude each other');
       const log = createLogger(String(opts.logLevel), 'ocp-printer');
       const confirmationMs = Number(opts.confirmationTimeout) * 1000;
       const lifetimeMs = Number(opts.jobLifetime) * 1000;
@@ -51,6 +54,8 @@ export function registerPrinterCommands(program: Command): void {
         port: Number(opts.port),
         panelPort: Number(opts.panelPort),
         outputDir: opts.output ? resolve(String(opts.output)) : undefined,
+        cupsQueue: opts.cups as string | undefined,
+        cupsServer: opts.cupsServer as string | undefined,
         networkInterface: opts.interface as string | undefined,
         autoConfirm: Boolean(opts.autoConfirm),
         ca: (opts.ca as string | undefined) ?? undefined,

@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FrontPanel } from './panel.ts';
 import type { JobQueue, JobRecord, JobState } from './jobs.ts';
-import type { DirectoryOutput } from './output.ts';
+import type { OutputTarget } from './output.ts';
 import { InvalidDocument, type DocumentInspector } from './validate.ts';
 
 export class DocumentTooLarge extends Error {}
@@ -67,7 +67,7 @@ export class PrintEngine extends EventEmitter {
   constructor(
     private readonly panel: FrontPanel,
     private readonly jobs: JobQueue,
-    private readonly output: DirectoryOutput,
+    private readonly output: OutputTarget,
   ) {
     super();
     panel.on('change', () => this.applyPanel());
@@ -129,8 +129,9 @@ export class PrintEngine extends EventEmitter {
       await inspector.finish(out.spoolPath, gate.size);
       job.size = gate.size;
       job.pagesPrinted = inspector.pages;
-      job.output = await out.commit();
-      this.jobs.finish(job, { type: 'DONE' });
+      const outcome = await out.commit((state, description) => this.setState(job, state, description));
+      job.output = outcome.output;
+      this.jobs.finish(job, outcome.state, outcome.description);
       return job;
     } catch (error) {
       const reason = abort.signal.aborted ? (abort.signal.reason as Error) : (error as Error);

@@ -6,7 +6,7 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './state.ts';
-import type { JobRecord } from './jobs.ts';
+import type { JobRecord, JobState } from './jobs.ts';
 
 export const EXTENSIONS: Record<string, string> = {
   'application/pdf': 'pdf',
@@ -17,14 +17,23 @@ export const EXTENSIONS: Record<string, string> = {
 export interface OutputTarget {
   /** A writable for the job's document; it applies backpressure to its source. */
   open(job: JobRecord): OutputJob;
+  /** Records a job whose final state is known. */
+  writeSidecar(job: JobRecord): void;
+}
+
+export interface PrintOutcome {
+  /** Where the document landed (a file, or a CUPS job URI). */
+  output: string;
+  state: JobState;
+  description?: string;
 }
 
 export interface OutputJob {
   stream: WriteStream;
   /** Path of the spooled document (complete once `stream` has finished). */
   spoolPath: string;
-  /** Makes the printed document durable; returns where it landed. */
-  commit(): Promise<string>;
+  /** Prints the spooled document durably; `progress` hears intermediate states. */
+  commit(progress: (state: JobState, description?: string) => void): Promise<PrintOutcome>;
   /** Drops a partial document. */
   discard(): Promise<void>;
 }
@@ -55,7 +64,7 @@ export class DirectoryOutput implements OutputTarget {
         await fsyncPath(spoolPath);
         await rename(spoolPath, finalPath);
         await fsyncPath(this.dir);
-        return finalPath;
+        return { output: finalPath, state: { type: 'DONE' } };
       },
       discard: () => rm(spoolPath, { force: true }),
     };
@@ -63,24 +72,28 @@ export class DirectoryOutput implements OutputTarget {
 
   /** The sidecar, written atomically once the job's final state is known. */
   writeSidecar(job: JobRecord): void {
-    const sidecar = {
-      job_id: job.id,
-      origin: job.origin,
-      job_name: job.name,
-      user: job.user,
-      client: job.client,
-      content_type: job.contentType,
-      size: job.size,
-      ticket: job.ticket,
-      server_job_id: job.serverJobId,
-      document: job.output,
-      created: new Date(job.createdAt).toISOString(),
-      started: job.startedAt ? new Date(job.startedAt).toISOString() : undefined,
-      finished: job.finishedAt ? new Date(job.finishedAt).toISOString() : undefined,
-      state: job.state,
-      description: job.description,
-      pages_printed: job.pagesPrinted,
-    };
-    writeFileAtomic(join(this.dir, `${job.id}.json`), JSON.stringify(sidecar, null, 2) + '\n', 0o644);
+    writeFileAtomic(join(this.dir, `${job.id}.json`), JSON.stringify(sidecarOf(job), null, 2) + '\n', 0o644);
   }
+}
+
+/** What is recorded about a printed job. */
+export function sidecarOf(job: JobRecord): Record<string, unknown> {
+  return {
+    job_id: job.id,
+    origin: job.origin,
+    job_name: job.name,
+    user: job.user,
+    client: job.client,
+    content_type: job.contentType,
+    size: job.size,
+    ticket: job.ticket,
+    server_job_id: job.serverJobId,
+    document: job.output,
+    created: new Date(job.createdAt).toISOString(),
+    started: job.startedAt ? new Date(job.startedAt).toISOString() : undefined,
+    finished: job.finishedAt ? new Date(job.finishedAt).toISOString() : undefined,
+    state: job.state,
+    description: job.description,
+    pages_printed: job.pagesPrinted,
+  };
 }

@@ -15,7 +15,8 @@ import { Discovery, type PrivetTxt } from './discovery.ts';
 import { PrintEngine } from './engine.ts';
 import { DEFAULT_JOB_LIMITS, JobQueue, type JobQueueLimits, type JobRecord } from './jobs.ts';
 import { systemClock } from './clock.ts';
-import { DirectoryOutput } from './output.ts';
+import { DirectoryOutput, type OutputTarget } from './output.ts';
+import { CupsOutput } from './cups-output.ts';
 import { FrontPanel, type StopReason } from './panel.ts';
 import { createPanelServer } from './panel-server.ts';
 import { DEFAULT_REGISTRATION_TIMEOUTS, LocalRegistration, type RegistrationTimeouts } from './registration.ts';
@@ -41,6 +42,10 @@ export interface PrinterOptions {
   port: number;
   panelPort: number;
   outputDir?: string;
+  /** Print to this CUPS queue over IPP instead of the output directory. */
+  cupsQueue?: string;
+  /** host:port of cupsd. */
+  cupsServer?: string;
   networkInterface?: string;
   autoConfirm?: boolean;
   ca?: string;
@@ -63,7 +68,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   readonly registration: LocalRegistration;
   readonly xsrf = new XsrfTokens();
   readonly cloud: CloudLink;
-  readonly output: DirectoryOutput;
+  readonly output: OutputTarget;
   readonly maxDocumentSize: number;
   private readonly discovery: Discovery;
   private readonly startedAt = Date.now();
@@ -74,7 +79,9 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   constructor(readonly options: PrinterOptions) {
     this.state = new StateFile(options.dataDir);
     this.maxDocumentSize = options.maxDocumentSize ?? 1024 ** 3 * 2;
-    this.output = new DirectoryOutput(options.outputDir ?? join(options.dataDir, 'output'));
+    this.output = options.cupsQueue
+      ? new CupsOutput(options.cupsQueue, options.cupsServer ?? process.env.CUPS_SERVER ?? 'localhost:631', join(options.dataDir, 'cups-spool'))
+      : new DirectoryOutput(options.outputDir ?? join(options.dataDir, 'output'));
     this.jobs = new JobQueue(systemClock, options.jobLimits ?? DEFAULT_JOB_LIMITS, this.state.state.history, (finished) =>
       this.state.update((state) => {
         state.history = finished;

@@ -64,7 +64,7 @@ export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrin
   const dataDir = launch.dataDir ?? tempDir();
   const outputDir = join(dataDir, 'output');
   rmSync(join(dataDir, 'ports.json'), { force: true });
-  const argv = [OCP, 'printer', '--name', launch.name ?? 'Test Printer', '--cloud', launch.cloud ?? 'http://127.0.0.1:9', '--data', dataDir, '--output', outputDir, '--log-level', 'debug', '--no-console', ...(launch.args ?? [])];
+  const argv = [OCP, 'printer', '--name', launch.name ?? 'Test Printer', '--cloud', launch.cloud ?? 'http://127.0.0.1:9', '--data', dataDir, ...(launch.args?.includes('--cups') ? [] : ['--output', outputDir]), '--log-level', 'debug', '--no-console', ...(launch.args ?? [])];
   const command = launch.netns ? 'ip' : process.execPath;
   const args = launch.netns ? ['netns', 'exec', launch.netns, process.execPath, ...argv] : argv;
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
