@@ -1,14 +1,19 @@
 // The one stanza shape of the CCS (ccs-protocol.md §2): a <message> whose
 // payload is <gcm xmlns="google:mobile:data"> holding JSON text. Shared by the
 // server and the SDKs.
-import { escapeXML, escapeXMLText, type Element } from 'ltx';
+import { escapeXML, type Element } from 'ltx';
 import { GCM_NAMESPACE } from './messages.ts';
+
+/** Escapes JSON for a text node: only what XML requires, so quotes stay readable as in the original's traces. */
+export function escapeText(json: string): string {
+  return json.replace(/[&<>]/g, (c) => (c === '&' ? '&amp;' : c === '<' ? '&lt;' : '&gt;'));
+}
 
 /** `<message [id] [type]><gcm xmlns="google:mobile:data">JSON</gcm></message>` */
 export function gcmStanza(json: string, options: { id?: string; type?: string } = {}): string {
   const id = options.id !== undefined ? ` id="${escapeXML(options.id)}"` : '';
   const type = options.type ? ` type="${escapeXML(options.type)}"` : '';
-  return `<message${id}${type}><gcm xmlns="${GCM_NAMESPACE}">${escapeXMLText(json)}</gcm></message>`;
+  return `<message${id}${type}><gcm xmlns="${GCM_NAMESPACE}">${escapeText(json)}</gcm></message>`;
 }
 
 /** The JSON text of a message's `<gcm>` payload, in any prefix (§1.2: `<data:gcm xmlns:data=…>` too). */

@@ -1,7 +1,7 @@
 // The CCS over XMPP: the app-server endpoint (a second XmppServer of
 // src/xmpp with its own authenticator and modules, ccs-protocol.md §1) and
 // the `google:mobile:data` module of the device-facing c2s server.
-import { escapeXML, escapeXMLText, type Element } from 'ltx';
+import { escapeXML, type Element } from 'ltx';
 import type { Accounts } from '../auth/accounts.ts';
 import type { Logger } from '../log.ts';
 import type { TlsMaterial } from '../tls/material.ts';
@@ -10,7 +10,7 @@ import type { Senders } from './senders.ts';
 import type { AppConnection, AppServerHub } from './appservers.ts';
 import type { DeviceHub, DeviceSession } from './devices.ts';
 import { GCM_NAMESPACE } from './messages.ts';
-import { gcmStanza, gcmText } from './gcm-stanza.ts';
+import { escapeText, gcmStanza, gcmText } from './gcm-stanza.ts';
 import type { GcmLink } from './links.ts';
 
 /**
@@ -49,8 +49,8 @@ function linkOf(session: XmppSession): GcmLink {
 function stanzaError(message: Element, session: XmppSession, payload: string, text: string): string {
   const id = message.attrs.id !== undefined ? ` id="${escapeXML(message.attrs.id)}"` : '';
   return (
-    `<message${id} type="error" to="${escapeXML(session.jid)}"><gcm xmlns="${GCM_NAMESPACE}">${escapeXMLText(payload)}</gcm>` +
-    `<error code="400" type="modify"><bad-request xmlns="${NS.stanzas}"/><text xmlns="${NS.stanzas}">${escapeXMLText(text)}</text></error></message>`
+    `<message${id} type="error" to="${escapeXML(session.jid)}"><gcm xmlns="${GCM_NAMESPACE}">${escapeText(payload)}</gcm>` +
+    `<error code="400" type="modify"><bad-request xmlns="${NS.stanzas}"/><text xmlns="${NS.stanzas}">${escapeText(text)}</text></error></message>`
   );
 }
 
