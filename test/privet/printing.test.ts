@@ -182,10 +182,20 @@ test('§5 queue: the oldest non-printing job is evicted beyond 5 pending; expire
 });
 
 test('finished job states survive a restart (kill -9), and the token secret changes', async () => {
-  const done = String((await submit(pdf, '?job_name=Persist')).json.job_id);
-  const oldToken = await printer.token();
-  await printer.stop('SIGKILL');
-  printer = await startPrinter({ dataDir: printer.dataDir, args: ['--no-mdns', '--job-lifetime', '30'] });
-  assert.equal((await printer.call(`/privet/printer/jobstate?job_id=${done}`)).json.state, 'done');
-  assert.equal((await printer.call('/privet/capabilities', { token: oldToken })).json.error, 'invalid_x_privet_token');
+  const dataDir = tempDir();
+  seedRegistration(dataDir);
+  let own = await startPrinter({ dataDir, args: ['--no-mdns', '--job-lifetime', '120'] });
+  try {
+    const done = String((await own.call('/privet/printer/submitdoc?job_name=Persist', { method: 'POST', body: pdf, headers: { 'Content-Type': 'application/pdf' } })).json.job_id);
+    const oldToken = await own.token();
+    await own.stop('SIGKILL');
+    own = await startPrinter({ dataDir, args: ['--no-mdns', '--job-lifetime', '120'] });
+    const state = (await own.call(`/privet/printer/jobstate?job_id=${done}`)).json;
+    assert.equal(state.state, 'done');
+    assert.equal(state.job_name, 'Persist');
+    assert.equal((await own.call('/privet/capabilities', { token: oldToken })).json.error, 'invalid_x_privet_token');
+  } finally {
+    await own.stop();
+    own.cleanup();
+  }
 });
