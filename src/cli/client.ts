@@ -19,7 +19,7 @@ interface CloudOptions {
 const CLIENT_ID = 'ocp-cli';
 
 /** A cloud API client signed in with --token/OCP_TOKEN, or with the saved `ocp login`. */
-function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?: string } {
+export function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?: string } {
   const saved = loadCredentials();
   const cloud = options.cloud || process.env.OCP_CLOUD || saved?.cloud;
   if (!cloud) throw new Error('no cloud URL: give --cloud URL or run `ocp login` first');
@@ -32,7 +32,7 @@ function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?: strin
   return { api, email: saved.email };
 }
 
-function withCloudOptions(command: Command): Command {
+export function withCloudOptions(command: Command): Command {
   return command
     .option('--cloud <url>', 'base URL of the OpenCloudPrint server (env OCP_CLOUD; default: the one you logged in to)')
     .option('--token <token>', 'API or access token (env OCP_TOKEN; default: the saved login)');

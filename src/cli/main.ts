@@ -5,6 +5,7 @@ import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
+import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
 
 const program = new Command('ocp')
@@ -16,6 +17,7 @@ registerServerCommands(program);
 registerAccountCommands(program);
 registerPrinterCommands(program);
 registerClientCommands(program);
+registerConnectorCommands(program);
 registerCcsCommands(program);
 
 try {

@@ -1,0 +1,92 @@
+// A private CUPS server for a test: its own cupsd on a free loopback port with
+// its own spool, and "printers" that are AppSocket (socket://) listeners in
+// this process, so a test sees exactly the bytes CUPS sent to the device.
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { tempDir } from './server.ts';
+
+const run = promisify(execFile);
+
+export interface SocketPrinter {
+  queue: string;
+  /** Every print job's bytes, one Buffer per connection CUPS made. */
+  received: Buffer[];
+}
+
+export interface TestCups {
+  server: string;
+  addQueue(queue: string, options?: { info?: string; location?: string }): Promise<SocketPrinter>;
+  deleteQueue(queue: string): Promise<void>;
+  stop(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+export async function startCups(): Promise<TestCups> {
+  const root = tempDir('ocp-cups-');
+  for (const dir of ['spool', 'cache', 'state', 'log', 'ppd']) mkdirSync(join(root, dir));
+  // cupsd runs filters and backends as the unprivileged lp user.
+  chmodSync(root, 0o755);
+  const port = await freePort();
+  const server = `127.0.0.1:${port}`;
+  writeFileSync(join(root, 'cupsd.conf'), [
+    `Listen ${server}`, 'LogLevel warn', 'WebInterface No', 'Browsing No', 'MaxJobs 0', 'PreserveJobHistory Yes',
+    '<Location />', '  Order allow,deny', '  Allow 127.0.0.1', '</Location>',
+    '<Location /admin>', '  Order allow,deny', '  Allow 127.0.0.1', '</Location>',
+    '<Policy default>', '  JobPrivateAccess all', '  JobPrivateValues none', '  SubscriptionPrivateAccess all', '  SubscriptionPrivateValues none',
+    '  <Limit All>', '    Order deny,allow', '  </Limit>', '</Policy>', '',
+  ].join('\n'));
+  writeFileSync(join(root, 'cups-files.conf'), [
+    `ServerRoot ${root}`, `RequestRoot ${root}/spool`, `CacheDir ${root}/cache`, `StateDir ${root}/state`, `TempDir ${root}/spool`,
+    `ErrorLog ${root}/log/error_log`, `AccessLog ${root}/log/access_log`, `PageLog ${root}/log/page_log`, 'Sandboxing Relaxed', '',
+  ].join('\n'));
+  const cupsd: ChildProcess = spawn('cupsd', ['-f', '-c', join(root, 'cupsd.conf'), '-s', join(root, 'cups-files.conf')], { stdio: 'ignore' });
+  const deadline = Date.now() + 15_000;
+  for (;;) {
+    try {
+      await run('lpstat', ['-h', server, '-r']);
+      break;
+    } catch {
+      if (Date.now() > deadline || cupsd.exitCode !== null) throw new Error('private cupsd did not start');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  const devices: Server[] = [];
+  return {
+    server,
+    async addQueue(queue, options = {}) {
+      const printer: SocketPrinter = { queue, received: [] };
+      const device = createServer((socket) => {
+        const chunks: Buffer[] = [];
+        socket.on('data', (chunk) => chunks.push(chunk));
+        socket.on('end', () => printer.received.push(Buffer.concat(chunks)));
+      });
+      await new Promise<void>((resolve) => device.listen(0, '127.0.0.1', resolve));
+      devices.push(device);
+      const devicePort = (device.address() as AddressInfo).port;
+      const args = ['-h', server, '-p', queue, '-E', '-v', `socket://127.0.0.1:${devicePort}`, '-m', 'raw'];
+      if (options.info) args.push('-D', options.info);
+      if (options.location) args.push('-L', options.location);
+      await run('lpadmin', args);
+      return printer;
+    },
+    async deleteQueue(queue) {
+      await run('lpadmin', ['-h', server, '-x', queue]);
+    },
+    async stop() {
+      cupsd.kill('SIGTERM');
+      await new Promise((resolve) => (cupsd.exitCode !== null ? resolve(null) : cupsd.once('exit', resolve)));
+      for (const device of devices) device.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
