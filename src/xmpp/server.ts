@@ -23,6 +23,9 @@ import type { Authenticator } from './sasl.ts';
 import { AuthFailureLimiter, DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import type { StreamParserLimits } from './xml/stream-parser.ts';
 
+/** Quiet time after which a session's parser is released (see XmppSession.releaseIdleParser). */
+const PARSER_RELEASE_MS = 2000;
+
 export type ListenMode = 'starttls-required' | 'direct' | 'plain';
 
 export interface Listener {
@@ -139,8 +142,8 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const accept = (socket: Socket) => this.accept(socket, listener);
     const server =
       options.mode === 'direct'
-        ? createTlsServer({ ...this.options.tls, handshakeTimeout: this.limits.handshakeTimeoutMs }, accept)
-        : createTcpServer(accept);
+        ? createTlsServer({ ...this.options.tls, handshakeTimeout: this.limits.handshakeTimeoutMs, noDelay: true }, accept)
+        : createTcpServer({ noDelay: true }, accept);
     server.on('tlsClientError', (error: Error) => this.log.debug({ err: error, listener: listener.name }, 'xmpp TLS handshake failed'));
     server.maxConnections = 19_000; // below the per-process open-file limit, leaving room for the rest of the server
     this.stats.connections[listener.name] ??= 0;
@@ -167,7 +170,6 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   }
 
   private accept(socket: Socket, listener: Listener): void {
-    socket.setNoDelay(true);
     const session = new XmppSession(this, socket, listener);
     this.connections.add(session);
     this.stats.connections[listener.name] = (this.stats.connections[listener.name] ?? 0) + 1;
@@ -269,6 +271,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const { handshakeTimeoutMs, pingTimeoutMs } = this.limits;
     for (const session of this.connections) {
       if (session.closed) continue;
+      session.releaseIdleParser(now - PARSER_RELEASE_MS);
       if (!session.bound) {
         if (now - session.connectedAt > handshakeTimeoutMs) session.close('connection-timeout', 'negotiation took too long');
         continue;

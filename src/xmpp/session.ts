@@ -113,6 +113,15 @@ export class XmppSession implements StreamParserHandler {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
+  /**
+   * Drops the parser of a session that has been quiet for a while and sits
+   * between stanzas: idle devices then cost no parser memory, busy sessions
+   * keep theirs (a new parser per stanza would cost CPU).
+   */
+  releaseIdleParser(quietSince: number): void {
+    if (this.parser?.idle && this.lastActivity < quietSince) this.parser = undefined;
+  }
+
   private write(xml: string): void {
     this.socket.write(xml);
     if (this.socket.writableLength > this.server.limits.maxBufferedBytes) {
@@ -145,7 +154,6 @@ export class XmppSession implements StreamParserHandler {
         this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
       }
       this.parser.write(text);
-      if (this.parser?.idle) this.parser = undefined;
     } catch (error) {
       if (error === STOP) return;
       if (error instanceof StreamError) {

@@ -297,3 +297,26 @@ describe('XMPP limits and timeouts', () => {
     }
   });
 });
+
+describe('XMPP idle sessions', () => {
+  test('a session quiet long enough to lose its parser resumes with the stream header\'s namespace declarations', async () => {
+    const { server, robot } = await startXmppServer();
+    try {
+      const client = await RawClient.tls(server);
+      client.send('<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" xmlns:g="google:push" to="localhost" version="1.0">');
+      await client.expect(/<\/stream:features>/);
+      client.send(plainAuth(robot.local, robot.token));
+      await client.expect(/<success/);
+      client.send('<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" xmlns:g="google:push" to="localhost" version="1.0">');
+      await client.expect(/<\/stream:features>/);
+      client.send('<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>quiet</resource></bind></iq>');
+      await client.expect(/<\/jid>/);
+      await new Promise((resolve) => setTimeout(resolve, 3500)); // parsers are released after 2 s of quiet
+      client.send(`<iq type="set" id="q" to="${robot.bare}"><g:subscribe><g:item channel="c.example"/></g:subscribe></iq>`);
+      await client.expect(new RegExp(`<iq type="result" id="q" to="${robot.bare}/quiet" from="${robot.bare}"/>`));
+      client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});

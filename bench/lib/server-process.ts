@@ -1,0 +1,58 @@
+// `ocp server` in its own process for benchmarks, so that its memory and CPU
+// can be measured apart from the load generators (read from /proc).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const OCP = fileURLToPath(new URL('../../bin/ocp', import.meta.url));
+const CLOCK_TICKS_PER_SECOND = 100; // getconf CLK_TCK on Linux
+
+export interface ServerProcess {
+  pid: number;
+  ports: Record<string, number>;
+  url: string;
+  caPath: string;
+  /** Resident set size, KiB. */
+  rssKb(): number;
+  /** User + system CPU time so far, seconds. */
+  cpuSeconds(): number;
+  stop(): Promise<void>;
+}
+
+export async function startServerProcess(dataDir: string, args: string[] = []): Promise<ServerProcess> {
+  const child: ChildProcess = spawn(
+    process.execPath,
+    // BENCH_SERVER_NODE_ARGS, e.g. "--cpu-prof", profiles the server.
+    [...(process.env.BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), OCP, 'server', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '0', '--xmpps-port', '0', '--ccs-port', '-1', '--log-level', 'warn', ...args],
+    { stdio: ['ignore', 'inherit', 'inherit'] },
+  );
+  const portsFile = join(dataDir, 'ports.json');
+  const deadline = Date.now() + 30_000;
+  while (!existsSync(portsFile)) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error('ocp server did not start');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  const ports = JSON.parse(readFileSync(portsFile, 'utf8')) as Record<string, number>;
+  const pid = child.pid!;
+  return {
+    pid,
+    ports,
+    url: `http://127.0.0.1:${ports.http}`,
+    caPath: join(dataDir, 'tls', 'ca.pem'),
+    rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
+    cpuSeconds: () => {
+      // Fields after the command name: state is field 3, utime 14, stime 15.
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+    },
+    async stop() {
+      if (child.exitCode !== null) return;
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}

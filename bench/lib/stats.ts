@@ -1,0 +1,11 @@
+// Small statistics helpers for benchmark figures.
+export function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = Float64Array.from(values).sort();
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+
+/** Wall-clock milliseconds comparable across processes of this machine, sub-millisecond. */
+export const nowMs = () => performance.timeOrigin + performance.now();

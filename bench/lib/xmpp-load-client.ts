@@ -1,0 +1,210 @@
+// Load generator child process for the XMPP benchmarks (started with
+// `forkLoadClient`). It holds many minimal device sessions (direct TLS, SASL
+// PLAIN, bind, google:push subscribe), reports push arrivals with
+// cross-process timestamps, and can drive routed messages between pairs of
+// its sessions. Commands and results travel over the IPC channel.
+import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { readFileSync } from 'node:fs';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { nowMs } from './stats.ts';
+import type { LoadAccount } from './accounts.ts';
+
+export type LoadCommand =
+  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean }
+  | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number }
+  | { op: 'exit' };
+
+export type LoadReport =
+  | { op: 'connected'; ok: number; failed: number; seconds: number; errors: string[] }
+  | { op: 'pushes'; items: Array<[payload: string, at: number]> }
+  | { op: 'routed'; count: number; seconds: number; latencies: number[] };
+
+const STREAM = (domain: string) => `<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}" version="1.0">`;
+
+class LoadSession {
+  socket!: TLSSocket;
+  buffer = '';
+  jid = '';
+  /** Called with each complete <message> once the session is up. */
+  onMessage: ((message: string) => void) | undefined;
+
+  constructor(private readonly account: LoadAccount) {}
+
+  /** Resolves when the session is bound (and subscribed). */
+  open(port: number, secureContext: SecureContext, domain: string, subscribe: boolean): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const socket = connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
+      socket.setNoDelay(true);
+      this.socket = socket;
+      const steps: Array<[send: () => string, until: string]> = [
+        [() => STREAM(domain), '</stream:features>'],
+        [() => `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="PLAIN">${Buffer.from(`\0${this.account.local}\0${this.account.token}`).toString('base64')}</auth>`, '<success'],
+        [() => STREAM(domain), '</stream:features>'],
+        [() => '<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>', '</jid>'],
+      ];
+      if (subscribe) {
+        steps.push([
+          () => `<iq type="set" id="s" to="${this.jid.split('/')[0]}"><subscribe xmlns="google:push"><item channel="cloudprint.google.com" from="cloudprint.google.com"/></subscribe></iq>`,
+          'id="s"',
+        ]);
+      }
+      let step = 0;
+      socket.setEncoding('utf8');
+      socket.once('secureConnect', () => socket.write(steps[0]![0]()));
+      socket.on('error', (error) => reject(error));
+      socket.on('close', () => reject(new Error(`closed during step ${step}: ${this.buffer.slice(-200)}`)));
+      socket.on('data', (text: string) => {
+        this.buffer += text;
+        if (step < steps.length) {
+          if (this.buffer.includes('<failure') || this.buffer.includes('<stream:error')) return reject(new Error(this.buffer.slice(-300)));
+          if (!this.buffer.includes(steps[step]![1])) return;
+          if (step === 3) this.jid = /<jid>([^<]+)<\/jid>/.exec(this.buffer)![1]!;
+          this.buffer = '';
+          step++;
+          if (step < steps.length) socket.write(steps[step]![0]());
+          else resolve();
+          return;
+        }
+        this.drain();
+      });
+    });
+  }
+
+  private drain(): void {
+    for (;;) {
+      const end = this.buffer.indexOf('</message>');
+      const ping = this.buffer.indexOf('<ping xmlns="urn:xmpp:ping"/>');
+      if (ping >= 0 && (end < 0 || ping < end)) {
+        // Answer the server's keepalive ping.
+        const id = /<iq type="get"[^>]* id="([^"]+)"><ping/.exec(this.buffer)?.[1];
+        if (id) this.socket.write(`<iq type="result" id="${id}"/>`);
+        this.buffer = this.buffer.slice(this.buffer.indexOf('</iq>', ping) + 5);
+        continue;
+      }
+      if (end < 0) break;
+      const message = this.buffer.slice(0, end + 10);
+      this.buffer = this.buffer.slice(end + 10);
+      this.onMessage?.(message);
+    }
+    if (!this.buffer.includes('<')) this.buffer = '';
+  }
+}
+
+// ---- the child process
+
+async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sessions: LoadSession[], report: (r: LoadReport) => void): Promise<void> {
+  // One context for all connections: a `ca` option per connect would parse the CA every time.
+  const secureContext = createSecureContext({ ca: readFileSync(command.caPath) });
+  const started = performance.now();
+  let next = 0;
+  let failed = 0;
+  const errors: string[] = [];
+  const pushes: Array<[string, number]> = [];
+  const flush = setInterval(() => {
+    if (pushes.length) report({ op: 'pushes', items: pushes.splice(0) });
+  }, 10);
+  flush.unref();
+  const worker = async () => {
+    while (next < command.accounts.length) {
+      const session = new LoadSession(command.accounts[next++]!);
+      try {
+        await session.open(command.port, secureContext, command.domain, command.subscribe);
+        session.onMessage = (message) => {
+          const data = /<data>([^<]*)<\/data>/.exec(message);
+          if (data) pushes.push([Buffer.from(data[1]!, 'base64').toString(), nowMs()]);
+        };
+        sessions.push(session);
+      } catch (error) {
+        failed++;
+        if (errors.length < 5) errors.push((error as Error).message);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: command.concurrency }, worker));
+  report({ op: 'connected', ok: sessions.length, failed, seconds: (performance.now() - started) / 1000, errors });
+}
+
+async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: LoadSession[], report: (r: LoadReport) => void): Promise<void> {
+  const pairs = Math.min(command.pairs, Math.floor(sessions.length / 2));
+  const latencies: number[] = [];
+  let sent = 0;
+  let nextPair = 0;
+  const started = performance.now();
+  const padding = 'x'.repeat(Math.max(0, command.bodyBytes - 40));
+  await new Promise<void>((resolve) => {
+    const sendFrom = (pair: number) => {
+      if (sent >= command.messages) return;
+      sent++;
+      const receiver = sessions[pairs + pair]!;
+      sessions[pair]!.socket.write(`<message to="${receiver.jid}" type="chat"><body>${pair}:${performance.now()}:${padding}</body></message>`);
+    };
+    for (let pair = 0; pair < pairs; pair++) {
+      sessions[pairs + pair]!.onMessage = (message) => {
+        const [, , sentAt] = /<body>(\d+):([\d.]+):/.exec(message)!;
+        latencies.push(performance.now() - Number(sentAt));
+        if (latencies.length === command.messages) resolve();
+        else sendFrom(nextPair++ % pairs);
+      };
+    }
+    // At most `inFlight` messages on the way: each receipt triggers the pair's next message.
+    for (let i = 0; i < Math.min(command.inFlight, command.messages); i++) sendFrom(nextPair++ % pairs);
+  });
+  report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies });
+}
+
+if (process.send && process.argv[2] === '--child') {
+  const sessions: LoadSession[] = [];
+  const report = (r: LoadReport) => process.send!(r);
+  process.on('message', (command: LoadCommand) => {
+    if (command.op === 'connect') void connectAll(command, sessions, report);
+    else if (command.op === 'route') void route(command, sessions, report);
+    else if (command.op === 'exit') {
+      for (const session of sessions) session.socket.destroy();
+      process.exit(0);
+    }
+  });
+}
+
+// ---- the parent side
+
+export class LoadClient {
+  private readonly listeners = new Set<(report: LoadReport) => void>();
+
+  constructor(readonly child: ChildProcess) {
+    child.on('message', (report: LoadReport) => {
+      for (const listener of this.listeners) listener(report);
+    });
+  }
+
+  onReport(listener: (report: LoadReport) => void): void {
+    this.listeners.add(listener);
+  }
+
+  send(command: LoadCommand): void {
+    this.child.send(command);
+  }
+
+  next<T extends LoadReport['op']>(op: T): Promise<Extract<LoadReport, { op: T }>> {
+    return new Promise((resolve) => {
+      const listener = (report: LoadReport) => {
+        if (report.op !== op) return;
+        this.listeners.delete(listener);
+        resolve(report as Extract<LoadReport, { op: T }>);
+      };
+      this.listeners.add(listener);
+    });
+  }
+
+  async exit(): Promise<void> {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.send({ op: 'exit' });
+    await exited;
+  }
+}
+
+export function forkLoadClient(): LoadClient {
+  const child = fork(fileURLToPath(import.meta.url), ['--child'], { execArgv: ['--import', 'tsx', '--max-old-space-size=4096'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new LoadClient(child);
+}
