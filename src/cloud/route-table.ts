@@ -67,12 +67,18 @@ async function authenticate(service: CloudService, request: FastifyRequest): Pro
   throw new CloudError('UNAUTHENTICATED', 'The access token is invalid or expired');
 }
 
-function requestEcho(params: Params | undefined, caller: Caller | undefined) {
-  return { time: '0', params: params?.echo() ?? {}, user: caller?.account.email ?? '' };
+/** `request.user`: the caller's email, or a robot's JID. */
+function userOf(caller: Caller | undefined, domain: string): string {
+  if (!caller) return '';
+  return caller.account.email ?? `${caller.account.jid_local}@${domain}`;
 }
 
-function errorReply(error: CloudError, params: Params | undefined, caller: Caller | undefined) {
-  return { success: false, message: error.message, errorCode: error.errorCode, request: requestEcho(params, caller) };
+function requestEcho(params: Params | undefined, user: string) {
+  return { time: '0', params: params?.echo() ?? {}, user };
+}
+
+function errorReply(error: CloudError, params: Params | undefined, user: string) {
+  return { success: false, message: error.message, errorCode: error.errorCode, request: requestEcho(params, user) };
 }
 
 export function registerCloudRoutes(app: FastifyInstance, service: CloudService, routes: CloudRoute[], prefix = '/cloudprint/'): void {
@@ -93,12 +99,12 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
           for (const [name, spec] of Object.entries(route.params)) if (spec.required) params.require(name);
           const result = await route.handle({ params, caller, document: read.document, documentType: read.documentType, request, reply });
           if ('raw' in result && typeof result.raw === 'function') return result.raw(reply);
-          return reply.send({ success: true, ...result, request: requestEcho(params, caller) });
+          return reply.send({ success: true, ...result, request: requestEcho(params, userOf(caller, service.config.domain)) });
         } catch (error) {
           await service.documents.discard(document);
           if (!(error instanceof CloudError)) throw error;
           if (error.status >= 500) request.log.error({ err: error }, 'cloudprint error');
-          return reply.code(error.status).send(errorReply(error, params, caller));
+          return reply.code(error.status).send(errorReply(error, params, userOf(caller, service.config.domain)));
         } finally {
           // Drain an unread body so a refused upload does not leave the connection stuck.
           if (request.isMultipart() && !request.raw.readableEnded) request.raw.resume();
@@ -117,5 +123,5 @@ export function cloudErrorHandler(error: Error & { statusCode?: number; code?: s
   }
   const kind = status === 413 ? 'DOCUMENT_TOO_LARGE' : error.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || error instanceof SyntaxError ? 'INVALID_JSON' : 'MALFORMED_REQUEST';
   const cloudError = new CloudError(kind, `Malformed request: ${error.message}`, status);
-  return reply.code(status).send(errorReply(cloudError, undefined, undefined));
+  return reply.code(status).send(errorReply(cloudError, undefined, ''));
 }
