@@ -211,6 +211,13 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     };
   }
 
+  /** What the cloud may send: the native types, plus PostScript, which Ghostscript converts on the way in. */
+  private cloudCapabilities(): Record<string, unknown> {
+    const cdd = this.capabilities(true) as { printer: { supported_content_type: Array<Record<string, string>> } };
+    cdd.printer.supported_content_type.push({ content_type: 'application/postscript' });
+    return cdd;
+  }
+
   /** B2 register fields (cloudprint-protocol §a). */
   registrationFields(): Record<string, string> {
     return {
@@ -228,7 +235,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       support_url: `${this.cloud.api.apiUrl}/support`,
       update_url: `${this.cloud.api.apiUrl}/update-firmware`,
       use_cdd: 'true',
-      capabilities: JSON.stringify(this.capabilities(true)),
+      capabilities: JSON.stringify(this.cloudCapabilities()),
       semantic_state: JSON.stringify(this.semanticState()),
       notification_channel: 'XMPP_CHANNEL',
     };

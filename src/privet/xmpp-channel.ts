@@ -88,13 +88,17 @@ export class XmppChannel {
     client.reconnect.stop(); // we reconnect ourselves, with backoff and fresh tokens
     this.client = client;
     client.on('error', (error: Error) => log.debug({ err: error }, 'xmpp error'));
-    client.on('offline', () => {
+    // 'disconnect' is a lost socket, 'offline' a stop(): either way, start over.
+    const lost = () => {
       if (this.client !== client) return;
       this.client = undefined;
       clearTimeout(this.pingTimer);
+      void client.stop().catch(() => {});
       this.setState('offline');
       this.retry();
-    });
+    };
+    client.on('disconnect', lost);
+    client.on('offline', lost);
     client.on('stanza', (stanza: XmppElement) => this.onStanza(stanza));
     try {
       await client.start();

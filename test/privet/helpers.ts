@@ -170,3 +170,21 @@ export function slowUpload(url: string, headers: Record<string, string>, first: 
   req.write(first);
   return { req, reply };
 }
+
+/**
+ * Registers `printer` (started with --auto-confirm) for `owner` the way Chrome
+ * does: start, getClaimToken, confirm in the cloud, complete. Returns the id.
+ */
+export async function registerThroughPrivet(printer: TestPrinter, cloudUrl: string, owner: { email: string; token: string }): Promise<string> {
+  const register = (action: string) => printer.call(`/privet/register?action=${action}&user=${encodeURIComponent(owner.email)}`, { method: 'POST' });
+  await register('start');
+  const claim = await waitFor('claim token', async () => {
+    const reply = await register('getClaimToken');
+    return reply.json.error === 'pending_user_action' ? undefined : reply.json;
+  });
+  const confirmed = await fetch(`${cloudUrl}/cloudprint/confirm`, { method: 'POST', headers: { Authorization: `Bearer ${owner.token}` }, body: new URLSearchParams({ token: String(claim.token) }) });
+  if (!((await confirmed.json()) as { success: boolean }).success) throw new Error('confirm failed');
+  const id = String((await register('complete')).json.device_id);
+  await waitFor('online', async () => (await printer.info()).connection_state === 'online');
+  return id;
+}

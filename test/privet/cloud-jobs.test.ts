@@ -1,0 +1,80 @@
+// Cloud jobs on a registered printer (cloudprint-protocol §c, §d; Privet
+// §6.1): conversion of PostScript with Ghostscript, STOPPED with its cause
+// reported through /control while the panel says paper out, and the XMPP
+// channel going offline with the server and coming back (cs tracks it).
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
+import { makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+
+let server: TestServer;
+let printer: TestPrinter;
+let owner: TestUser;
+let printerId: string;
+
+const caFile = () => join(server.dataDir, 'tls', 'ca.pem');
+
+before(async () => {
+  server = await startTestServer();
+  owner = await createUser(server);
+  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', caFile()] });
+  printerId = await registerThroughPrivet(printer, server.url, owner);
+});
+after(async () => {
+  await printer?.stop();
+  printer?.cleanup();
+  await server?.stop();
+});
+
+async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
+  return waitFor(`cloud job ${id}`, async () => {
+    const jobs = (await cloudApi(server, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, any>>;
+    const job = jobs.find((j) => j.id === id);
+    return job && until(job) ? job : undefined;
+  }, 20_000);
+}
+
+function sidecarFor(serverJobId: string): Record<string, any> | undefined {
+  for (const file of readdirSync(printer.outputDir).filter((f) => f.endsWith('.json'))) {
+    const sidecar = JSON.parse(readFileSync(join(printer.outputDir, file), 'utf8'));
+    if (sidecar.server_job_id === serverJobId && ['DONE', 'ABORTED'].includes(sidecar.state.type)) return sidecar;
+  }
+  return undefined;
+}
+
+test('a PostScript cloud job is converted to PDF by Ghostscript and printed', async () => {
+  const ps = '%!PS\n/Helvetica findfont 24 scalefont setfont 72 720 moveto (Converted) show showpage\n';
+  const reply = await submitJob(server, owner.token, printerId, { title: 'PostScript', content: ps, contentType: 'application/postscript' });
+  assert.equal(reply.body.success, true, JSON.stringify(reply.body));
+  const id = String(reply.body.job.id);
+  await cloudJob(id, (j) => j.semanticState?.state?.type === 'DONE');
+  const sidecar = await waitFor('sidecar', () => sidecarFor(id));
+  assert.equal(sidecar.content_type, 'application/pdf');
+  assert.match(readFileSync(sidecar.document, 'latin1').slice(0, 8), /^%PDF-1\.\d/);
+  assert.equal(sidecar.pages_printed, 1);
+});
+
+test('paper out: the cloud job is STOPPED with device_state_cause INPUT_TRAY, then DONE when paper is loaded', async () => {
+  await printer.panelPost('/panel/state', { paper: 'empty' });
+  const reply = await submitJob(server, owner.token, printerId, { title: 'Waits for paper', content: new Uint8Array(makePdf(2)) });
+  const id = String(reply.body.job.id);
+  const stopped = await cloudJob(id, (j) => j.semanticState?.state?.type === 'STOPPED');
+  assert.deepEqual(stopped.semanticState.state.device_state_cause, { error_code: 'INPUT_TRAY' });
+  await printer.panelPost('/panel/state', { paper: 'ok' });
+  const done = await cloudJob(id, (j) => j.semanticState?.state?.type === 'DONE');
+  assert.equal(done.semanticState.pages_printed, 2);
+});
+
+test('the channel follows the server: cs offline while it is down, online again after reconnecting; jobs queued meanwhile print', async () => {
+  const ports = { http: server.ports.http!, xmpps: server.ports.xmpps! };
+  await server.stop({ keepData: true });
+  await waitFor('offline', async () => (await printer.info()).connection_state === 'offline');
+  server = await startTestServer({ dataDir: server.dataDir, httpPort: ports.http, xmppsPort: ports.xmpps });
+  const reply = await submitJob(server, owner.token, printerId, { title: 'After restart', content: new Uint8Array(makePdf(1)) });
+  const id = String(reply.body.job.id);
+  await waitFor('online again', async () => (await printer.info()).connection_state === 'online', 60_000);
+  await cloudJob(id, (j) => j.semanticState?.state?.type === 'DONE');
+});
