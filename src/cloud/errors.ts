@@ -26,6 +26,7 @@ export const CLOUD_ERRORS = {
   CREDENTIALS_ALREADY_ISSUED: { errorCode: 20, status: 409 },
   DOCUMENT_NOT_FOUND: { errorCode: 21, status: 404 },
   UNSUPPORTED_CONTENT_TYPE: { errorCode: 22, status: 415 },
+  TOO_MANY_CLAIM_ATTEMPTS: { errorCode: 23, status: 429 },
   /** fetch with nothing queued: "not an error" to every client [C:gcp/gcp.go Fetch]. */
   NO_JOBS: { errorCode: 413, status: 200 },
 } as const;

@@ -62,9 +62,11 @@ export class Params {
     }
   }
 
-  /** The `request.params` echo of the original responses: every value as an array. */
+  /** The `request.params` echo of the original responses: every value as an array; an inline document is left out. */
   echo(): Record<string, string[]> {
-    return Object.fromEntries(this.values);
+    const echoed = Object.fromEntries(this.values);
+    delete echoed.content;
+    return echoed;
   }
 }
 

@@ -38,15 +38,40 @@ export function registrationUrls(base: string, token: string, printerId: string)
   };
 }
 
+/**
+ * Wrong claim tokens a user may try per --registration-ttl window. The token
+ * space is small (31^5), so guessing must stay slow; counted per server node.
+ */
+export const MAX_FAILED_CLAIMS = 10;
+const failedClaimsByService = new WeakMap<CloudService, Map<string, { count: number; resetAt: number }>>();
+
+function checkClaimAttempts(service: CloudService, userId: string, failed: boolean): void {
+  const now = Date.now();
+  let failedClaims = failedClaimsByService.get(service);
+  if (!failedClaims) failedClaimsByService.set(service, (failedClaims = new Map()));
+  let entry = failedClaims.get(userId);
+  if (!entry || entry.resetAt <= now) {
+    entry = { count: 0, resetAt: now + service.config.registrationTtlSeconds * 1000 };
+    failedClaims.set(userId, entry);
+  }
+  if (entry.count >= MAX_FAILED_CLAIMS) {
+    throw new CloudError('TOO_MANY_CLAIM_ATTEMPTS', `Too many wrong registration tokens; try again in ${Math.ceil((entry.resetAt - now) / 1000)} s`);
+  }
+  if (failed) entry.count++;
+  if (failedClaims.size > 10_000) for (const [key, value] of failedClaims) if (value.resetAt <= now) failedClaims.delete(key);
+}
+
 /** Claims the unclaimed printer holding `token` for `user`; returns the printer id. */
 export async function claimPrinter(service: CloudService, token: string, user: Account): Promise<string> {
   if (user.kind !== 'user') throw new CloudError('FORBIDDEN', 'Only a user can claim a printer');
+  checkClaimAttempts(service, user.id, false);
   const printer = await service.db
     .selectFrom('printers')
     .select(['id', 'registration_expires_at'])
     .where('registration_token_hash', '=', claimTokenHash(token))
     .executeTakeFirst();
   if (!printer || (printer.registration_expires_at ?? 0) <= Date.now()) {
+    checkClaimAttempts(service, user.id, true);
     throw new CloudError('REGISTRATION_NOT_FOUND', 'The registration token is unknown or has expired');
   }
   const robot = await service.accounts.createRobot();

@@ -3,6 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { MAX_FAILED_CLAIMS } from '../../src/cloud/registration.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import {
   cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser,
@@ -75,6 +76,24 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(listed.body.printers.map((p: { id: string }) => p.id), [reg.printers[0].id]);
       const mine = await cloudApi(server, 'search', {}, { token: owner.token });
       assert.ok(mine.body.printers.some((p: { id: string; ownerId: string }) => p.id === reg.printers[0].id && p.ownerId === owner.email));
+    });
+
+    test('guessing registration tokens is cut off after MAX_FAILED_CLAIMS wrong ones', async () => {
+      const guesser = await createUser(server);
+      const { body: reg } = await registerPrinter(server, { name: 'Guarded' });
+      for (let i = 0; i < MAX_FAILED_CLAIMS; i++) {
+        assert.equal((await cloudApi(server, 'confirm', { token: 'ZZZZ' + i }, { token: guesser.token })).status, 404);
+      }
+      const blocked = await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: guesser.token });
+      assert.equal(blocked.status, 429, 'even the right token is refused once the guesses are used up');
+      assert.equal(blocked.body.errorCode, 23);
+      assert.equal((await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token })).body.success, true, 'other users are not affected');
+    });
+
+    test('Chrome-style register: capabilities as a multipart part with Content-Type application/json', async () => {
+      const { body } = await cloudApi(server, 'register', { printer: 'Chrome style', capabilities: new Blob([JSON.stringify(SAMPLE_CDD)], { type: 'application/json' }) }, { as: 'multipart' });
+      assert.equal(body.success, true);
+      assert.deepEqual(body.printers[0].capabilities, SAMPLE_CDD);
     });
 
     test('an unknown registration token cannot be claimed; register with a bad token is 401', async () => {
@@ -247,6 +266,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     test('a form-urlencoded submit with inline content works', async () => {
       const { body } = await cloudApi(server, 'submit', { printerid: printer.printerId, title: 'inline', contentType: 'text/plain', content: 'inline text' }, { token: owner.token });
       assert.equal(body.success, true);
+      assert.equal(body.request.params.content, undefined, 'the document is not echoed back');
+      assert.deepEqual(body.request.params.title, ['inline']);
       const text = await (await fetch(body.job.fileUrl, { headers: { authorization: `Bearer ${owner.token}` } })).text();
       assert.equal(text, 'inline text');
     });
