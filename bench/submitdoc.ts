@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
+import { loadavg } from 'node:os';
 import { Readable } from 'node:stream';
 import { seedRegistration, startPrinter, tempDir } from '../test/privet/helpers.ts';
 
@@ -40,6 +41,12 @@ function rssKb(pid: number, field: 'VmRSS' | 'VmHWM'): number {
   return Number(match?.[1] ?? 0);
 }
 
+/** User + system CPU seconds the process has used (/proc/PID/stat fields 14, 15). */
+function cpuSeconds(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
 function diskRate(dir: string): number {
   const file = join(dir, 'ddtest');
   const started = process.hrtime.bigint();
@@ -63,6 +70,7 @@ try {
   const sampler = setInterval(() => (peak = Math.max(peak, rssKb(pid, 'VmRSS'))), 50);
 
   const { stream, length } = pdfStream(megabytes * CHUNK);
+  const cpuBefore = cpuSeconds(pid);
   const started = process.hrtime.bigint();
   const reply = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const req = request(`${printer.privet}/privet/printer/submitdoc?job_name=bench`, { method: 'POST', headers: { 'X-Privet-Token': token, 'Content-Type': 'application/pdf', 'Content-Length': String(length) } }, (res) => {
@@ -73,13 +81,14 @@ try {
     stream.pipe(req);
   });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const printerCpu = cpuSeconds(pid) - cpuBefore;
   clearInterval(sampler);
   if (reply.job_size !== length) throw new Error(`submitdoc failed: ${JSON.stringify(reply)}`);
   rmSync(join(printer.outputDir, `${reply.job_id}.pdf`), { force: true });
   const disk = diskRate(printer.outputDir);
   const rate = length / CHUNK / seconds;
-  console.log(`submitdoc: ${(length / CHUNK).toFixed(0)} MB in ${seconds.toFixed(2)} s = ${rate.toFixed(1)} MB/s; disk (dd conv=fdatasync) ${disk.toFixed(1)} MB/s; printer RSS growth ${((peak - baseline) / 1024).toFixed(1)} MB`);
-  console.log(JSON.stringify({ bench: 'submitdoc', megabytes: length / CHUNK, seconds: Number(seconds.toFixed(3)), mb_per_s: Number(rate.toFixed(1)), disk_mb_per_s: Number(disk.toFixed(1)), ratio_to_disk: Number((rate / disk).toFixed(3)), rss_growth_mb: Number(((peak - baseline) / 1024).toFixed(1)) }));
+  console.log(`submitdoc: ${(length / CHUNK).toFixed(0)} MB in ${seconds.toFixed(2)} s = ${rate.toFixed(1)} MB/s; disk (dd conv=fdatasync) ${disk.toFixed(1)} MB/s; printer RSS growth ${((peak - baseline) / 1024).toFixed(1)} MB; printer CPU ${printerCpu.toFixed(2)} s; load average ${loadavg()[0]!.toFixed(1)}`);
+  console.log(JSON.stringify({ bench: 'submitdoc', megabytes: length / CHUNK, seconds: Number(seconds.toFixed(3)), mb_per_s: Number(rate.toFixed(1)), disk_mb_per_s: Number(disk.toFixed(1)), ratio_to_disk: Number((rate / disk).toFixed(3)), rss_growth_mb: Number(((peak - baseline) / 1024).toFixed(1)), printer_cpu_s: Number(printerCpu.toFixed(2)), load_average: Number(loadavg()[0]!.toFixed(1)) }));
 } finally {
   await printer.stop();
   printer.cleanup();
