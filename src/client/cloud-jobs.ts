@@ -7,9 +7,10 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import type { CloudJob, CloudPrintApi } from './cloudprint-api.ts';
 import type { Logger } from '../log.ts';
+import type { JobState } from '../privet/jobs.ts';
 
 export interface JobProgress {
-  state: Record<string, unknown>;
+  state: JobState;
   pagesPrinted?: number;
 }
 

@@ -23,6 +23,7 @@ export interface CupsJobState {
   /** IPP job-state: 3 pending, 4 held, 5 processing, 6 stopped, 7 canceled, 8 aborted, 9 completed. */
   state: number;
   reasons: string[];
+  message?: string;
   impressionsCompleted?: number;
 }
 
@@ -100,13 +101,14 @@ export class CupsClient {
   }
 
   async jobState(queue: string, jobId: number): Promise<CupsJobState> {
-    const reply = await this.call('/jobs', this.operation('Get-Job-Attributes', queue, { 'job-id': jobId, 'requested-attributes': ['job-state', 'job-state-reasons', 'job-impressions-completed'] }));
+    const reply = await this.call('/jobs', this.operation('Get-Job-Attributes', queue, { 'job-id': jobId, 'requested-attributes': ['job-state', 'job-state-reasons', 'job-state-message', 'job-impressions-completed'] }));
     const attributes = (reply['job-attributes-tag'] ?? {}) as IppAttributes;
     const rawState = attributes['job-state'];
     const reasons = attributes['job-state-reasons'];
     return {
       state: typeof rawState === 'number' ? rawState : (JOB_STATES[String(rawState)] ?? 0),
       reasons: (Array.isArray(reasons) ? reasons : [reasons]).filter((r) => r !== undefined).map(String),
+      message: attributes['job-state-message'] ? String(attributes['job-state-message']) : undefined,
       impressionsCompleted: typeof attributes['job-impressions-completed'] === 'number' ? attributes['job-impressions-completed'] : undefined,
     };
   }

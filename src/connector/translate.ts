@@ -3,6 +3,7 @@
 // ticket → IPP job attributes, IPP job state → cloud job state.
 import type { IppAttributes } from './cups.ts';
 import type { IppValue } from 'ipp';
+import type { JobState } from '../privet/jobs.ts';
 
 type Json = Record<string, unknown>;
 
@@ -90,8 +91,8 @@ export function jobAttributesOf(ticket: unknown): IppAttributes {
   return attributes;
 }
 
-/** The cloud JobState for an IPP job-state (§d item 8). */
-export function cloudJobStateOf(ippState: number): Json {
+/** The cloud JobState for an IPP job-state (RFC 8011 §5.3.7; cloudprint-protocol.md §d item 8). */
+export function cloudJobStateOf(ippState: number): JobState {
   switch (ippState) {
     case 3:
     case 4:

@@ -1,56 +1,32 @@
 // --cups QUEUE: printing to a real CUPS (its own cupsd on a free loopback
-// port, a file:/dev/null queue) over IPP, with the CUPS job state mapped back
+// port, test/helpers/cups.ts) over IPP, with the CUPS job state mapped back
 // (cloudprint-protocol §d item 8): completed → DONE, canceled → ABORTED with
 // user_action_cause CANCELLED.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { once } from 'node:events';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { startCups, type TestCups } from '../helpers/cups.ts';
 import { makePdf, seedRegistration, startPrinter, tempDir, waitFor, type TestPrinter } from './helpers.ts';
 
 const QUEUE = 'ocp-privet-test';
 const canRun = process.getuid?.() === 0 && (() => {
   try {
-    execFileSync('which', ['cupsd', 'ipptool', 'lpadmin']);
+    execFileSync('which', ['cupsd', 'lpadmin']);
     return true;
   } catch {
     return false;
   }
 })();
 
-let cupsd: ChildProcess;
-let dir: string;
+let cups: TestCups;
 let server: string;
 let printer: TestPrinter;
 
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  const port = (probe.address() as { port: number }).port;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
-}
-
 before(async () => {
   if (!canRun) return;
-  dir = tempDir('ocp-cups-');
-  for (const sub of ['spool', 'cache', 'state', 'log']) mkdirSync(join(dir, sub));
-  const port = await freePort();
-  server = `127.0.0.1:${port}`;
-  writeFileSync(join(dir, 'cupsd.conf'), `Listen ${server}\nLogLevel warn\nWebInterface No\nBrowsing No\n<Location />\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n<Location /admin>\n  Order allow,deny\n  Allow 127.0.0.1\n</Location>\n<Policy default>\n  <Limit All>\n    Order deny,allow\n  </Limit>\n</Policy>\n`);
-  writeFileSync(join(dir, 'cups-files.conf'), ['FileDevice Yes', `ServerRoot ${dir}`, `RequestRoot ${dir}/spool`, `CacheDir ${dir}/cache`, `StateDir ${dir}/state`, `ErrorLog ${dir}/log/error_log`, `AccessLog ${dir}/log/access_log`, `PageLog ${dir}/log/page_log`, `TempDir ${dir}/spool`, 'Sandboxing Relaxed', ''].join('\n'));
-  cupsd = spawn('cupsd', ['-f', '-C', join(dir, 'cupsd.conf'), '-s', join(dir, 'cups-files.conf')], { stdio: 'ignore' });
-  await waitFor('cupsd', () => {
-    try {
-      execFileSync('lpadmin', ['-h', server, '-p', QUEUE, '-v', 'file:/dev/null', '-E'], { stdio: 'ignore' });
-      return true;
-    } catch {
-      return undefined;
-    }
-  });
+  cups = await startCups();
+  server = cups.server;
+  await cups.addQueue(QUEUE);
   const dataDir = tempDir();
   seedRegistration(dataDir);
   printer = await startPrinter({ dataDir, args: ['--no-mdns', '--cups', QUEUE, '--cups-server', server] });
@@ -60,11 +36,7 @@ after(async () => {
   if (!canRun) return;
   await printer?.stop();
   printer?.cleanup();
-  if (cupsd && cupsd.exitCode === null) {
-    cupsd.kill('SIGTERM');
-    await once(cupsd, 'exit');
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await cups?.stop();
 });
 
 const submit = (name: string) => printer.call(`/privet/printer/submitdoc?job_name=${name}`, { method: 'POST', body: makePdf(1), headers: { 'Content-Type': 'application/pdf' } });
