@@ -18,6 +18,7 @@ export function registerConsole(app: FastifyInstance): void {
     'content-security-policy': "default-src 'self'; frame-ancestors 'none'",
   });
   app.get('/', (_request, reply) => reply.redirect('/console/'));
+  app.get('/favicon.ico', (_request, reply) => reply.code(204).send());
   app.get('/console/', (_request, reply) => reply.headers(headers('index.html')).send(contents['index.html']));
   for (const name of ['console.js', 'console.css']) {
     app.get(`/console/${name}`, (_request, reply) => reply.headers(headers(name)).send(contents[name]));

@@ -71,7 +71,7 @@ async function loadJobs() {
     cancel.textContent = 'Delete';
     cancel.onclick = async () => {
       await api('deletejob', { jobid: job.id }).then(() => say('Job deleted', true), (e) => say(e.message));
-      loadJobs();
+      refresh();
     };
     const actions = document.createElement('td');
     actions.append(cancel);
@@ -91,7 +91,11 @@ async function print(form) {
   await api('submit', {}, data);
   say(`Sent “${file.name}”`, true);
   form.reset();
-  loadJobs();
+  refresh();
+}
+
+function refresh() {
+  return Promise.all([loadPrinters(), loadJobs()]).catch((e) => say(e.message));
 }
 
 function show() {
@@ -100,7 +104,7 @@ function show() {
   $('#app').hidden = !signedIn;
   $('#sign-out').hidden = !signedIn;
   $('#who').textContent = signedIn ? sessionStorage.getItem('ocp.email') : '';
-  if (signedIn) Promise.all([loadPrinters(), loadJobs()]).catch((e) => say(e.message));
+  if (signedIn) refresh();
 }
 
 $('#sign-in-form').addEventListener('submit', (e) => (e.preventDefault(), signIn(e.target)));
