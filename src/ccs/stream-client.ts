@@ -146,8 +146,14 @@ export class StreamClient {
     }
   }
 
+  /** Writes XML; writes of one event-loop turn are corked into one TLS record. */
   send(xml: string): void {
-    if (!this.closed) this.socket.write(xml);
+    if (this.closed) return;
+    if (!this.socket.writableCorked) {
+      this.socket.cork();
+      process.nextTick(() => this.socket.uncork());
+    }
+    this.socket.write(xml);
   }
 
   /** Bytes written but not yet sent (for callers that pace themselves). */
