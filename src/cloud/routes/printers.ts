@@ -161,7 +161,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       },
       async handle({ params, caller }) {
         const id = params.require('printerid');
-        const printer = await findOrGone(id, caller!);
+        const printer = await findOrGone(id);
         await requireRole(db, printer, caller!, 'USER');
         // The device's last contact, written at most once a minute (a write per poll would cost more than the poll).
         const now = Date.now();
@@ -192,7 +192,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
    * Privet §4.1.5: a deleted printer's device gets a successful HTTP reply
    * with success=false and no printer, so `printer` answers 200 here.
    */
-  async function findOrGone(id: string, _caller: Caller): Promise<PrinterRow> {
+  async function findOrGone(id: string): Promise<PrinterRow> {
     try {
       return await getPrinter(db, id);
     } catch (error) {
