@@ -1,16 +1,16 @@
 // The printer's side of the cloud (Privet §4.1, §6.1; cloudprint-protocol
 // §b2, §c, §d): anonymous registration, local settings sync, the XMPP
 // channel, cloud job printing, and reports of local jobs.
-import { Readable } from 'node:stream';
 import { hostname } from 'node:os';
-import { AccessTokenSource, CloudPrintApi, CloudPrintError, type CloudJob } from '../client/cloudprint-api.ts';
+import { AccessTokenSource, CloudPrintApi, CloudPrintError } from '../client/cloudprint-api.ts';
+import { CloudJobRunner, type PrintCloudJob } from '../client/cloud-jobs.ts';
 import type { Logger } from '../log.ts';
 import { PrivetError } from './errors.ts';
 import type { ClaimTicket, Registrar } from './registration.ts';
 import { applySettings, DEFAULT_LOCAL_SETTINGS } from './settings.ts';
 import type { StateFile } from './state.ts';
 import { XmppChannel, type ChannelState } from './xmpp-channel.ts';
-import type { JobRecord, JobState } from './jobs.ts';
+import type { JobRecord } from './jobs.ts';
 
 export type ConnectionState = 'online' | 'offline' | 'connecting' | 'not-configured';
 
@@ -22,7 +22,7 @@ export interface LinkedPrinter {
   registrationFields(): Record<string, string>;
   semanticState(): Record<string, unknown>;
   /** Prints a downloaded cloud job; resolves when it is DONE or ABORTED. */
-  printCloudJob(job: CloudJob, ticket: unknown, body: Readable, contentType: string, report: (job: JobRecord) => void): Promise<JobRecord>;
+  printCloudJob: PrintCloudJob;
   /** Settings changed (registration, pending settings applied, reset). */
   settingsChanged(): void;
   connectionChanged(state: ConnectionState): void;
@@ -55,9 +55,7 @@ export class CloudLink implements Registrar {
   private channel: XmppChannel | undefined;
   private dailyTimer: NodeJS.Timeout | undefined;
   private pending: PendingRegistration | undefined;
-  private readonly inFlight = new Set<string>();
-  private fetching: Promise<void> | undefined;
-  private refetch = false;
+  private jobs: CloudJobRunner | undefined;
   connection: ConnectionState = 'offline';
 
   constructor(
@@ -141,6 +139,7 @@ export class CloudLink implements Registrar {
         if (state.registration) state.registration.refreshToken = rotated;
       }),
     );
+    this.jobs = new CloudJobRunner(this.api, registration.printerId, (job, ticket, body, contentType, report) => this.printer.printCloudJob(job, ticket, body, contentType, report), this.options.log);
     this.setConnection('connecting');
     await this.checkPrinter('startup');
     if (!this.registration) return;
@@ -234,85 +233,15 @@ export class CloudLink implements Registrar {
     this.options.log.warn({ reason }, 'returning to out-of-the-box mode');
     await this.stop();
     this.tokens = undefined;
+    this.jobs = undefined;
     await this.printer.resetToFactory(reason);
     this.setConnection(await this.reachable() ? 'online' : 'offline');
   }
 
-  // --- cloud jobs: cloudprint-protocol §d ---
+  // --- cloud jobs: cloudprint-protocol §d, run by the shared CloudJobRunner ---
 
-  /** Runs /fetch and prints every job; calls during a run cause one more run after it. */
   fetchJobs(): Promise<void> {
-    if (this.fetching) {
-      this.refetch = true;
-      return this.fetching;
-    }
-    this.fetching = (async () => {
-      do {
-        this.refetch = false;
-        const registration = this.registration;
-        if (!registration) return;
-        let jobs: CloudJob[];
-        try {
-          jobs = await this.api.fetchJobs(registration.printerId);
-        } catch (error) {
-          this.options.log.warn({ err: (error as Error).message }, '/fetch failed');
-          return;
-        }
-        for (const job of jobs) {
-          if (this.inFlight.has(job.id)) continue;
-          this.inFlight.add(job.id);
-          try {
-            await this.printJob(job);
-          } finally {
-            this.inFlight.delete(job.id);
-          }
-        }
-      } while (this.refetch);
-    })().finally(() => {
-      this.fetching = undefined;
-    });
-    return this.fetching;
-  }
-
-  private async control(jobId: string, state: JobState, pagesPrinted?: number): Promise<void> {
-    try {
-      await this.api.control(jobId, { state, pages_printed: pagesPrinted });
-    } catch (error) {
-      this.options.log.warn({ jobId, err: (error as Error).message }, '/control failed');
-    }
-  }
-
-  private async printJob(job: CloudJob): Promise<void> {
-    let ticket: unknown;
-    try {
-      ticket = await this.api.ticket(job.id);
-    } catch {
-      return this.control(job.id, { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } });
-    }
-    let body: Readable;
-    let contentType: string;
-    try {
-      const response = await this.api.download(job.fileUrl);
-      if (!response.body) throw new Error('empty download');
-      contentType = (job.contentType ?? response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      body = Readable.fromWeb(response.body as import('node:stream/web').ReadableStream<Uint8Array>);
-    } catch {
-      return this.control(job.id, { type: 'ABORTED', device_action_cause: { error_code: 'DOWNLOAD_FAILURE' } });
-    }
-    let last = '';
-    const report = (record: JobRecord) => {
-      const diff = JSON.stringify([record.state, record.pagesPrinted]);
-      if (diff === last) return;
-      last = diff;
-      void this.control(job.id, record.state, record.pagesPrinted);
-    };
-    try {
-      const record = await this.printer.printCloudJob(job, ticket, body, contentType, report);
-      report(record);
-    } catch (error) {
-      body.destroy();
-      this.options.log.warn({ jobId: job.id, err: (error as Error).message }, 'cloud job failed');
-    }
+    return this.jobs?.fetchAndPrint() ?? Promise.resolve();
   }
 
   /** Privet §5.2 note: report a finished local job with /submit final_semantic_state. */

@@ -8,6 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { CloudJob } from '../client/cloudprint-api.ts';
+import type { JobProgress } from '../client/cloud-jobs.ts';
 import type { Logger } from '../log.ts';
 import { createPrivetServer, exposedApis, type PrivetDevice } from './api.ts';
 import { CloudLink, type ConnectionState, type LinkedPrinter } from './cloud-link.ts';
@@ -249,30 +250,31 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     void this.cloud.reportLocalJob(job).then(() => this.output.writeSidecar(job));
   }
 
-  async printCloudJob(cloudJob: CloudJob, ticket: unknown, body: Readable, contentType: string, report: (job: JobRecord) => void): Promise<JobRecord> {
+  async printCloudJob(cloudJob: CloudJob, ticket: unknown, body: Readable, contentType: string, report: (progress: JobProgress) => void): Promise<JobProgress> {
     while (this.engine.busy) await once(this.engine, 'idle');
     const job = this.jobs.create(
       { state: { type: 'QUEUED' }, ticket, contentType, name: cloudJob.title, user: cloudJob.ownerId, serverJobId: cloudJob.id },
       'cloud',
     );
+    const progress = (): JobProgress => ({ state: job.state, pagesPrinted: job.pagesPrinted });
     const source = convertingSource(body, contentType);
     if (!source) {
+      body.destroy();
       this.jobs.finish(job, { type: 'ABORTED', service_action_cause: { error_code: 'CONVERSION_UNSUPPORTED_CONTENT_TYPE' } }, `cannot print ${contentType}`);
       this.output.writeSidecar(job);
-      report(job);
-      body.destroy();
-      return job;
+      return progress();
     }
     job.contentType = source.contentType;
-    const onJob = (changed: JobRecord) => changed === job && report(job);
+    const onJob = (changed: JobRecord) => changed === job && report(progress());
     this.engine.on('job', onJob);
     try {
-      return await this.engine.print({ job, source: source.stream, inspector: inspectorFor(source.contentType)!, maxSize: this.maxDocumentSize });
+      await this.engine.print({ job, source: source.stream, inspector: inspectorFor(source.contentType)!, maxSize: this.maxDocumentSize });
     } catch {
-      return job;
+      // the job is ABORTED with its cause
     } finally {
       this.engine.off('job', onJob);
     }
+    return progress();
   }
 
   connectionChanged(): void {

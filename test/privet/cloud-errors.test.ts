@@ -5,10 +5,9 @@
 // the server refuses (credentials wiped: out-of-the-box again, Privet §6.1).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, type TestUser } from '../helpers/cloud.ts';
-import { startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import { cloudArgs, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
@@ -19,7 +18,7 @@ before(async () => {
   owner = await createUser(server);
   printer = await startPrinter({
     cloud: server.url,
-    args: ['--no-mdns', '--auto-confirm', '--claim-wait', '2', '--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', join(server.dataDir, 'tls', 'ca.pem')],
+    args: ['--no-mdns', '--auto-confirm', '--claim-wait', '2', ...cloudArgs(server)],
   });
 });
 after(async () => {
@@ -66,7 +65,7 @@ test('§4.4 accesstoken: the server refusing the user is access_denied; a refuse
   const printerRow = await server.context.store.db.selectFrom('printers').select('robot_id').where('id', '=', deviceId).executeTakeFirstOrThrow();
   await server.context.store.db.deleteFrom('tokens').where('account_id', '=', printerRow.robot_id!).execute();
   await printer.stop('SIGKILL');
-  printer = await startPrinter({ dataDir: printer.dataDir, cloud: server.url, args: ['--no-mdns', '--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', join(server.dataDir, 'tls', 'ca.pem')] });
+  printer = await startPrinter({ dataDir: printer.dataDir, cloud: server.url, args: ['--no-mdns', ...cloudArgs(server)] });
   const reset = await waitFor('out of the box', async () => {
     const info = await printer.info();
     return info.id === '' ? info : undefined;

@@ -8,19 +8,17 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import { cloudArgs, makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
 
-const caFile = () => join(server.dataDir, 'tls', 'ca.pem');
-
 before(async () => {
   server = await startTestServer();
   owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', caFile()] });
+  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...cloudArgs(server)] });
   printerId = await registerThroughPrivet(printer, server.url, owner);
 });
 after(async () => {

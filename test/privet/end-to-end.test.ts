@@ -9,7 +9,7 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import { cloudArgs, makePdf, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
@@ -21,7 +21,7 @@ before(async () => {
   printer = await startPrinter({
     name: 'E2E Printer',
     cloud: server.url,
-    args: ['--no-mdns', '--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', join(server.dataDir, 'tls', 'ca.pem'), '--confirmation-timeout', '10'],
+    args: ['--no-mdns', ...cloudArgs(server), '--confirmation-timeout', '10'],
   });
 });
 after(async () => {

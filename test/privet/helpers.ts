@@ -188,3 +188,8 @@ export async function registerThroughPrivet(printer: TestPrinter, cloudUrl: stri
   await waitFor('online', async () => (await printer.info()).connection_state === 'online');
   return id;
 }
+
+/** The flags that point a printer at a test server's XMPP port and private CA. */
+export function cloudArgs(server: { dataDir: string; ports: Record<string, number> }): string[] {
+  return ['--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', join(server.dataDir, 'tls', 'ca.pem')];
+}
