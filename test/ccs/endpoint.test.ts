@@ -145,6 +145,13 @@ describe('CCS endpoint', () => {
     assert.equal(answers[20]!.error_description, 'Downstream message rate exceeded for this registration id');
   });
 
+  test('TOPICS_MESSAGE_RATE_EXCEEDED once a topic had its share', async () => {
+    for (let i = 0; i < 21; i++) app.send({ to: '/topics/busy', message_id: `topic-rate-${i}` });
+    const answers = [];
+    for (let i = 0; i < 21; i++) answers.push(await app.next());
+    assert.deepEqual(answers.map((a) => a.error ?? a.message_type), [...Array(20).fill('ack'), 'TOPICS_MESSAGE_RATE_EXCEEDED']);
+  });
+
   test('a resent message_id is ACKed again but delivered once', async () => {
     const to = device.registration.registration_id;
     const before = device.received.length;
