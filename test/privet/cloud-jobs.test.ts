@@ -76,3 +76,22 @@ test('the channel follows the server: cs offline while it is down, online again 
   await waitFor('online again', async () => (await printer.info()).connection_state === 'online', 60_000);
   await cloudJob(id, (j) => j.semanticState?.state?.type === 'DONE');
 });
+
+test('§4.1.1 local_discovery=false closes the whole local API (even /privet/info); true opens it again on the same port', async () => {
+  const settings = (local_discovery: boolean) => ({ current: { local_discovery, access_token_enabled: true, 'printer/local_printing_enabled': true, 'printer/conversion_printing_enabled': true, xmpp_timeout_value: 300 } });
+  const privetPort = new URL(printer.privet).port;
+  assert.equal((await cloudApi(server, 'update', { printerid: printerId, local_settings: JSON.stringify(settings(false)) }, { token: owner.token })).body.success, true);
+  await waitFor('Privet API closed', async () => {
+    try {
+      await printer.info();
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 20_000);
+  assert.equal((await printer.panelState()).registered, true); // the front panel stays
+  assert.equal((await cloudApi(server, 'update', { printerid: printerId, local_settings: JSON.stringify(settings(true)) }, { token: owner.token })).body.success, true);
+  const info = await waitFor('Privet API back', async () => printer.info().catch(() => undefined), 20_000);
+  assert.equal(info.id, printerId);
+  assert.equal(new URL(printer.privet).port, privetPort);
+});
