@@ -4,18 +4,15 @@
 // connector checked it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { TestServer } from '../helpers/server.ts';
-import { startTestServer } from '../helpers/server.ts';
-import { createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+import { startWithClaimedPrinter, type ClaimedSetup } from '../xmpp/fixtures.ts';
 import { RawClient } from '../xmpp/raw-client.ts';
+import { submitJob } from '../helpers/cloud.ts';
 
-let server: TestServer;
-let owner: TestUser;
-let printer: ClaimedPrinter;
+let server: ClaimedSetup['server'];
+let owner: ClaimedSetup['owner'];
+let printer: ClaimedSetup['printer'];
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await registerAndClaim(server, owner);
+  ({ server, owner, printer } = await startWithClaimedPrinter());
 });
 after(() => server.stop());
 

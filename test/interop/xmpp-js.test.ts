@@ -3,22 +3,18 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+import { startWithClaimedPrinter, type ClaimedSetup } from '../xmpp/fixtures.ts';
+import { submitJob } from '../helpers/cloud.ts';
 import { ChildClient } from './child.ts';
 
 const script = fileURLToPath(new URL('./xmpp-js-device.ts', import.meta.url));
 
-let server: TestServer;
-let owner: TestUser;
-let printer: ClaimedPrinter;
-let robot: { local: string; token: string; bare: string };
+let server: ClaimedSetup['server'];
+let owner: ClaimedSetup['owner'];
+let printer: ClaimedSetup['printer'];
+let robot: ClaimedSetup['robot'];
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await registerAndClaim(server, owner);
-  // The robot credentials the claimed printer got: xmpp_jid and the OAuth2 access token.
-  robot = { local: printer.jidLocal, token: printer.accessToken, bare: printer.xmppJid };
+  ({ server, owner, printer, robot } = await startWithClaimedPrinter());
 });
 after(() => server.stop());
 

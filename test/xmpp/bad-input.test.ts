@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type { TestServer } from '../helpers/server.ts';
 import { startXmppServer, type Robot } from './fixtures.ts';
-import { RawClient, STREAM_OPEN, loginRaw, plainAuth } from './raw-client.ts';
+import { RawClient, STREAM_OPEN, loginRaw, openStream, plainAuth } from './raw-client.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
@@ -52,10 +52,7 @@ describe('bad input', () => {
   /** Sends `input` on a fresh stream (after the header when `header`), returns what the server answered when it closed. */
   async function abuse(input: string | Buffer, header = true): Promise<string> {
     const c = await RawClient.tls(server);
-    if (header) {
-      c.send(STREAM_OPEN());
-      await c.expect(/<\/stream:features>/);
-    }
+    if (header) await openStream(c);
     c.send(input);
     await Promise.race([c.closed, new Promise((resolve) => setTimeout(resolve, 5000))]);
     assert.ok(c.isClosed, 'the server closed the connection');
@@ -113,8 +110,7 @@ describe('bad input', () => {
     assert.match(await abuse('<message to="a@localhost"><body>x</body></message>'), streamError('not-authorized'));
     assert.match(await abuse('<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>'), streamError('not-authorized'));
     const c = await RawClient.tls(server);
-    c.send(STREAM_OPEN());
-    await c.expect(/<\/stream:features>/);
+    await openStream(c);
     c.send('<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="X-UNKNOWN">AAAA</auth>');
     await c.expect(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><invalid-mechanism\/><\/failure>/);
     c.close();
@@ -125,8 +121,7 @@ describe('bad input', () => {
     let closedWithPolicy = 0;
     for (let connection = 0; connection < 34; connection++) {
       const c = await RawClient.tls(server);
-      c.send(STREAM_OPEN());
-      await c.expect(/<\/stream:features>/);
+      await openStream(c);
       for (let attempt = 0; attempt < 3 && failures < 100; attempt++) {
         c.send(plainAuth(robot.local, `wrong-${failures}`));
         await c.expect(/<failure xmlns="urn:ietf:params:xml:ns:xmpp-sasl"><not-authorized\/><\/failure>/);

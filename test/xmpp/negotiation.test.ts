@@ -4,7 +4,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
 import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
-import { RawClient, STREAM_OPEN, loginRaw, plainAuth } from './raw-client.ts';
+import { RawClient, STREAM_OPEN, authenticateRaw, loginRaw, openStream, plainAuth } from './raw-client.ts';
 
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const streamError = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>.*</stream:stream>`);
@@ -52,8 +52,7 @@ describe('XMPP stream negotiation', () => {
 
   test('STARTTLS then SASL then bind works on the STARTTLS port', async () => {
     const client = await RawClient.tcp(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await openStream(client);
     client.send('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>');
     await client.expect(/<proceed xmlns="urn:ietf:params:xml:ns:xmpp-tls"\/>/);
     await client.startTls();
@@ -64,8 +63,7 @@ describe('XMPP stream negotiation', () => {
   test('SASL: wrong token, another account\'s token and malformed responses fail; the third failure closes', async () => {
     const other = await createRobot(server);
     const client = await RawClient.tls(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await openStream(client);
     client.send(plainAuth(robot.local, 'not-a-token'));
     await client.expect(new RegExp(`<failure xmlns="${SASL}"><not-authorized/></failure>`));
     client.send(plainAuth(robot.local, other.token));
@@ -78,8 +76,7 @@ describe('XMPP stream negotiation', () => {
 
   test('SASL: an unknown mechanism gets invalid-mechanism; no initial response gets an empty challenge', async () => {
     const client = await RawClient.tls(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await openStream(client);
     client.send(`<auth xmlns="${SASL}" mechanism="DIGEST-MD5"/>`);
     await client.expect(new RegExp(`<failure xmlns="${SASL}"><invalid-mechanism/></failure>`));
     client.send(`<auth xmlns="${SASL}" mechanism="PLAIN"/>`);
@@ -92,8 +89,7 @@ describe('XMPP stream negotiation', () => {
   test('SASL: the authorization identity, if given, must be the account itself', async () => {
     const other = await createRobot(server);
     const client = await RawClient.tls(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await openStream(client);
     client.send(`<auth xmlns="${SASL}" mechanism="PLAIN">${Buffer.from(`${other.bare}\0${robot.local}\0${robot.token}`).toString('base64')}</auth>`);
     await client.expect(/<not-authorized\/>/);
     client.send(`<auth xmlns="${SASL}" mechanism="PLAIN">${Buffer.from(`${robot.bare}\0${robot.bare}\0${robot.token}`).toString('base64')}</auth>`);
@@ -104,8 +100,7 @@ describe('XMPP stream negotiation', () => {
   test('a stanza before authentication, and a bind before SASL, end the stream with not-authorized', async () => {
     for (const early of ['<message to="x@localhost"><body>hi</body></message>', '<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>']) {
       const client = await RawClient.tls(server);
-      client.send(STREAM_OPEN());
-      await client.expect(/<\/stream:features>/);
+      await openStream(client);
       client.send(early);
       await client.expect(streamError('not-authorized'));
       await client.closed;
@@ -114,24 +109,14 @@ describe('XMPP stream negotiation', () => {
 
   test('a stanza after SASL but before binding ends the stream with not-authorized', async () => {
     const client = await RawClient.tls(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
-    client.send(plainAuth(robot.local, robot.token));
-    await client.expect(/<success/);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await authenticateRaw(client, robot.local, robot.token);
     client.send('<iq type="get" id="p"><ping xmlns="urn:xmpp:ping"/></iq>');
     await client.expect(streamError('not-authorized'));
   });
 
   test('bind: a generated resource when the client names none', async () => {
     const client = await RawClient.tls(server);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
-    client.send(plainAuth(robot.local, robot.token));
-    await client.expect(/<success/);
-    client.send(STREAM_OPEN());
-    await client.expect(/<\/stream:features>/);
+    await authenticateRaw(client, robot.local, robot.token);
     client.send('<iq type="set" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"/></iq>');
     const [, jid] = await client.expect(/<iq type="result" id="b1"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><jid>([^<]+)<\/jid><\/bind><\/iq>/);
     assert.match(jid!, new RegExp(`^${robot.bare}/[0-9a-f]{16}$`));
@@ -238,8 +223,7 @@ describe('XMPP limits and timeouts', () => {
     const { server, robot } = await startXmppServer({ xmppMaxAuthFailures: 10, xmppAuthFailuresPerMinute: 4 });
     try {
       const client = await RawClient.tls(server);
-      client.send(STREAM_OPEN());
-      await client.expect(/<\/stream:features>/);
+      await openStream(client);
       for (let i = 0; i < 4; i++) {
         client.send(plainAuth(robot.local, 'wrong'));
         await client.expect(/<not-authorized\/>/);
@@ -272,8 +256,7 @@ describe('XMPP limits and timeouts', () => {
     const { server } = await startXmppServer({ xmppHandshakeTimeoutSeconds: 0.3 });
     try {
       const client = await RawClient.tls(server);
-      client.send(STREAM_OPEN());
-      await client.expect(/<\/stream:features>/);
+      await openStream(client);
       await client.expect(streamError('connection-timeout'), 3000);
     } finally {
       await server.stop();
@@ -303,12 +286,7 @@ describe('XMPP idle sessions', () => {
     const { server, robot } = await startXmppServer();
     try {
       const client = await RawClient.tls(server);
-      client.send('<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" xmlns:g="google:push" to="localhost" version="1.0">');
-      await client.expect(/<\/stream:features>/);
-      client.send(plainAuth(robot.local, robot.token));
-      await client.expect(/<success/);
-      client.send('<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" xmlns:g="google:push" to="localhost" version="1.0">');
-      await client.expect(/<\/stream:features>/);
+      await authenticateRaw(client, robot.local, robot.token, '<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" xmlns:g="google:push" to="localhost" version="1.0">');
       client.send('<iq type="set" id="b"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>quiet</resource></bind></iq>');
       await client.expect(/<\/jid>/);
       await new Promise((resolve) => setTimeout(resolve, 3500)); // parsers are released after 2 s of quiet

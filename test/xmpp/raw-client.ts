@@ -101,14 +101,23 @@ export function plainAuth(local: string, secret: string, mechanism = 'PLAIN'): s
   return `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="${mechanism}">${Buffer.from(`\0${local}\0${secret}`).toString('base64')}</auth>`;
 }
 
-/** Opens a direct-TLS stream, authenticates and binds; returns the full JID. */
-export async function loginRaw(client: RawClient, local: string, token: string, resource = 'res'): Promise<string> {
-  client.send(STREAM_OPEN());
+/** Sends a stream header and waits for the features. */
+export async function openStream(client: RawClient, header = STREAM_OPEN()): Promise<void> {
+  client.send(header);
   await client.expect(/<\/stream:features>/);
+}
+
+/** Opens a stream, authenticates with PLAIN and restarts the stream (ready to bind). */
+export async function authenticateRaw(client: RawClient, local: string, token: string, header = STREAM_OPEN()): Promise<void> {
+  await openStream(client, header);
   client.send(plainAuth(local, token));
   await client.expect(/<success xmlns="urn:ietf:params:xml:ns:xmpp-sasl"\/>/);
-  client.send(STREAM_OPEN());
-  await client.expect(/<\/stream:features>/);
+  await openStream(client, header);
+}
+
+/** Opens a stream, authenticates and binds; returns the full JID. */
+export async function loginRaw(client: RawClient, local: string, token: string, resource = 'res'): Promise<string> {
+  await authenticateRaw(client, local, token);
   client.send(`<iq type="set" id="bind"><bind xmlns="urn:ietf:params:xml:ns:xmpp-bind"><resource>${resource}</resource></bind></iq>`);
   const [, jid] = await client.expect(/<jid>([^<]+)<\/jid>/);
   return jid!;
