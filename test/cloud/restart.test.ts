@@ -15,18 +15,18 @@ import { tempDir } from '../helpers/server.ts';
 import { cloudApi, registerAndClaim, submitJob, type TestUser } from '../helpers/cloud.ts';
 
 const OCP = fileURLToPath(new URL('../../bin/ocp', import.meta.url));
-const dataDir = tempDir();
 const children = new Set<ChildProcess>();
+const dataDirs: string[] = [];
 
 after(() => {
   for (const child of children) child.kill('SIGKILL');
-  rmSync(dataDir, { recursive: true, force: true });
+  for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
 });
 
-async function startChild(): Promise<{ child: ChildProcess; url: string }> {
+async function startChild(dataDir: string, sync: string): Promise<{ child: ChildProcess; url: string }> {
   const portsFile = join(dataDir, 'ports.json');
   rmSync(portsFile, { force: true });
-  const child = spawn(process.execPath, [OCP, 'server', '--data', dataDir, '--http-port', '0', '--xmpp-port', '-1', '--xmpps-port', '-1', '--ccs-port', '-1', '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const child = spawn(process.execPath, [OCP, 'server', '--data', dataDir, '--http-port', '0', '--xmpp-port', '-1', '--xmpps-port', '-1', '--ccs-port', '-1', '--sync', sync, '--log-level', 'warn'], { stdio: ['ignore', 'ignore', 'inherit'] });
   children.add(child);
   child.on('exit', () => children.delete(child));
   for (let i = 0; i < 300 && !existsSync(portsFile); i++) await sleep(50);
@@ -34,7 +34,7 @@ async function startChild(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url: `http://127.0.0.1:${ports.http}` };
 }
 
-async function createUser(email: string, password: string): Promise<TestUser> {
+async function createUser(dataDir: string, email: string, password: string): Promise<TestUser> {
   const store = await openStore({ database: 'sqlite', dataDir });
   try {
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: 3600 });
@@ -45,9 +45,11 @@ async function createUser(email: string, password: string): Promise<TestUser> {
   }
 }
 
-test('every acknowledged job and document survives kill -9 of the server', { timeout: 60_000 }, async () => {
-  let server = await startChild();
-  const owner = await createUser('owner@example.com', 'a long password');
+for (const sync of ['normal', 'full']) test(`every acknowledged job and document survives kill -9 of the server (--sync ${sync})`, { timeout: 60_000 }, async () => {
+  const dataDir = tempDir();
+  dataDirs.push(dataDir);
+  let server = await startChild(dataDir, sync);
+  const owner = await createUser(dataDir, 'owner@example.com', 'a long password');
   const printer = await registerAndClaim(server, owner);
 
   const acknowledged = new Map<string, string>();
@@ -71,7 +73,7 @@ test('every acknowledged job and document survives kill -9 of the server', { tim
   await new Promise((resolve) => (server.child.exitCode !== null || server.child.signalCode ? resolve(null) : server.child.once('exit', resolve)));
   assert.ok(acknowledged.size >= 10, `${acknowledged.size} jobs acknowledged before the kill`);
 
-  server = await startChild();
+  server = await startChild(dataDir, sync);
   const listed = await cloudApi(server, 'jobs', { printerid: printer.printerId, limit: 1000 }, { token: owner.token });
   const found = new Set(listed.body.jobs.map((job: { id: string }) => job.id));
   for (const [id, content] of acknowledged) {
