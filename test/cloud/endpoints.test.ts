@@ -231,7 +231,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const jobId = body.job.id;
       const step = (state: unknown) => cloudApi(server, 'control', { jobid: jobId, semantic_state_diff: diff({ state }) }, { token: printer.accessToken });
       assert.equal((await step({ type: 'HELD' })).status, 200);
+      assert.equal((await cloudApi(server, 'fetch', { printerid: printer.printerId }, { token: printer.accessToken })).body.jobs?.some((j: { id: string }) => j.id === jobId) ?? false, false, 'a HELD job is not fetched');
+      const events: unknown[] = [];
+      const unsubscribe = server.context.bus.subscribe((event) => events.push(event));
       assert.equal((await step({ type: 'QUEUED' })).status, 200);
+      unsubscribe();
+      assert.deepEqual(events, [{ type: 'printer', kind: 'jobs', printerId: printer.printerId, recipients: [printer.jidLocal] }], 'releasing a held job tells the device');
       assert.equal((await step({ type: 'IN_PROGRESS' })).status, 200);
       assert.equal((await step({ type: 'QUEUED' })).status, 409);
       assert.equal((await step({ type: 'STOPPED', device_state_cause: { error_code: 'MEDIA_PATH' } })).status, 200);
