@@ -350,6 +350,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const unshared = await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: friend.email }, { token: owner.token });
       assert.equal(unshared.body.success, true);
       assert.equal((await submitJob(server, friend.token, printer.printerId)).status, 404);
+      assert.equal((await cloudApi(server, 'ticket', { jobid: friendJob.body.job.id }, { token: friend.token })).status, 200, 'own jobs stay visible after the unshare');
+      assert.equal((await cloudApi(server, 'ticket', { jobid: job.job.id }, { token: friend.token })).status, 404, 'others\' jobs do not');
 
       assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, public: 'true' }, { token: owner.token })).body.success, true);
       assert.equal((await submitJob(server, stranger.token, printer.printerId)).status, 200, 'public printers take anyone\'s jobs');

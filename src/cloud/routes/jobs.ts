@@ -28,7 +28,9 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
   async function jobRole(job: JobRow, caller: Caller): Promise<Role> {
     const role = await roleOn(db, { id: job.printer_id, owner_id: job.printer_owner_id, robot_id: job.printer_robot_id }, caller);
     if (atLeast(role, 'MANAGER')) return role!;
-    if (job.owner_id === caller.account.id && role) return 'USER';
+    // Owners keep their jobs even after the printer stops being shared with them (as in the `jobs` list).
+    const ownJob = job.owner_id === caller.account.id && (caller.proximityPrinterId === undefined || caller.proximityPrinterId === job.printer_id);
+    if (ownJob) return 'USER';
     throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
   }
 
