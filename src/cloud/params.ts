@@ -118,12 +118,20 @@ export interface ReadRequest {
   documentType?: string;
 }
 
+export interface DocumentOptions {
+  store: DocumentStore;
+  maxDocumentSize: number;
+  /** Runs on the fields read so far before a document is streamed: may refuse it without storing a byte. */
+  beforeDocument?: (params: Params) => Promise<void>;
+}
+
 /**
  * Reads every parameter of a request. With `documents`, a `content` file part
  * is streamed to a temporary file (limit: the multipart fileSize limit, which
- * is --max-document-size); without it, such a part is refused.
+ * is --max-document-size); without it, such a part counts as a field.
  */
-export async function readRequest(request: FastifyRequest, documents?: DocumentStore, maxDocumentSize?: number): Promise<ReadRequest> {
+export async function readRequest(request: FastifyRequest, documents?: DocumentOptions): Promise<ReadRequest> {
+  const maxDocumentSize = documents?.maxDocumentSize;
   const values = new Map<string, string[]>();
   addAll(values, request.query);
   if (!request.isMultipart()) {
@@ -138,15 +146,16 @@ export async function readRequest(request: FastifyRequest, documents?: DocumentS
         add(values, part.fieldname, part.value);
       } else if (part.fieldname === 'content' && documents) {
         if (result.document) throw new CloudError('MALFORMED_REQUEST', 'Only one content part is allowed');
+        await documents.beforeDocument?.(result.params);
         part.file.once('limit', () => part.file.destroy(tooLarge(maxDocumentSize)));
-        result.document = await documents.receive(part.file);
+        result.document = await documents.store.receive(part.file);
         result.documentType = part.mimetype;
       } else {
         add(values, part.fieldname, await readPartText(part));
       }
     }
   } catch (error) {
-    await documents?.discard(result.document);
+    await documents?.store.discard(result.document);
     throw uploadError(error, maxDocumentSize);
   }
   return result;

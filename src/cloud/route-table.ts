@@ -37,6 +37,8 @@ export interface CloudRoute {
   auth: 'required' | 'optional' | 'none';
   /** Accepts a streamed `content` document. */
   document?: boolean;
+  /** With `document`: checks the fields sent before the document, so a doomed upload is never stored. */
+  beforeDocument?(params: Params, caller: Caller | undefined): Promise<void>;
   params: Record<string, ParamSpec>;
   summary: string;
   handle(call: CloudCall): Promise<CloudResult>;
@@ -93,7 +95,10 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
         try {
           caller = route.auth === 'none' ? undefined : await authenticate(service, request);
           if (route.auth === 'required' && !caller) throw new CloudError('UNAUTHENTICATED', 'This call needs an Authorization header with a Bearer or OAuth token');
-          const read = await readRequest(request, route.document ? service.documents : undefined, service.config.maxDocumentSize);
+          const documents = route.document
+            ? { store: service.documents, maxDocumentSize: service.config.maxDocumentSize, beforeDocument: route.beforeDocument && ((early: Params) => route.beforeDocument!(early, caller)) }
+            : undefined;
+          const read = await readRequest(request, documents);
           params = read.params;
           document = read.document;
           for (const [name, spec] of Object.entries(route.params)) if (spec.required) params.require(name);

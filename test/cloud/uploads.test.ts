@@ -115,3 +115,13 @@ test('malformed multipart and form bodies get the envelope with a clear error', 
   assert.equal(xml.status, 415);
   assert.equal(((await xml.json()) as { success: boolean }).success, false);
 });
+
+test('an upload to a printer the caller cannot use is refused before the document is stored', async () => {
+  const stranger = await createUser(server);
+  const before = await leftovers();
+  // Oversized on purpose: the answer is "unknown printer", decided before a byte of the document was written.
+  const { status, body } = await submitJob(server, stranger.token, printer.printerId, { content: 'x'.repeat(LIMIT * 4) });
+  assert.equal(status, 404);
+  assert.equal(body.errorCode, 14);
+  assert.deepEqual(await leftovers(), before);
+});

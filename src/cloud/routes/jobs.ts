@@ -143,6 +143,11 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
         tag: { help: 'repeated job tags' },
         final_semantic_state: { help: 'PrintJobState JSON (DONE or ABORTED with a cause) of a finished local job; no content then' },
       },
+      // The usual field order puts printerid before content: refuse an upload to a printer the caller cannot use before storing it.
+      async beforeDocument(params, caller) {
+        const printerId = params.get('printerid');
+        if (printerId) await requireRole(db, await getPrinter(db, printerId), caller!, 'USER');
+      },
       handle: ({ params, caller, document, documentType }) => submit(params, caller!, document, documentType),
     },
     {
