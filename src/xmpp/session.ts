@@ -27,9 +27,12 @@ const enum Stage {
   Closed,
 }
 
-/** Resourceparts we generate: 16 hex digits. */
-function newResource(): string {
-  return randomBytes(8).toString('hex');
+/** Stream ids and generated resourceparts: 16 hex digits, unique in this process (no entropy needed, RFC 6120 §4.7.3). */
+const ID_PREFIX = randomBytes(4).toString('hex');
+let idCounter = 0;
+function uniqueId(): string {
+  idCounter = (idCounter + 1) >>> 0;
+  return ID_PREFIX + idCounter.toString(16).padStart(8, '0');
 }
 
 export class XmppSession implements StreamParserHandler {
@@ -149,6 +152,9 @@ export class XmppSession implements StreamParserHandler {
     // A multi-byte character may be split across reads: the decoder keeps the partial bytes.
     const text = this.decoder.write(chunk);
     if (!text) return;
+    // Everything answered while handling this read leaves in one write (one TLS record, one syscall).
+    const socket = this.socket;
+    socket.cork();
     try {
       if (!this.parser) {
         this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
@@ -163,6 +169,8 @@ export class XmppSession implements StreamParserHandler {
         this.server.log.error({ err: error, address: this.address }, 'xmpp session failure');
         this.close('internal-server-error');
       }
+    } finally {
+      socket.uncork();
     }
   }
 
@@ -206,7 +214,7 @@ export class XmppSession implements StreamParserHandler {
   // ---- negotiation
 
   private sendHeader(to?: string): void {
-    this.streamId = randomBytes(8).toString('hex').toUpperCase();
+    this.streamId = uniqueId().toUpperCase();
     const toAttr = to ? ` to="${escapeXML(to)}"` : '';
     this.write(
       `<?xml version='1.0'?><stream:stream xmlns="${NS.client}" xmlns:stream="${NS.stream}" from="${escapeXML(this.server.domain)}"${toAttr} id="${this.streamId}" version="1.0" xml:lang="en">`,
@@ -324,7 +332,7 @@ export class XmppSession implements StreamParserHandler {
     const bind = element.is('iq') && element.attrs.type === 'set' ? element.getChild('bind', NS.bind) : undefined;
     if (!bind) throw new StreamError('not-authorized', 'bind a resource first');
     const requested = bind.getChildText('resource')?.trim();
-    const resource = requested || newResource();
+    const resource = requested || uniqueId();
     if (!parseJid(`${this.local}@${this.server.domain}/${resource}`)) {
       this.write(stanzaErrorReply(element, 'modify', 'bad-request', 'invalid resource').toString());
       return;
