@@ -7,7 +7,7 @@ import type { DeviceHub } from './devices.ts';
 import { GroupCommit } from './group-commit.ts';
 import { REJECTIONS, type DownstreamRequest, type Rejection } from './messages.ts';
 import { matchesCondition, conditionTopics } from './condition.ts';
-import type { DownstreamCommit, DownstreamRow, MessageQueues } from './queues.ts';
+import type { DownstreamEntry, DownstreamRow, MessageQueues } from './queues.ts';
 import type { RateLimiter } from './rate-limit.ts';
 import type { Registration, Registrations } from './registrations.ts';
 import { expiryOf } from './links.ts';
@@ -58,37 +58,35 @@ export class DownstreamPipeline {
     const { registrations, queues } = this.options;
     const direct = await registrations.findMany(items.flatMap((i) => (i.request.to !== undefined && i.request.topic === undefined ? [i.request.to] : [])));
     const subscribers = await this.subscribersBySender(items);
-    const seen = await this.seenBySender(items);
-    const commit: DownstreamCommit = { messageIds: [], collapse: [], rows: [] };
     const now = this.now();
-    const outcomes = items.map((item): SendOutcome => {
+    const inBatch = new Set<string>();
+    const entries: DownstreamEntry[] = [];
+    // Per item: a rejection, a duplicate within this batch, or an entry to write.
+    const decided = items.map((item): SendOutcome | { entry: number; dryRun: boolean } => {
       const { senderId, request } = item;
       const targets = this.targets(item, direct, subscribers.get(senderId));
       if (!Array.isArray(targets)) return { ok: false, rejection: targets };
-      const seenHere = seen.get(senderId)!;
+      if (request.dryRun) return { ok: true, ids: targets.map(() => serverMessageId(now)) };
+      const entry: DownstreamEntry = { rows: [] };
       if (item.dedupe) {
         // §5: an app server resends what it saw no ACK for; ACK it again, deliver once.
-        if (seenHere.has(request.messageId)) return { ok: true, ids: [] };
-        if (!request.dryRun) {
-          seenHere.add(request.messageId);
-          commit.messageIds.push({ sender_id: senderId, message_id: request.messageId });
-        }
+        const key = `${senderId}\0${request.messageId}`;
+        if (inBatch.has(key)) return { ok: true, ids: [] };
+        inBatch.add(key);
+        entry.key = { sender_id: senderId, message_id: request.messageId };
       }
-      if (request.dryRun) return { ok: true, ids: targets.map(() => serverMessageId(now)) };
       // time_to_live 0: now or never — only devices connected at this moment.
       const reachable = request.timeToLive === 0 ? targets.filter((r) => this.options.devices.isOnline(r.jid_local, request.delayWhileIdle)) : targets;
-      const ids: string[] = [];
-      for (const registration of reachable) {
-        const row = this.row(senderId, request, registration, now);
-        if (request.collapseKey !== undefined) commit.collapse.push({ registration_id: registration.registration_id, collapse_key: request.collapseKey });
-        commit.rows.push(row);
-        ids.push(row.id);
-      }
-      return { ok: true, ids };
+      entry.rows = reachable.map((registration) => this.row(senderId, request, registration, now));
+      if (request.collapseKey !== undefined) entry.collapse = { registration_ids: reachable.map((r) => r.registration_id), collapse_key: request.collapseKey };
+      return { entry: entries.push(entry) - 1, dryRun: false };
     });
-    await queues.commitDownstream(commit);
-    this.options.devices.deliver(commit.rows);
-    return outcomes;
+    const accepted = entries.length ? await queues.commitDownstream(entries) : [];
+    this.options.devices.deliver(entries.flatMap((entry, index) => (accepted[index] ? entry.rows : [])));
+    return decided.map((d) => {
+      if (!('entry' in d)) return d;
+      return { ok: true, ids: accepted[d.entry] ? entries[d.entry]!.rows.map((row) => row.id) : [] };
+    });
   }
 
   /** The registrations a request goes to, or why it cannot go anywhere. */
@@ -156,18 +154,6 @@ export class DownstreamPipeline {
     }
     const out = new Map<string, Map<Registration, Set<string>>>();
     for (const [senderId, topics] of topicsBySender) out.set(senderId, await this.options.registrations.subscribers(senderId, [...topics]));
-    return out;
-  }
-
-  private async seenBySender(items: SendItem[]): Promise<Map<string, Set<string>>> {
-    const idsBySender = new Map<string, string[]>();
-    for (const { senderId, request, dedupe } of items) {
-      const list = idsBySender.get(senderId) ?? [];
-      if (dedupe) list.push(request.messageId);
-      idsBySender.set(senderId, list);
-    }
-    const out = new Map<string, Set<string>>();
-    for (const [senderId, ids] of idsBySender) out.set(senderId, ids.length ? await this.options.queues.seenMessageIds(senderId, ids) : new Set());
     return out;
   }
 }

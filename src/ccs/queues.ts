@@ -9,11 +9,12 @@ import { chunks } from './group-commit.ts';
 export type DownstreamRow = CcsDownstreamTable;
 export type UpstreamRow = CcsUpstreamTable;
 
-export interface DownstreamCommit {
-  /** (sender, message_id) pairs to remember for deduplication. */
-  messageIds: Array<{ sender_id: string; message_id: string }>;
-  /** Older undelivered messages these replace (§3 collapse_key). */
-  collapse: Array<{ registration_id: string; collapse_key: string }>;
+/** One accepted request's share of a batch. */
+export interface DownstreamEntry {
+  /** Its (sender, message_id), when it is deduplicated. */
+  key?: { sender_id: string; message_id: string };
+  /** Older undelivered messages its rows replace (§3 collapse_key). */
+  collapse?: { registration_ids: string[]; collapse_key: string };
   rows: DownstreamRow[];
 }
 
@@ -23,32 +24,38 @@ export class MessageQueues {
     private readonly now: () => number = Date.now,
   ) {}
 
-  /** The subset of `messageIds` the sender already had accepted. */
-  async seenMessageIds(senderId: string, messageIds: readonly string[]): Promise<Set<string>> {
-    const seen = new Set<string>();
-    for (const part of chunks([...new Set(messageIds)])) {
-      const rows = await this.db.selectFrom('ccs_message_ids').select('message_id').where('sender_id', '=', senderId).where('message_id', 'in', part).execute();
-      for (const row of rows) seen.add(row.message_id);
-    }
-    return seen;
-  }
-
-  /** Writes one batch of accepted downstream messages in a single transaction. */
-  async commitDownstream(batch: DownstreamCommit): Promise<void> {
-    if (!batch.messageIds.length && !batch.rows.length) return;
+  /**
+   * Writes one batch of accepted requests in a single transaction. A request
+   * whose (sender, message_id) was already stored — by an earlier batch or
+   * another node — is a resend: nothing of it is written and its flag is false.
+   */
+  async commitDownstream(entries: readonly DownstreamEntry[]): Promise<boolean[]> {
     const now = this.now();
-    await this.db.transaction().execute(async (tx) => {
-      for (const part of chunks(batch.messageIds, 300)) {
-        await tx
+    return this.db.transaction().execute(async (tx) => {
+      const fresh = new Set<string>();
+      const keys = entries.flatMap((e) => (e.key ? [{ ...e.key, created_at: now }] : []));
+      for (const part of chunks(keys, 300)) {
+        const inserted = await tx
           .insertInto('ccs_message_ids')
-          .values(part.map((m) => ({ ...m, created_at: now })))
+          .values(part)
           .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+          .returning(['sender_id', 'message_id'])
           .execute();
+        for (const row of inserted) fresh.add(`${row.sender_id}\0${row.message_id}`);
       }
-      for (const { registration_id, collapse_key } of batch.collapse) {
-        await tx.deleteFrom('ccs_downstream').where('registration_id', '=', registration_id).where('collapse_key', '=', collapse_key).execute();
+      const accepted = entries.map((e) => !e.key || fresh.has(`${e.key.sender_id}\0${e.key.message_id}`));
+      const rows: DownstreamRow[] = [];
+      for (const [index, entry] of entries.entries()) {
+        if (!accepted[index]) continue;
+        if (entry.collapse) {
+          for (const part of chunks(entry.collapse.registration_ids)) {
+            await tx.deleteFrom('ccs_downstream').where('registration_id', 'in', part).where('collapse_key', '=', entry.collapse.collapse_key).execute();
+          }
+        }
+        rows.push(...entry.rows);
       }
-      for (const part of chunks(batch.rows, 60)) await tx.insertInto('ccs_downstream').values(part).execute();
+      for (const part of chunks(rows, 500)) await tx.insertInto('ccs_downstream').values(part).execute();
+      return accepted;
     });
   }
 

@@ -33,16 +33,21 @@ describeEachDialect('ccs store', (store) => {
     const registrations = new Registrations(store.current.db, now);
     const first = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
     await registrations.subscribe(first, 'news');
-    await new MessageQueues(store.current.db, now).commitDownstream({
-      messageIds: [],
-      collapse: [],
+    await new MessageQueues(store.current.db, now).commitDownstream([{
       rows: [{ id: 'd1', sender_id, message_id: 'm1', registration_id: first.registration_id, jid_local: device.jid_local, collapse_key: null, priority: 0, delay_while_idle: 0, receipt_requested: 0, payload: '{}', expires_at: clock + 1000, created_at: clock }],
-    });
+    }]);
     const second = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
     assert.notEqual(second.registration_id, first.registration_id);
     assert.notEqual((await registrations.find(first.registration_id))?.unregistered_at, null);
     assert.deepEqual(await registrations.topicsOf(first.registration_id), []);
     assert.deepEqual(await new MessageQueues(store.current.db, now).pendingDownstream(device.jid_local), []);
     assert.equal((await registrations.activeFor(device.id, sender_id))?.registration_id, second.registration_id);
+  });
+
+  test('a (sender, message_id) is accepted once, even when two writers race', async () => {
+    const queues = new MessageQueues(store.current.db, now);
+    const key = { sender_id: 's1', message_id: 'dup' };
+    const results = await Promise.all([queues.commitDownstream([{ key, rows: [] }]), queues.commitDownstream([{ key, rows: [] }])]);
+    assert.deepEqual(results.flat().sort(), [false, true]);
   });
 });
