@@ -4,10 +4,11 @@
 // its own process, holds them idle and prints the server's memory per session
 // and the connect rate. Loopback only; N is bounded by the open-file limit.
 import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { tempDir } from '../test/helpers/server.ts';
 import { createRobotAccounts } from './lib/accounts.ts';
-import { startServerProcess } from './lib/server-process.ts';
+import { startServerProcess, startTlsBaseline } from './lib/server-process.ts';
 import { forkLoadClient } from './lib/xmpp-load-client.ts';
 import { round } from './lib/stats.ts';
 
@@ -16,14 +17,17 @@ const { values } = parseArgs({
     sessions: { type: 'string', default: '15000' },
     clients: { type: 'string', default: '2' },
     concurrency: { type: 'string', default: '48' },
+    /** Measure a bare Node TLS server instead (TLS handshake only): the floor the XMPP figures compare with. */
+    baseline: { type: 'boolean', default: false },
   },
 });
 const sessions = Math.min(Number(values.sessions), 18_000);
 const clientCount = Number(values.clients);
 
 const dataDir = tempDir('ocp-bench-xmpp-');
-const accounts = await createRobotAccounts(dataDir, sessions);
-const server = await startServerProcess(dataDir, ['--xmpp-handshake-timeout', '120']);
+const baseline = values.baseline === true;
+const accounts = baseline ? Array.from({ length: sessions }, () => ({ local: '', token: '' })) : await createRobotAccounts(dataDir, sessions);
+const server = baseline ? await startTlsBaseline(dataDir) : await startServerProcess(dataDir, ['--xmpp-handshake-timeout', '120']);
 const clients = Array.from({ length: clientCount }, forkLoadClient);
 try {
   await new Promise((resolve) => setTimeout(resolve, 1000));
@@ -33,7 +37,7 @@ try {
   const results = await Promise.all(
     clients.map((client, i) => {
       const done = client.next('connected');
-      client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: accounts.slice(i * perClient, (i + 1) * perClient), concurrency: Number(values.concurrency), subscribe: true });
+      client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: accounts.slice(i * perClient, (i + 1) * perClient), concurrency: Number(values.concurrency), subscribe: true, tlsOnly: baseline });
       return done;
     }),
   );
@@ -45,12 +49,12 @@ try {
   // Let the sessions settle idle, then measure.
   await new Promise((resolve) => setTimeout(resolve, 5000));
   const rssAfterKb = server.rssKb();
-  const metrics = await (await fetch(`${server.url}/metrics`)).text();
-  const serverSessions = Number(/^ocp_xmpp_sessions\{listener="xmpps"\} (\d+)$/m.exec(metrics)?.[1]);
+  const metrics = baseline ? '' : await (await fetch(`${server.url}/metrics`)).text();
+  const serverSessions = baseline ? ok : Number(/^ocp_xmpp_sessions\{listener="xmpps"\} (\d+)$/m.exec(metrics)?.[1]);
   console.log(`${ok} sessions (${failed} failed) in ${connectSeconds.toFixed(1)} s; server RSS ${Math.round(rssBeforeKb / 1024)} → ${Math.round(rssAfterKb / 1024)} MiB`);
   console.log(
     JSON.stringify({
-      bench: 'xmpp-connections',
+      bench: baseline ? 'xmpp-connections --baseline (bare TLS server)' : 'xmpp-connections',
       sessions: ok,
       failed,
       serverSessions,
@@ -59,7 +63,8 @@ try {
       serverRssMb: { before: Math.round(rssBeforeKb / 1024), after: Math.round(rssAfterKb / 1024) },
       serverCpuMsPerSession: round((serverCpu * 1000) / Math.max(1, ok), 3),
       loadClients: clientCount,
-      transport: 'direct TLS 1.3, ECDSA P-256, PLAIN, bind, subscribe',
+      transport: baseline ? 'TLS 1.3 handshake only, ECDSA P-256' : 'direct TLS 1.3, ECDSA P-256, PLAIN, bind, subscribe',
+      loadAverage: loadavg().map((l) => round(l, 1)),
     }),
   );
 } finally {

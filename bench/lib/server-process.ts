@@ -40,19 +40,38 @@ export async function startServerProcess(dataDir: string, args: string[] = []): 
     ports,
     url: `http://127.0.0.1:${ports.http}`,
     caPath: join(dataDir, 'tls', 'ca.pem'),
+    ...processStats(pid),
+    stop: () => stopChild(child),
+  };
+}
+
+/** The bare TLS server of tls-baseline-server.ts, in the same shape (its port is `xmpps`). */
+export async function startTlsBaseline(dataDir: string): Promise<ServerProcess> {
+  const script = fileURLToPath(new URL('./tls-baseline-server.ts', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', script, dataDir], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const { port } = await new Promise<{ port: number }>((resolve, reject) => {
+    child.stdout!.once('data', (line: Buffer) => resolve(JSON.parse(line.toString()) as { port: number }));
+    child.once('exit', () => reject(new Error('baseline server did not start')));
+  });
+  return { pid: child.pid!, ports: { xmpps: port }, url: '', caPath: join(dataDir, 'tls', 'ca.pem'), ...processStats(child.pid!), stop: () => stopChild(child) };
+}
+
+function processStats(pid: number): Pick<ServerProcess, 'rssKb' | 'cpuSeconds'> {
+  return {
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
     cpuSeconds: () => {
       // Fields after the command name: state is field 3, utime 14, stime 15.
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
     },
-    async stop() {
-      if (child.exitCode !== null) return;
-      const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
-      const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
-      await exited;
-      clearTimeout(timer);
-    },
   };
+}
+
+async function stopChild(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+  await exited;
+  clearTimeout(timer);
 }

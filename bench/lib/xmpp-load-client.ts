@@ -11,7 +11,7 @@ import { nowMs } from './stats.ts';
 import type { LoadAccount } from './accounts.ts';
 
 export type LoadCommand =
-  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean }
+  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; tlsOnly?: boolean }
   | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number }
   | { op: 'exit' };
 
@@ -31,8 +31,8 @@ class LoadSession {
 
   constructor(private readonly account: LoadAccount) {}
 
-  /** Resolves when the session is bound (and subscribed). */
-  open(port: number, secureContext: SecureContext, domain: string, subscribe: boolean): Promise<void> {
+  /** Resolves when the session is bound (and subscribed); with `tlsOnly`, once the TLS handshake is done. */
+  open(port: number, secureContext: SecureContext, domain: string, subscribe: boolean, tlsOnly = false): Promise<void> {
     return new Promise((resolve, reject) => {
       const socket = connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
       socket.setNoDelay(true);
@@ -51,7 +51,7 @@ class LoadSession {
       }
       let step = 0;
       socket.setEncoding('utf8');
-      socket.once('secureConnect', () => socket.write(steps[0]![0]()));
+      socket.once('secureConnect', () => (tlsOnly ? resolve() : socket.write(steps[0]![0]())));
       socket.on('error', (error) => reject(error));
       socket.on('close', () => reject(new Error(`closed during step ${step}: ${this.buffer.slice(-200)}`)));
       socket.on('data', (text: string) => {
@@ -109,7 +109,7 @@ async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sess
     while (next < command.accounts.length) {
       const session = new LoadSession(command.accounts[next++]!);
       try {
-        await session.open(command.port, secureContext, command.domain, command.subscribe);
+        await session.open(command.port, secureContext, command.domain, command.subscribe, command.tlsOnly);
         session.onMessage = (message) => {
           const data = /<data>([^<]*)<\/data>/.exec(message);
           if (data) pushes.push([Buffer.from(data[1]!, 'base64').toString(), nowMs()]);

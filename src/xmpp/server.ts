@@ -13,7 +13,7 @@ import { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
 import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
-import { escapeXML, type Element } from 'ltx';
+import { Element, escapeXML } from 'ltx';
 import type { Logger } from '../log.ts';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
@@ -98,6 +98,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   readonly streamFeatures: Element[] = [];
 
   private readonly handlers = new Map<string, StanzaHandler[]>();
+  private readonly featuresXml = new Map<string, string>();
   private readonly tcpServers: TcpServer[] = [];
   private readonly connections = new Set<XmppSession>();
   /** Bound sessions: bare JID → resource → session. */
@@ -173,6 +174,28 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const session = new XmppSession(this, socket, listener);
     this.connections.add(session);
     this.stats.connections[listener.name] = (this.stats.connections[listener.name] ?? 0) + 1;
+  }
+
+  /**
+   * `<stream:features>` of a negotiation stage (RFC 6120 §4.3.2), built once:
+   * modules add their features before the server starts listening.
+   */
+  features(stage: 'tls' | 'auth' | 'bind'): string {
+    let xml = this.featuresXml.get(stage);
+    if (xml === undefined) {
+      const features = new Element('stream:features');
+      if (stage === 'tls') features.c('starttls', { xmlns: NS.tls }).c('required');
+      else if (stage === 'auth') {
+        const mechanisms = features.c('mechanisms', { xmlns: NS.sasl });
+        for (const mechanism of this.authenticator.mechanisms) mechanisms.c('mechanism').t(mechanism.name);
+      } else {
+        features.c('bind', { xmlns: NS.bind });
+        for (const feature of this.streamFeatures) features.cnode(feature);
+      }
+      xml = features.toString();
+      this.featuresXml.set(stage, xml);
+    }
+    return xml;
   }
 
   // ---- sessions

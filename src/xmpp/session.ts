@@ -185,7 +185,7 @@ export class XmppSession implements StreamParserHandler {
     if ((attrs.xmlns ?? '') !== NS.client) throw new StreamError('invalid-namespace', 'the content namespace must be jabber:client');
     const to = attrs.to?.toLowerCase();
     if (to && to !== this.server.domain && !this.server.options.acceptAnyHost) throw new StreamError('host-unknown', `this server serves ${this.server.domain}`);
-    this.write(this.features().toString());
+    this.write(this.server.features(this.stage === Stage.NeedTls ? 'tls' : this.stage === Stage.NeedAuth ? 'auth' : 'bind'));
   }
 
   streamEnded(): void {
@@ -220,21 +220,6 @@ export class XmppSession implements StreamParserHandler {
       `<?xml version='1.0'?><stream:stream xmlns="${NS.client}" xmlns:stream="${NS.stream}" from="${escapeXML(this.server.domain)}"${toAttr} id="${this.streamId}" version="1.0" xml:lang="en">`,
     );
     this.headerSent = true;
-  }
-
-  /** The features of the current stage (RFC 6120 §4.3.2). */
-  private features(): Element {
-    const features = new Element('stream:features');
-    if (this.stage === Stage.NeedTls) {
-      features.c('starttls', { xmlns: NS.tls }).c('required');
-    } else if (this.stage === Stage.NeedAuth) {
-      const mechanisms = features.c('mechanisms', { xmlns: NS.sasl });
-      for (const mechanism of this.server.authenticator.mechanisms) mechanisms.c('mechanism').t(mechanism.name);
-    } else {
-      features.c('bind', { xmlns: NS.bind });
-      for (const feature of this.server.streamFeatures) features.cnode(feature);
-    }
-    return features;
   }
 
   /** Stream restart (RFC 6120 §4.3.3): the next input is a new stream header. */
