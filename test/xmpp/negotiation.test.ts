@@ -2,6 +2,8 @@
 // SASL, binding, stream errors, timeouts, shutdown.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
 import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
 import { RawClient, STREAM_OPEN, authenticateRaw, loginRaw, openStream, plainAuth } from './raw-client.ts';
@@ -16,6 +18,13 @@ describe('XMPP stream negotiation', () => {
     ({ server, robot } = await startXmppServer({ xmppMaxAuthFailures: 3, xmppAuthFailuresPerMinute: 1000 }));
   });
   after(() => server.stop());
+
+  test('both client listeners are in DATA/ports.json as xmpp and xmpps', () => {
+    const ports = JSON.parse(readFileSync(join(server.dataDir, 'ports.json'), 'utf8')) as Record<string, number>;
+    assert.equal(ports.xmpp, server.ports.xmpp);
+    assert.equal(ports.xmpps, server.ports.xmpps);
+    assert.ok(ports.xmpp! > 0 && ports.xmpps! > 0 && ports.xmpp !== ports.xmpps);
+  });
 
   test('direct TLS: header with from, unique id, version 1.0, jabber:client; SASL mechanisms offered', async () => {
     const client = await RawClient.tls(server);
@@ -219,6 +228,16 @@ describe('XMPP stream negotiation', () => {
 });
 
 describe('XMPP limits and timeouts', () => {
+  test('-1 turns a client listener off', async () => {
+    const { server } = await startXmppServer({ xmppPort: -1 });
+    try {
+      assert.equal(server.ports.xmpp, undefined);
+      assert.ok(server.ports.xmpps! > 0);
+    } finally {
+      await server.stop();
+    }
+  });
+
   test('failed logins per address: once over the limit, even a correct login is refused', async () => {
     const { server, robot } = await startXmppServer({ xmppMaxAuthFailures: 10, xmppAuthFailuresPerMinute: 4 });
     try {
