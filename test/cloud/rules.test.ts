@@ -1,0 +1,105 @@
+// Smaller rules of the interface, each with a test that fails without it.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+
+let server: TestServer;
+let owner: TestUser;
+let printer: ClaimedPrinter;
+
+before(async () => {
+  server = await startTestServer();
+  owner = await createUser(server);
+  printer = await registerAndClaim(server, owner);
+});
+after(() => server.stop());
+
+const update = (params: Record<string, string | string[]>, token = printer.accessToken) => cloudApi(server, 'update', { printerid: printer.printerId, ...params }, { token });
+
+test('update refuses bad tags, remove_tag patterns, channels and non-CDD capabilities', async () => {
+  assert.equal((await update({ tag: Array.from({ length: 501 }, (_, i) => `t${i}`) })).status, 400);
+  assert.match((await update({ tag: 'x'.repeat(4097) })).body.message, /longer than 4096/);
+  assert.match((await update({ remove_tag: '(' })).body.message, /is not a regular expression/);
+  assert.match((await update({ notification_channel: 'PIGEON' })).body.message, /XMPP_CHANNEL, FCM_CHANNEL/);
+  const legacy = await update({ use_cdd: 'false', capabilities: JSON.stringify(SAMPLE_CDD) });
+  assert.equal(legacy.status, 400);
+  assert.match(legacy.body.message, /use_cdd=true/);
+  assert.equal((await update({ notification_channel: 'FCM_CHANNEL' })).body.success, true);
+  const view = await cloudApi(server, 'printer', { printerid: printer.printerId }, { token: owner.token });
+  assert.equal(view.body.printers[0].notificationChannel, 'FCM_CHANNEL');
+});
+
+test('only users create robots and claim printers', async () => {
+  assert.equal((await cloudApi(server, 'createrobot', {}, { token: printer.accessToken })).status, 403);
+  const { body } = await registerPrinter(server);
+  assert.equal((await cloudApi(server, 'confirm', { token: body.registration_token }, { token: printer.accessToken })).status, 403);
+});
+
+test('unshare: a USER may drop their own share; only owners drop OWNER shares', async () => {
+  const user = await createUser(server);
+  const manager = await createUser(server);
+  const coOwner = await createUser(server);
+  for (const [who, role] of [[user, 'USER'], [manager, 'MANAGER'], [coOwner, 'OWNER']] as const) {
+    assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: who.email, role }, { token: owner.token })).body.success, true);
+  }
+  assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: manager.email }, { token: user.token })).status, 403);
+  assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: coOwner.email }, { token: manager.token })).status, 403);
+  assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: user.email }, { token: user.token })).body.success, true);
+  assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: user.email }, { token: owner.token })).status, 400, 'nothing left to unshare');
+  assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, public: 'true', role: 'MANAGER' }, { token: owner.token })).status, 400, 'public shares are USER only');
+  assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: 'not-an-email' }, { token: owner.token })).status, 400);
+});
+
+test('a proximity token sees only its printer and its user\'s jobs there', async () => {
+  const other = await registerAndClaim(server, owner, { name: 'Elsewhere' });
+  await submitJob(server, owner.token, other.printerId, { title: 'elsewhere' });
+  await submitJob(server, owner.token, printer.printerId, { title: 'here' });
+  const { body } = await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: owner.email }, { token: printer.accessToken });
+  const token = body.proximity_token.token as string;
+  const printers = await cloudApi(server, 'search', {}, { token });
+  assert.deepEqual(printers.body.printers.map((p: { id: string }) => p.id), [printer.printerId]);
+  const jobs = await cloudApi(server, 'jobs', {}, { token });
+  assert.ok(jobs.body.jobs.length > 0);
+  assert.ok(jobs.body.jobs.every((job: { printerid: string }) => job.printerid === printer.printerId));
+  assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: 'x@example.com' }, { token })).status, 403, 'a proximity token is a USER');
+});
+
+test('download accepts jobid as well as id; a reported local job has no document', async () => {
+  const { body } = await submitJob(server, owner.token, printer.printerId, { content: 'by jobid', contentType: 'text/plain' });
+  const download = await cloudApi(server, 'download', { jobid: body.job.id }, { token: printer.accessToken, as: 'query' });
+  assert.equal(download.status, 200);
+  assert.equal(download.body, 'by jobid');
+  const local = await cloudApi(server, 'submit', { printerid: printer.printerId, title: 'local', contentType: 'application/pdf', final_semantic_state: JSON.stringify({ state: { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } } }) }, { token: printer.accessToken });
+  const missing = await cloudApi(server, 'download', { id: local.body.job.id }, { token: printer.accessToken, as: 'query' });
+  assert.equal(missing.status, 404);
+  assert.equal(missing.body.errorCode, 21);
+});
+
+test('getauthcode hands out a new code only after the last one expired unused', async () => {
+  const { body: reg } = await registerPrinter(server);
+  await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
+  const first = await (await fetch(reg.polling_url)).json();
+  assert.equal(first.success, true);
+  assert.equal((await (await fetch(reg.polling_url)).json()).errorCode, 20);
+  await server.context.store.db.updateTable('tokens').set({ expires_at: Date.now() - 1 }).where('kind', '=', 'code').execute();
+  const second = await (await fetch(reg.polling_url)).json();
+  assert.equal(second.success, true);
+  assert.notEqual(second.authorization_code, first.authorization_code);
+});
+
+test('at start-up, documents no job refers to and unfinished uploads are removed', async () => {
+  const dataDir = server.dataDir;
+  const { body } = await submitJob(server, owner.token, printer.printerId);
+  await server.stop({ keepData: true });
+  const orphan = join(dataDir, 'documents', '00000000-0000-0000-0000-000000000000');
+  const partial = join(dataDir, 'documents', '.incoming', 'cut-off-upload');
+  writeFileSync(orphan, 'never acknowledged');
+  writeFileSync(partial, 'half');
+  server = await startTestServer({ dataDir });
+  assert.equal(existsSync(orphan), false);
+  assert.equal(existsSync(partial), false);
+  assert.equal(existsSync(join(dataDir, 'documents', body.job.id)), true, 'documents of jobs stay');
+});
