@@ -105,10 +105,10 @@ export class StreamClient {
         stanza: (stanza) => {
           const waiter = this.waiter;
           this.waiter = undefined;
-          if (!waiter) this.onStanza(stanza);
+          if (!waiter) this.deliver(stanza);
           else if (this.jid && !stanza.is('iq')) {
             this.waiter = waiter;
-            this.onStanza(stanza);
+            this.deliver(stanza);
           } else waiter(stanza);
         },
         streamEnded: () => this.close(),
@@ -117,6 +117,16 @@ export class StreamClient {
     );
     this.send(`<?xml version='1.0'?><stream:stream to="${escapeXML(this.options.domain)}" version="1.0" xmlns="${NS.client}" xmlns:stream="${NS.stream}">`);
     return this.next();
+  }
+
+  /** Answers the server's XEP-0199 pings (idle sessions are pinged, then closed); hands on the rest. */
+  private deliver(stanza: Element): void {
+    if (stanza.is('iq') && stanza.attrs.type === 'get' && stanza.getChild('ping', NS.ping)) {
+      const to = stanza.attrs.from ? ` to="${escapeXML(stanza.attrs.from)}"` : '';
+      this.send(`<iq type="result" id="${escapeXML(stanza.attrs.id ?? '')}"${to}/>`);
+      return;
+    }
+    this.onStanza(stanza);
   }
 
   private next(): Promise<Element> {

@@ -51,3 +51,22 @@ describe('app-server SDK', () => {
     phone.device.close();
   });
 });
+
+test('the device SDK answers the c2s server\'s idle pings, so a quiet device stays connected', { timeout: 20_000 }, async () => {
+  const server = await startCcsServer({ xmppIdleTimeoutSeconds: 1, xmppPingTimeoutSeconds: 1 });
+  try {
+    const phone = await newDevice(server);
+    let closed = false;
+    phone.device.on('close', () => (closed = true));
+    await new Promise((resolve) => setTimeout(resolve, 3500));
+    assert.equal(closed, false);
+    const app = await rawApp(server);
+    app.send({ to: phone.registration.registration_id, message_id: 'after-quiet' });
+    assert.equal((await app.next()).message_type, 'ack');
+    await phone.next();
+    app.client.close();
+    phone.device.close();
+  } finally {
+    await server.stop();
+  }
+});
