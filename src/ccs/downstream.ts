@@ -32,9 +32,14 @@ export interface DownstreamOptions {
   now?: () => number;
 }
 
+// Per-process random prefix + counter: unique across restarts and nodes
+// without a random draw per message (which showed in the profile).
+const ID_PREFIX = newId(6);
+let idCounter = 0;
+
 /** A server-assigned message id in the original's shape (`0:<ms>%<hex>`, §7). */
 export function serverMessageId(now: number): string {
-  return `0:${now}%${newId(8)}`;
+  return `0:${now}%${ID_PREFIX}${(idCounter++).toString(16)}`;
 }
 
 export class DownstreamPipeline {
