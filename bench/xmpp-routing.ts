@@ -5,6 +5,7 @@
 // p50/p99 latency and the server's CPU seconds per 20,000 messages.
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 import { tempDir } from '../test/helpers/server.ts';
 import { createRobotAccounts } from './lib/accounts.ts';
 import { startServerProcess } from './lib/server-process.ts';
@@ -47,6 +48,10 @@ try {
       p50Ms: round(percentile(result.latencies, 50), 3),
       p99Ms: round(percentile(result.latencies, 99), 3),
       serverCpuSecondsPer20k: round((cpu * 20_000) / result.count, 3),
+      // What limits the rate: a core is 1 CPU second per second, shared by everyone on the machine.
+      serverCpuShare: round(cpu / result.seconds, 2),
+      loadGeneratorCpuShare: round(result.clientCpuSeconds / result.seconds, 2),
+      loadAverage: loadavg().map((l) => round(l, 1)),
       messages: result.count,
       pairs,
       inFlight: Number(values['in-flight']),

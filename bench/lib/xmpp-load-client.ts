@@ -18,7 +18,7 @@ export type LoadCommand =
 export type LoadReport =
   | { op: 'connected'; ok: number; failed: number; seconds: number; errors: string[] }
   | { op: 'pushes'; items: Array<[payload: string, at: number]> }
-  | { op: 'routed'; count: number; seconds: number; latencies: number[] };
+  | { op: 'routed'; count: number; seconds: number; latencies: number[]; clientCpuSeconds: number };
 
 const STREAM = (domain: string) => `<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}" version="1.0">`;
 
@@ -131,6 +131,7 @@ async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: L
   let sent = 0;
   let nextPair = 0;
   const started = performance.now();
+  const cpuBefore = process.cpuUsage();
   const padding = 'x'.repeat(Math.max(0, command.bodyBytes - 40));
   await new Promise<void>((resolve) => {
     const sendFrom = (pair: number) => {
@@ -150,7 +151,8 @@ async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: L
     // At most `inFlight` messages on the way: each receipt triggers the pair's next message.
     for (let i = 0; i < Math.min(command.inFlight, command.messages); i++) sendFrom(nextPair++ % pairs);
   });
-  report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies });
+  const cpu = process.cpuUsage(cpuBefore);
+  report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
 }
 
 if (process.send && process.argv[2] === '--child') {
