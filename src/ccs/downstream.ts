@@ -83,7 +83,7 @@ export class DownstreamPipeline {
       // time_to_live 0: now or never — only devices connected at this moment.
       const reachable = request.timeToLive === 0 ? targets.filter((r) => this.options.devices.isOnline(r.jid_local, request.delayWhileIdle)) : targets;
       entry.rows = reachable.map((registration) => this.row(senderId, request, registration, now));
-      if (request.collapseKey !== undefined) entry.collapse = { registration_ids: reachable.map((r) => r.registration_id), collapse_key: request.collapseKey };
+      if (request.collapseKey !== undefined) entry.collapse = { collapse_key: request.collapseKey };
       return { entry: entries.push(entry) - 1, dryRun: false };
     });
     const accepted = entries.length ? await queues.commitDownstream(entries) : [];

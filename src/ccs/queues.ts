@@ -14,7 +14,7 @@ export interface DownstreamEntry {
   /** Its (sender, message_id), when it is deduplicated. */
   key?: { sender_id: string; message_id: string };
   /** Older undelivered messages its rows replace (§3 collapse_key). */
-  collapse?: { registration_ids: string[]; collapse_key: string };
+  collapse?: { collapse_key: string };
   rows: DownstreamRow[];
 }
 
@@ -47,10 +47,9 @@ export class MessageQueues {
       const rows: DownstreamRow[] = [];
       for (const [index, entry] of entries.entries()) {
         if (!accepted[index]) continue;
-        if (entry.collapse) {
-          for (const part of chunks(entry.collapse.registration_ids)) {
-            await tx.deleteFrom('ccs_downstream').where('registration_id', 'in', part).where('collapse_key', '=', entry.collapse.collapse_key).execute();
-          }
+        // Found through the device index: no index of its own to maintain on every message.
+        for (const row of entry.collapse ? entry.rows : []) {
+          await tx.deleteFrom('ccs_downstream').where('jid_local', '=', row.jid_local).where('registration_id', '=', row.registration_id).where('collapse_key', '=', entry.collapse!.collapse_key).execute();
         }
         rows.push(...entry.rows);
       }

@@ -48,7 +48,6 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', 'bigint', (c) => c.notNull())
     .execute();
   await db.schema.createIndex('ccs_downstream_device').on('ccs_downstream').columns(['jid_local', 'created_at']).execute();
-  await db.schema.createIndex('ccs_downstream_collapse').on('ccs_downstream').columns(['registration_id', 'collapse_key']).execute();
   await db.schema.createIndex('ccs_downstream_expiry').on('ccs_downstream').column('expires_at').execute();
   await db.schema
     .createTable('ccs_upstream')
