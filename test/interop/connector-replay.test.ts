@@ -8,23 +8,21 @@ import { startWithClaimedPrinter, type ClaimedSetup } from '../xmpp/fixtures.ts'
 import { RawClient } from '../xmpp/raw-client.ts';
 import { submitJob } from '../helpers/cloud.ts';
 
-let server: ClaimedSetup['server'];
-let owner: ClaimedSetup['owner'];
-let printer: ClaimedSetup['printer'];
+let setup: ClaimedSetup;
 before(async () => {
-  ({ server, owner, printer } = await startWithClaimedPrinter());
+  setup = await startWithClaimedPrinter();
 });
-after(() => server.stop());
+after(() => setup.server.stop());
 
 function attrs(tag: string): Record<string, string> {
   return Object.fromEntries([...tag.matchAll(/([\w:]+)="([^"]*)"/g)].map((m) => [m[1]!, m[2]!]));
 }
 
 test('the original connector handshake, subscription, ping and a push, byte for byte', async () => {
-  const user = printer.jidLocal;
+  const user = setup.printer.jidLocal;
   const domain = 'localhost';
   const proxyName = 'OpenCloudPrint-connector';
-  const c = await RawClient.tls(server);
+  const c = await RawClient.tls(setup.server);
   const streamOpen = `<stream:stream xmlns="jabber:client" to="${domain}" xml:lang="en" version="1.0" xmlns:stream="http://etherx.jabber.org/streams">`;
 
   c.send(streamOpen);
@@ -36,7 +34,7 @@ test('the original connector handshake, subscription, ping and a push, byte for 
   const [features] = await c.expect(/<stream:features>.*?<\/stream:features>/);
   assert.match(features, /<mechanisms xmlns="urn:ietf:params:xml:ns:xmpp-sasl">/);
 
-  const sasl = Buffer.from(`\0${user}\0${printer.accessToken}`).toString('base64');
+  const sasl = Buffer.from(`\0${user}\0${setup.printer.accessToken}`).toString('base64');
   c.send(
     `<auth xmlns="urn:ietf:params:xml:ns:xmpp-sasl" mechanism="X-OAUTH2" auth:service="chromiumsync" auth:allow-generated-jid="true" auth:client-uses-full-bind-result="true" xmlns:auth="http://www.google.com/talk/protocol/auth">${sasl}</auth>`,
   );
@@ -77,9 +75,9 @@ test('the original connector handshake, subscription, ping and a push, byte for 
   assert.equal(attrs(pong).from, 'cloudprint.google.com');
 
   // A push, read the way the connector reads it: message/push/data by local names, base64.
-  assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
+  assert.equal((await submitJob(setup.server, setup.owner.token, setup.printer.printerId)).body.success, true);
   const [, data] = await c.expect(/<message [^>]*>.*?<(?:\w+:)?push [^>]*>.*?<(?:\w+:)?data>([^<]*)<\/(?:\w+:)?data>/);
-  assert.equal(Buffer.from(data!, 'base64').toString(), printer.printerId);
+  assert.equal(Buffer.from(data!, 'base64').toString(), setup.printer.printerId);
 
   // Periodic pings keep working (the uint8 counter goes on).
   c.send(`<iq from="${fullJid}" to="cloudprint.google.com" id="1" type="get"><ping xmlns="urn:xmpp:ping"></ping></iq>`);

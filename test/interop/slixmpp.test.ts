@@ -9,24 +9,21 @@ import { ChildClient } from './child.ts';
 
 const script = fileURLToPath(new URL('./slixmpp_device.py', import.meta.url));
 
-let server: ClaimedSetup['server'];
-let owner: ClaimedSetup['owner'];
-let printer: ClaimedSetup['printer'];
-let robot: ClaimedSetup['robot'];
+let setup: ClaimedSetup;
 before(async () => {
-  ({ server, owner, printer, robot } = await startWithClaimedPrinter());
+  setup = await startWithClaimedPrinter();
 });
-after(() => server.stop());
+after(() => setup.server.stop());
 
 for (const mode of ['starttls', 'tls'] as const) {
   test(`slixmpp full flow (${mode})`, async () => {
-    const port = mode === 'tls' ? server.ports.xmpps! : server.ports.xmpp!;
-    const device = ChildClient.start('/usr/bin/python3', [script, '127.0.0.1', String(port), mode, `${robot.bare}/slix`, robot.token, server.context.tls.caPath!]);
+    const port = mode === 'tls' ? setup.server.ports.xmpps! : setup.server.ports.xmpp!;
+    const device = ChildClient.start('/usr/bin/python3', [script, '127.0.0.1', String(port), mode, `${setup.robot.bare}/slix`, setup.robot.token, setup.server.context.tls.caPath!]);
     try {
-      assert.equal(await device.line('ONLINE'), `ONLINE ${robot.bare}/slix`);
-      assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${robot.bare}/slix ${robot.bare}`);
-      assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
-      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${printer.printerId}`);
+      assert.equal(await device.line('ONLINE'), `ONLINE ${setup.robot.bare}/slix`);
+      assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${setup.robot.bare}/slix ${setup.robot.bare}`);
+      assert.equal((await submitJob(setup.server, setup.owner.token, setup.printer.printerId)).body.success, true);
+      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${setup.printer.printerId}`);
       assert.equal(await device.line('PONG'), 'PONG ok');
       await device.line('DONE');
     } finally {

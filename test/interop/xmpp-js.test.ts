@@ -9,29 +9,26 @@ import { ChildClient } from './child.ts';
 
 const script = fileURLToPath(new URL('./xmpp-js-device.ts', import.meta.url));
 
-let server: ClaimedSetup['server'];
-let owner: ClaimedSetup['owner'];
-let printer: ClaimedSetup['printer'];
-let robot: ClaimedSetup['robot'];
+let setup: ClaimedSetup;
 before(async () => {
-  ({ server, owner, printer, robot } = await startWithClaimedPrinter());
+  setup = await startWithClaimedPrinter();
 });
-after(() => server.stop());
+after(() => setup.server.stop());
 
 for (const [label, service] of [
-  ['STARTTLS port', () => `xmpp://127.0.0.1:${server.ports.xmpp}`],
-  ['direct TLS port', () => `xmpps://127.0.0.1:${server.ports.xmpps}`],
+  ['STARTTLS port', () => `xmpp://127.0.0.1:${setup.server.ports.xmpp}`],
+  ['direct TLS port', () => `xmpps://127.0.0.1:${setup.server.ports.xmpps}`],
 ] as const) {
   test(`@xmpp/client full flow on the ${label}`, async () => {
-    const device = ChildClient.start(process.execPath, ['--import', 'tsx', script, service(), 'localhost', robot.local, robot.token], {
-      NODE_EXTRA_CA_CERTS: server.context.tls.caPath,
+    const device = ChildClient.start(process.execPath, ['--import', 'tsx', script, service(), 'localhost', setup.robot.local, setup.robot.token], {
+      NODE_EXTRA_CA_CERTS: setup.server.context.tls.caPath,
     });
     try {
       const online = await device.line('ONLINE');
-      assert.equal(online, `ONLINE ${robot.bare}/xmppjs`);
-      assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${robot.bare}/xmppjs ${robot.bare}`);
-      assert.equal((await submitJob(server, owner.token, printer.printerId)).body.success, true);
-      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${printer.printerId}`);
+      assert.equal(online, `ONLINE ${setup.robot.bare}/xmppjs`);
+      assert.equal(await device.line('SUBSCRIBED'), `SUBSCRIBED ${setup.robot.bare}/xmppjs ${setup.robot.bare}`);
+      assert.equal((await submitJob(setup.server, setup.owner.token, setup.printer.printerId)).body.success, true);
+      assert.equal(await device.line('PUSH'), `PUSH cloudprint.google.com ${setup.printer.printerId}`);
       assert.equal(await device.line('PONG'), 'PONG cloudprint.google.com');
       assert.equal(await device.exited, 0);
     } finally {
