@@ -111,16 +111,18 @@ export class DeviceHub {
   /** Hands freshly stored messages to their devices' sessions (here, or on another node via the bus). */
   deliver(rows: readonly DownstreamRow[]): void {
     const touched = new Set<DeviceSession>();
+    const elsewhere = new Set<string>();
     for (const row of rows) {
       const session = this.current(row.jid_local);
       if (!session) {
-        void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: row.jid_local });
+        elsewhere.add(row.jid_local);
         continue;
       }
       this.enqueue(session, [row]);
       touched.add(session);
     }
     for (const session of touched) this.pump(session);
+    for (const jidLocal of elsewhere) void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: jidLocal });
   }
 
   setIdle(session: DeviceSession, idle: boolean): void {
