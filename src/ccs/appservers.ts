@@ -5,6 +5,7 @@
 // only on the connection that received the message; what a connection leaves
 // un-ACKed goes to the sender's next connection until it expires.
 import type { Logger } from '../log.ts';
+import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
@@ -43,6 +44,7 @@ interface SenderState {
 
 export interface AppServerHubOptions {
   queues: MessageQueues;
+  bus: NotificationBus;
   downstream: DownstreamPipeline;
   log: Logger;
   maxPending: number;
@@ -55,12 +57,17 @@ export class AppServerHub {
   private readonly senders = new Map<string, SenderState>();
   private readonly acks: GroupCommit<string, undefined>;
   private readonly now: () => number;
+  private readonly unsubscribe: () => void;
 
   constructor(private readonly options: AppServerHubOptions) {
     this.now = options.now ?? Date.now;
     this.acks = new GroupCommit(async (ids) => {
       await options.queues.deleteUpstream(ids);
       return ids.map(() => undefined);
+    });
+    // Another node stored messages for a sender connected here.
+    this.unsubscribe = options.bus.subscribe((event) => {
+      if (event.type === 'ccs-sender' && this.senders.has(event.senderId)) void this.load(event.senderId);
     });
   }
 
@@ -118,15 +125,20 @@ export class AppServerHub {
   /** Stored upstream messages and receipts: sent now if a connection of the sender has room. */
   offer(rows: readonly UpstreamRow[]): void {
     const touched = new Set<SenderState>();
+    const elsewhere = new Set<string>();
     for (const row of rows) {
       const state = this.senders.get(row.sender_id);
-      if (!state) continue; // stays stored until the sender connects
+      if (!state) {
+        elsewhere.add(row.sender_id); // stored; sent once the sender connects here or on another node
+        continue;
+      }
       if (state.known.has(row.id)) continue;
       state.known.add(row.id);
       state.backlog.push(row);
       touched.add(state);
     }
     for (const state of touched) this.pump(state);
+    for (const senderId of elsewhere) void this.options.bus.publish({ type: 'ccs-sender', senderId });
   }
 
   /** Sends backlog to the connections with room: draining ones only when no other has room. */
@@ -272,5 +284,9 @@ export class AppServerHub {
 
   async flush(): Promise<void> {
     await this.acks.idle();
+  }
+
+  close(): void {
+    this.unsubscribe();
   }
 }

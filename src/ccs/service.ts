@@ -59,7 +59,7 @@ export class CcsService {
     const topicRate = new RateLimiter(options.deviceRatePerMinute, now);
     this.rates = [deviceRate, topicRate];
     this.downstream = new DownstreamPipeline({ queues: this.queues, registrations: this.registrations, devices: this.devices, deviceRate, topicRate, now });
-    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, log, maxPending: options.maxPending, drainGraceMs: options.drainGraceMs, now });
+    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, bus, log, maxPending: options.maxPending, drainGraceMs: options.drainGraceMs, now });
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 
@@ -80,6 +80,7 @@ export class CcsService {
     await this.apps.drainAll(drainGraceMs);
     await this.flush();
     this.devices.close();
+    this.apps.close();
   }
 
   /** Waits until everything received so far is written. */

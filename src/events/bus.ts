@@ -20,7 +20,13 @@ export interface DeviceMessageNotification {
   deviceJidLocal: string;
 }
 
-export type BusEvent = PrinterNotification | DeviceMessageNotification;
+/** A CCS sender has upstream messages or receipts waiting (see src/ccs). */
+export interface SenderMessageNotification {
+  type: 'ccs-sender';
+  senderId: string;
+}
+
+export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification;
 export type BusHandler = (event: BusEvent) => void;
 
 export interface NotificationBus {

@@ -35,3 +35,15 @@ test('downstream through node A is delivered to a device on node B', async () =>
   app.client.close();
   phone.device.close();
 });
+
+test('upstream from a device on node B reaches the app server connected to node A', async () => {
+  const phone = await newDevice(nodeB);
+  const app = await rawApp(nodeA);
+  await phone.device.send({ to: nodeA.senderId, message_id: 'cross-up', data: { via: 'bus' } });
+  const upstream = await app.next();
+  assert.equal(upstream.message_id, 'cross-up');
+  assert.equal(upstream.from, phone.registration.registration_id);
+  app.client.close();
+  phone.device.close();
+});
+
