@@ -40,6 +40,9 @@ interface SenderState {
   backlog: UpstreamRow[];
   /** Ids in `backlog` or in some connection's `inflight`. */
   known: Set<string>;
+  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
+  loading: number;
+  ackedWhileLoading: Set<string>;
 }
 
 export interface AppServerHubOptions {
@@ -101,17 +104,19 @@ export class AppServerHub {
 
   private state(senderId: string): SenderState {
     let state = this.senders.get(senderId);
-    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set() }));
+    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), loading: 0, ackedWhileLoading: new Set() }));
     return state;
   }
 
   private async load(senderId: string): Promise<void> {
+    const loading = this.state(senderId);
+    loading.loading++;
     try {
       const rows = await this.options.queues.pendingUpstream(senderId);
       const state = this.senders.get(senderId);
       if (!state) return;
       for (const row of rows) {
-        if (state.known.has(row.id)) continue;
+        if (state.known.has(row.id) || state.ackedWhileLoading.has(row.id)) continue;
         state.known.add(row.id);
         state.backlog.push(row);
       }
@@ -119,6 +124,8 @@ export class AppServerHub {
       this.pump(state);
     } catch (error) {
       this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
+    } finally {
+      if (--loading.loading === 0) loading.ackedWhileLoading.clear();
     }
   }
 
@@ -247,7 +254,10 @@ export class AppServerHub {
     connection.inflight.delete(key);
     const state = this.state(connection.senderId);
     this.acks.submit(row.id).then(
-      () => state.known.delete(row.id),
+      () => {
+        state.known.delete(row.id);
+        if (state.loading) state.ackedWhileLoading.add(row.id);
+      },
       (error: unknown) => this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed'),
     );
     this.pump(state);

@@ -29,6 +29,9 @@ export class DeviceSession {
   idle = false;
   upstreamPending = 0;
   closed = false;
+  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
+  loading = 0;
+  readonly ackedWhileLoading = new Set<string>();
 
   constructor(
     readonly identity: DeviceIdentity,
@@ -131,13 +134,16 @@ export class DeviceHub {
   }
 
   private async load(session: DeviceSession): Promise<void> {
+    session.loading++;
     try {
       const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
       if (session.closed) return;
-      this.enqueue(session, rows);
+      this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id)));
       this.pump(session);
     } catch (error) {
       this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
+    } finally {
+      if (--session.loading === 0) session.ackedWhileLoading.clear();
     }
   }
 
@@ -207,7 +213,10 @@ export class DeviceHub {
     }
     session.inflight.delete(row.id);
     this.acks.submit(row).then(
-      () => session.known.delete(row.id),
+      () => {
+        session.known.delete(row.id);
+        if (session.loading) session.ackedWhileLoading.add(row.id);
+      },
       (error: unknown) => this.options.log.error({ err: error }, 'ccs: storing a device ACK failed'),
     );
     this.pump(session);
