@@ -1,7 +1,8 @@
-// `npm run bench -- xmpp-routing [--pairs N] [--messages N] [--in-flight N]`:
+// `npm run bench -- xmpp-routing [--pairs N] [--messages N] [--in-flight N] [--rate N]`:
 // 2 × pairs device sessions in a load-generator process; each sender sends
 // ~300-byte chat messages to its receiver's full JID through `ocp server`
-// (own process), at most `in-flight` on the way at once. Prints messages/s,
+// (own process), at most `in-flight` on the way at once, as fast as possible
+// or at `--rate` messages/s. Prints messages/s,
 // p50/p99 latency and the server's CPU seconds per 20,000 messages.
 import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -18,6 +19,8 @@ const { values } = parseArgs({
     messages: { type: 'string', default: '20000' },
     'in-flight': { type: 'string', default: '200' },
     'body-bytes': { type: 'string', default: '300' },
+    /** Offered load in messages/s (0 = saturate: each receipt sends the next message). */
+    rate: { type: 'string', default: '0' },
   },
 });
 const pairs = Number(values.pairs);
@@ -33,11 +36,11 @@ try {
   const { ok } = await connected;
   if (ok < pairs * 2) throw new Error(`only ${ok} of ${pairs * 2} sessions connected`);
   const warm = client.next('routed');
-  client.send({ op: 'route', pairs, messages: 2000, inFlight: Number(values['in-flight']), bodyBytes: Number(values['body-bytes']) });
+  client.send({ op: 'route', pairs, messages: 2000, inFlight: Number(values['in-flight']), bodyBytes: Number(values['body-bytes']), rate: 0 });
   await warm;
   const cpuBefore = server.cpuSeconds();
   const routed = client.next('routed');
-  client.send({ op: 'route', pairs, messages, inFlight: Number(values['in-flight']), bodyBytes: Number(values['body-bytes']) });
+  client.send({ op: 'route', pairs, messages, inFlight: Number(values['in-flight']), bodyBytes: Number(values['body-bytes']), rate: Number(values.rate) });
   const result = await routed;
   const cpu = server.cpuSeconds() - cpuBefore;
   console.log(`${result.count} messages in ${result.seconds.toFixed(2)} s between ${pairs} pairs`);
@@ -55,6 +58,7 @@ try {
       messages: result.count,
       pairs,
       inFlight: Number(values['in-flight']),
+      offeredRate: Number(values.rate) || 'saturating',
       bodyBytes: Number(values['body-bytes']),
     }),
   );

@@ -12,7 +12,7 @@ import type { LoadAccount } from './accounts.ts';
 
 export type LoadCommand =
   | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; tlsOnly?: boolean }
-  | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number }
+  | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number; /** Messages per second; 0 = as fast as `inFlight` allows. */ rate: number }
   | { op: 'exit' };
 
 export type LoadReport =
@@ -140,16 +140,26 @@ async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: L
       const receiver = sessions[pairs + pair]!;
       sessions[pair]!.socket.write(`<message to="${receiver.jid}" type="chat"><body>${pair}:${performance.now()}:${padding}</body></message>`);
     };
+    // At most `inFlight` messages on the way. Closed loop (rate 0): each receipt sends the next
+    // message. Open loop: messages leave on schedule, `rate` per second, while under the cap.
+    const canSend = () => sent - latencies.length < command.inFlight;
+    const tick = () => {
+      const due = Math.min(command.messages, Math.floor(((performance.now() - started) * command.rate) / 1000));
+      while (sent < due && canSend()) sendFrom(nextPair++ % pairs);
+    };
+    const timer = command.rate > 0 ? setInterval(tick, 1) : undefined;
     for (let pair = 0; pair < pairs; pair++) {
       sessions[pairs + pair]!.onMessage = (message) => {
         const [, , sentAt] = /<body>(\d+):([\d.]+):/.exec(message)!;
         latencies.push(performance.now() - Number(sentAt));
-        if (latencies.length === command.messages) resolve();
+        if (latencies.length === command.messages) {
+          clearInterval(timer);
+          resolve();
+        } else if (command.rate > 0) tick();
         else sendFrom(nextPair++ % pairs);
       };
     }
-    // At most `inFlight` messages on the way: each receipt triggers the pair's next message.
-    for (let i = 0; i < Math.min(command.inFlight, command.messages); i++) sendFrom(nextPair++ % pairs);
+    if (command.rate === 0) for (let i = 0; i < Math.min(command.inFlight, command.messages); i++) sendFrom(nextPair++ % pairs);
   });
   const cpu = process.cpuUsage(cpuBefore);
   report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
