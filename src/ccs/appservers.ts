@@ -9,7 +9,7 @@ import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
-import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, RECEIPT_PREFIX, REJECTIONS, validateDownstream, type Rejection } from './messages.ts';
+import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type Rejection } from './messages.ts';
 import type { GcmLink } from './links.ts';
 
 export class AppConnection {
@@ -192,11 +192,9 @@ export class AppServerHub {
   receive(connection: AppConnection, text: string, stanzaId: string | undefined): ReceiveResult {
     let json: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the payload is not a JSON object');
-      json = parsed as Record<string, unknown>;
+      json = parseJsonObject(text);
     } catch (error) {
-      return { stanzaError: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}\n` };
+      return { stanzaError: stanzaErrorText((error as Error).message) };
     }
     const type = json.message_type;
     if (type === 'ack') {
@@ -207,7 +205,7 @@ export class AppServerHub {
     if (type !== undefined) return undefined;
     const messageId = json.message_id;
     // §4.3: a request without message_id cannot be NACKed; it gets a stanza error.
-    if (typeof messageId !== 'string' || messageId === '') return { stanzaError: 'InvalidJson: JSON_PARSING_ERROR : Missing Required Field: message_id\n' };
+    if (typeof messageId !== 'string' || messageId === '') return { stanzaError: stanzaErrorText('Missing Required Field: message_id') };
     void this.downstream(connection, json, messageId, stanzaId);
     return undefined;
   }

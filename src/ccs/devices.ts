@@ -7,7 +7,7 @@ import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
-import { MAX_TTL_SECONDS, RECEIPT_PREFIX, receiptJson, type NackCode } from './messages.ts';
+import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
 import { expiryOf, type GcmLink } from './links.ts';
 
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
@@ -191,12 +191,9 @@ export class DeviceHub {
   receive(session: DeviceSession, text: string): void {
     let json: Record<string, unknown>;
     try {
-      const parsed: unknown = JSON.parse(text);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-      json = parsed as Record<string, unknown>;
-    } catch {
-      this.nack(session, '', 'INVALID_JSON', 'InvalidJson: JSON_PARSING_ERROR : payload is not a JSON object');
-      return;
+      json = parseJsonObject(text);
+    } catch (error) {
+      return this.nack(session, '', { code: 'INVALID_JSON', description: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}` });
     }
     if (json.message_type === 'ack') this.ack(session, json.message_id);
     else if (json.message_type === undefined) void this.fromDevice(session, json);
@@ -208,7 +205,7 @@ export class DeviceHub {
   private ack(session: DeviceSession, messageId: unknown): void {
     const row = typeof messageId === 'string' ? session.inflight.get(messageId) : undefined;
     if (!row) {
-      if (typeof messageId !== 'string') this.nack(session, '', 'BAD_ACK', 'ACK without a message_id');
+      if (typeof messageId !== 'string') this.nack(session, '', { code: 'BAD_ACK', description: 'ACK without a message_id' });
       return;
     }
     session.inflight.delete(row.id);
@@ -222,25 +219,28 @@ export class DeviceHub {
     this.pump(session);
   }
 
-  private nack(session: DeviceSession, messageId: string, code: NackCode, description: string): void {
-    session.link.sendGcm(JSON.stringify({ message_type: 'nack', message_id: messageId, error: code, error_description: description }));
+  private nack(session: DeviceSession, messageId: string, rejection: Rejection): void {
+    session.link.sendGcm(JSON.stringify(nackJson(undefined, messageId, rejection)));
   }
 
   /** §4.6: an upstream message, `to` = `SENDER_ID@…`; ACKed once stored. */
   private async fromDevice(session: DeviceSession, json: Record<string, unknown>): Promise<void> {
-    const messageId = json.message_id;
-    if (typeof messageId !== 'string' || !messageId) return this.nack(session, '', 'INVALID_JSON', 'InvalidJson: JSON_PARSING_ERROR : Missing Required Field: message_id');
-    if (typeof json.to !== 'string') return this.nack(session, messageId, 'INVALID_JSON', 'InvalidJson: JSON_PARSING_ERROR : Missing Required Field: to');
-    const ttl = json.time_to_live ?? DEFAULT_UPSTREAM_TTL_SECONDS;
-    if (typeof ttl !== 'number' || !Number.isInteger(ttl) || ttl < 0 || ttl > MAX_TTL_SECONDS) {
-      return this.nack(session, messageId, 'INVALID_JSON', `InvalidJson: INVALID_TTL : Invalid value (${String(ttl)}) for "time_to_live": must be between 0 and "${MAX_TTL_SECONDS}"`);
+    const messageId = typeof json.message_id === 'string' ? json.message_id : '';
+    let ttl: number;
+    try {
+      if (!messageId) missingField('message_id');
+      if (typeof json.to !== 'string') missingField('to');
+      ttl = timeToLive(json, DEFAULT_UPSTREAM_TTL_SECONDS);
+    } catch (error) {
+      if (error instanceof InvalidMessage) return this.nack(session, messageId, error.rejection);
+      throw error;
     }
-    if (session.upstreamPending >= this.options.maxPending) return this.nack(session, messageId, 'SERVICE_UNAVAILABLE', 'Too many pending upstream messages');
+    if (session.upstreamPending >= this.options.maxPending) return this.nack(session, messageId, REJECTIONS.unavailable('Too many pending upstream messages'));
     session.upstreamPending++;
     try {
-      const senderId = json.to.split('@')[0]!;
+      const senderId = (json.to as string).split('@')[0]!;
       const registration = await this.options.registrations.activeFor(session.identity.accountId, senderId);
-      if (!registration) return this.nack(session, messageId, 'BAD_REGISTRATION', `Not registered for sender ${senderId}`);
+      if (!registration) return this.nack(session, messageId, { code: 'BAD_REGISTRATION', description: `Not registered for sender ${senderId}` });
       const now = this.now();
       const row: UpstreamRow = {
         id: `u:${registration.registration_id}:${messageId}`,
@@ -256,7 +256,7 @@ export class DeviceHub {
       this.options.forApps([row]);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
-      this.nack(session, messageId, 'INTERNAL_SERVER_ERROR', 'Internal server error');
+      this.nack(session, messageId, REJECTIONS.internal());
     } finally {
       session.upstreamPending--;
     }

@@ -102,9 +102,10 @@ function optionalObject(json: Json, field: string): Json | undefined {
   return value as Json;
 }
 
-function timeToLive(json: Json): number {
+/** `time_to_live` in seconds (§3): 0..2419200, `fallback` when absent. */
+export function timeToLive(json: Json, fallback = MAX_TTL_SECONDS): number {
   let value = json.time_to_live;
-  if (value === undefined || value === null) return MAX_TTL_SECONDS;
+  if (value === undefined || value === null) return fallback;
   // The doc's own sample sends "600" as a string (§2), so integer strings pass.
   if (typeof value === 'string' && /^-?\d+$/.test(value.trim())) value = Number(value);
   if (typeof value !== 'number') typeError('time_to_live', 'number', value);
@@ -125,6 +126,17 @@ function payloadBytes(data: Json | undefined, notification: Json | undefined): n
     for (const [key, value] of Object.entries(part ?? {})) bytes += Buffer.byteLength(key) + Buffer.byteLength(shown(value));
   }
   return bytes;
+}
+
+export function missingField(field: string, httpError?: string): never {
+  invalid('JSON_PARSING_ERROR', `Missing Required Field: ${field}`, httpError);
+}
+
+/** The JSON object of a `<gcm>` payload; throws with the parser's reason otherwise. */
+export function parseJsonObject(text: string): Json {
+  const parsed: unknown = JSON.parse(text);
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the payload is not a JSON object');
+  return parsed as Json;
 }
 
 export function parseTopic(to: string): string | undefined {
@@ -148,7 +160,7 @@ export function normalizeTopicName(name: string): string | undefined {
 export function validateDownstream(json: Json, messageId: string, options: { requireTarget: boolean } = { requireTarget: true }): DownstreamRequest {
   const to = optional<string>(json, 'to', 'string');
   const conditionText = optional<string>(json, 'condition', 'string');
-  if (options.requireTarget && to === undefined && conditionText === undefined) invalid('JSON_PARSING_ERROR', 'Missing Required Field: to', 'MissingRegistration');
+  if (options.requireTarget && to === undefined && conditionText === undefined) missingField('to', 'MissingRegistration');
   if (to !== undefined && conditionText !== undefined) invalid('INVALID_PARAMETERS', 'Only one of "to" and "condition" may be given', 'InvalidParameters');
   let condition: Condition | undefined;
   if (conditionText !== undefined) {
@@ -227,8 +239,7 @@ export function receiptJson(options: { domain: string; app: string; messageId: s
   };
 }
 
-/** The stanza-error text of §4.3. */
-export const MISSING_MESSAGE_ID_TEXT = 'InvalidJson: JSON_PARSING_ERROR : Missing Required Field: message_id\n';
-export function unparsableJsonText(detail: string): string {
+/** The text of the stanza error of §4.3 (the original ends it with a newline). */
+export function stanzaErrorText(detail: string): string {
   return `InvalidJson: JSON_PARSING_ERROR : ${detail}\n`;
 }

@@ -150,6 +150,14 @@ describe('CCS delivery', () => {
     phone.device.close();
   });
 
+  test('device upstream: NACKed for a bad TTL, a missing message_id or a sender it is not registered with', async () => {
+    const phone = await newDevice(server);
+    await assert.rejects(phone.device.send({ to: server.senderId, message_id: 'bad-ttl', time_to_live: -5 }), (error: any) => error.code === 'INVALID_JSON' && /INVALID_TTL/.test(error.description));
+    await assert.rejects(phone.device.send({ to: '999999', message_id: 'stranger' }), (error: any) => error.code === 'BAD_REGISTRATION');
+    await app.quiet();
+    phone.device.close();
+  });
+
   test('draining: control message, CONNECTION_DRAINING NACKs, upstream still delivered; the SDK moves on and loses nothing', async () => {
     const phone = await newDevice(server);
     const sdk = new CcsAppServer({ host: '127.0.0.1', port: server.ports.ccs!, ca: server.ca, senderId: server.senderId, apiKey: server.apiKey, window: 3 });
