@@ -21,7 +21,7 @@ import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
 const { values } = parseArgs({
   options: {
     seconds: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '4' },
     'max-jobs': { type: 'string', default: '100000' },
     'document-bytes': { type: 'string', default: '4096' },
     sync: { type: 'string', default: 'normal' },
