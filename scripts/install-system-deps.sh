@@ -2,7 +2,7 @@
 # Debian packages the tests use: independent protocol implementations for
 # interoperability tests, CUPS for printing, Ghostscript for conversion.
 set -euo pipefail
-PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl)
+PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl faketime)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

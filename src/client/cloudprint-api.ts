@@ -109,6 +109,8 @@ export class CloudPrintApi {
   readonly apiUrl: string;
   readonly tokenUrl: string;
   readonly clientId: string;
+  /** Server clock minus ours, from the Date header of the last reply (HTTP dates have 1 s resolution). */
+  clockSkewMs = 0;
 
   constructor(private readonly options: CloudPrintApiOptions) {
     const { api, root } = cloudUrls(options.cloudUrl);
@@ -130,6 +132,8 @@ export class CloudPrintApi {
     } catch (error) {
       throw new CloudPrintError(`${api}: ${(error as Error).message}`, 'offline', api);
     }
+    const serverDate = Date.parse(response.headers.get('date') ?? '');
+    if (!Number.isNaN(serverDate)) this.clockSkewMs = serverDate - Date.now();
     if (!response.ok) {
       const text = await response.text().catch(() => '');
       let parsed: Envelope | undefined;

@@ -43,6 +43,7 @@ export interface CloudLinkOptions {
 }
 
 const DAY = 24 * 3600_000;
+const MAX_CLOCK_SKEW_MS = 5 * 60_000;
 
 interface PendingRegistration {
   printerId: string;
@@ -89,6 +90,10 @@ export class CloudLink implements Registrar {
         // Privet §4.1.1: local_settings at registration, "current" only.
         local_settings: JSON.stringify({ current: DEFAULT_LOCAL_SETTINGS }),
       });
+      // §4.3.3 device_config_error: with a clock this far off, tokens and certificates fail later.
+      if (Math.abs(this.api.clockSkewMs) > MAX_CLOCK_SKEW_MS) {
+        throw new PrivetError('device_config_error', `the printer's clock is ${Math.round(this.api.clockSkewMs / 60_000)} minutes behind the server's; set the date and time on the printer`);
+      }
       const printerId = reply.printers[0]?.id;
       if (!printerId || !reply.polling_url || !reply.registration_token) throw new PrivetError('server_error', 'the /register reply lacks printer id, polling_url or token', { server_api: '/register' });
       this.pending = { printerId, pollingUrl: reply.polling_url };

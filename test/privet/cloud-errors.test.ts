@@ -5,9 +5,13 @@
 // the server refuses (credentials wiped: out-of-the-box again, Privet §6.1).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, type TestUser } from '../helpers/cloud.ts';
 import { cloudArgs, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+
+/** libfaketime (Debian `faketime`), preloaded into the printer process itself. */
+const FAKETIME_LIB = '/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1';
 
 let server: TestServer;
 let printer: TestPrinter;
@@ -71,4 +75,21 @@ test('§4.4 accesstoken: the server refusing the user is access_denied; a refuse
     return info.id === '' ? info : undefined;
   });
   assert.deepEqual(reset.api, ['/privet/register']);
+});
+
+test('§4.3.3 device_config_error when the printer\'s clock is far from the server\'s', { skip: !existsSync(FAKETIME_LIB) && 'needs faketime' }, async () => {
+  const skewed = await startPrinter({ cloud: server.url, env: { LD_PRELOAD: FAKETIME_LIB, FAKETIME: '-2d' }, args: ['--no-mdns', '--auto-confirm', ...cloudArgs(server)] });
+  try {
+    const reg = (action: string) => skewed.call(`/privet/register?action=${action}&user=${encodeURIComponent(owner.email)}`, { method: 'POST' });
+    await reg('start');
+    const reply = await waitFor('registration answer', async () => {
+      const r = await reg('getClaimToken');
+      return r.json.error === 'pending_user_action' ? undefined : r.json;
+    });
+    assert.equal(reply.error, 'device_config_error');
+    assert.match(String(reply.description), /clock/);
+  } finally {
+    await skewed.stop();
+    skewed.cleanup();
+  }
 });

@@ -35,6 +35,7 @@ export interface PrinterLaunch {
   env?: Record<string, string>;
   /** Run inside this network namespace (ip netns exec). */
   netns?: string;
+
 }
 
 export function tempDir(prefix = 'ocp-printer-'): string {
@@ -65,8 +66,8 @@ export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrin
   const outputDir = join(dataDir, 'output');
   rmSync(join(dataDir, 'ports.json'), { force: true });
   const argv = [OCP, 'printer', '--name', launch.name ?? 'Test Printer', '--cloud', launch.cloud ?? 'http://127.0.0.1:9', '--data', dataDir, ...(launch.args?.includes('--cups') ? [] : ['--output', outputDir]), '--log-level', 'debug', '--no-console', ...(launch.args ?? [])];
-  const command = launch.netns ? 'ip' : process.execPath;
-  const args = launch.netns ? ['netns', 'exec', launch.netns, process.execPath, ...argv] : argv;
+  const full = [...(launch.netns ? ['ip', 'netns', 'exec', launch.netns] : []), process.execPath, ...argv];
+  const [command, ...args] = full as [string, ...string[]];
   const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...launch.env } });
   let output = '';
   child.stdout!.on('data', (d) => (output += d));
