@@ -238,7 +238,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   sessionClosed(session: XmppSession): void {
     if (!this.connections.delete(session)) return;
     this.stats.connections[session.listener.name] = (this.stats.connections[session.listener.name] ?? 1) - 1;
-    if (this.unbind(session)) this.emit('session-closed', session);
+    this.unbind(session);
+    // Every session that was bound ends with this event, also one replaced by a conflicting bind.
+    if (session.resource) this.emit('session-closed', session);
   }
 
   private unbind(session: XmppSession): boolean {

@@ -101,6 +101,24 @@ describe('google:push channel', () => {
     stays.close();
   });
 
+  test('a session replaced by a conflicting bind loses its subscription', async () => {
+    const old = await RawClient.tls(server);
+    await loginRaw(old, robot.local, robot.token, 'dup');
+    old.send(subscribe(robot.bare));
+    await old.expect(/id="3"/);
+    const replacement = await RawClient.tls(server);
+    await loginRaw(replacement, robot.local, robot.token, 'dup');
+    await old.closed;
+    replacement.send(subscribe(robot.bare));
+    await replacement.expect(/id="3"/);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = (await metrics(server)).sent;
+    await publish('jobs', 'p4', [robot.local]);
+    assert.equal(decodePush(await replacement.expect(pushRe)).payload, 'p4');
+    assert.equal((await metrics(server)).sent - before, 1, 'nothing sent for the replaced session');
+    replacement.close();
+  });
+
   test('/metrics reports connections, sessions, stanzas, auth failures and notifications', async () => {
     const client = await RawClient.tls(server);
     await loginRaw(client, robot.local, robot.token, 'metrics');
