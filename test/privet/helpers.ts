@@ -73,6 +73,10 @@ export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrin
   child.stdout!.on('data', (d) => (output += d));
   child.stderr!.on('data', (d) => (output += d));
   const exited = once(child, 'exit');
+  // A test run that dies (timeout, crash) must not leave printers behind.
+  const reap = () => child.kill('SIGKILL');
+  process.on('exit', reap);
+  void exited.then(() => process.off('exit', reap));
   const ports = await waitFor('printer ports.json', () => {
     if (child.exitCode !== null) throw new Error(`printer exited early:\n${output}`);
     if (!existsSync(join(dataDir, 'ports.json'))) return undefined;
