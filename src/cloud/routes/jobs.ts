@@ -46,7 +46,8 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     await requireRole(db, printer, caller, 'USER');
     const title = params.require('title');
     const ticket = validateTicket(params.json('ticket') ?? EMPTY_TICKET);
-    checkTicketFits(ticket, JSON.parse(printer.capabilities) as Record<string, unknown>);
+    const capabilities = JSON.parse(printer.capabilities) as Record<string, unknown>;
+    checkTicketFits(ticket, capabilities);
     const tags = JSON.stringify(checkTags(params.all('tag')));
     const common = { id: newJobId(), title, ticket: JSON.stringify(ticket), tags };
 
@@ -66,7 +67,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     const contentType = params.get('contentType') || uploadType;
     if (!contentType) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: contentType');
     if (contentType === 'url') throw new CloudError('UNSUPPORTED_CONTENT_TYPE', 'URL jobs are not supported; send the document as content');
-    if (!acceptsContentType(JSON.parse(printer.capabilities) as Record<string, unknown>, contentType)) {
+    if (!acceptsContentType(capabilities, contentType)) {
       throw new CloudError('UNSUPPORTED_CONTENT_TYPE', `The printer does not accept ${contentType}`);
     }
     let document = upload;
