@@ -50,7 +50,7 @@ try {
   const connected = await Promise.all(
     clients.map((client, i) => {
       const done = client.next('connected');
-      client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: all.slice(i * perClient, (i + 1) * perClient), concurrency: 48, subscribe: true });
+      client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: all.slice(i * perClient, (i + 1) * perClient), concurrency: 48, subscribe: true, mode: 'direct' });
       return done;
     }),
   );

@@ -1,4 +1,4 @@
-// `npm run bench -- xmpp-connections [--sessions N] [--clients N] [--concurrency N]`:
+// `npm run bench -- xmpp-connections [--sessions N] [--clients N] [--concurrency N] [--starttls] [--baseline]`:
 // opens N device sessions (direct TLS, SASL PLAIN, bind, google:push
 // subscribe) from separate load-generator processes against `ocp server` in
 // its own process, holds them idle and prints the server's memory per session
@@ -19,6 +19,8 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '48' },
     /** Measure a bare Node TLS server instead (TLS handshake only): the floor the XMPP figures compare with. */
     baseline: { type: 'boolean', default: false },
+    /** Connect to the STARTTLS port (plain TCP, then STARTTLS) instead of the direct-TLS one. */
+    starttls: { type: 'boolean', default: false },
   },
 });
 const sessions = Math.min(Number(values.sessions), 18_000);
@@ -26,6 +28,7 @@ const clientCount = Number(values.clients);
 
 const dataDir = tempDir('ocp-bench-xmpp-');
 const baseline = values.baseline === true;
+const starttls = values.starttls === true && !baseline;
 const accounts = baseline ? Array.from({ length: sessions }, () => ({ local: '', token: '' })) : await createRobotAccounts(dataDir, sessions);
 const server = baseline ? await startTlsBaseline(dataDir) : await startServerProcess(dataDir, ['--xmpp-handshake-timeout', '120']);
 const clients = Array.from({ length: clientCount }, forkLoadClient);
@@ -37,7 +40,7 @@ try {
   const results = await Promise.all(
     clients.map((client, i) => {
       const done = client.next('connected');
-      client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: accounts.slice(i * perClient, (i + 1) * perClient), concurrency: Number(values.concurrency), subscribe: true, tlsOnly: baseline });
+      client.send({ op: 'connect', port: starttls ? server.ports.xmpp! : server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts: accounts.slice(i * perClient, (i + 1) * perClient), concurrency: Number(values.concurrency), subscribe: true, mode: baseline ? 'tls-only' : starttls ? 'starttls' : 'direct' });
       return done;
     }),
   );
@@ -50,7 +53,7 @@ try {
   await new Promise((resolve) => setTimeout(resolve, 5000));
   const rssAfterKb = server.rssKb();
   const metrics = baseline ? '' : await (await fetch(`${server.url}/metrics`)).text();
-  const serverSessions = baseline ? ok : Number(/^ocp_xmpp_sessions\{listener="xmpps"\} (\d+)$/m.exec(metrics)?.[1]);
+  const serverSessions = baseline ? ok : Number(new RegExp(`^ocp_xmpp_sessions\\{listener="${starttls ? 'xmpp' : 'xmpps'}"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
   console.log(`${ok} sessions (${failed} failed) in ${connectSeconds.toFixed(1)} s; server RSS ${Math.round(rssBeforeKb / 1024)} → ${Math.round(rssAfterKb / 1024)} MiB`);
   console.log(
     JSON.stringify({
@@ -63,7 +66,7 @@ try {
       serverRssMb: { before: Math.round(rssBeforeKb / 1024), after: Math.round(rssAfterKb / 1024) },
       serverCpuMsPerSession: round((serverCpu * 1000) / Math.max(1, ok), 3),
       loadClients: clientCount,
-      transport: baseline ? 'TLS 1.3 handshake only, ECDSA P-256' : 'direct TLS 1.3, ECDSA P-256, PLAIN, bind, subscribe',
+      transport: baseline ? 'TLS 1.3 handshake only, ECDSA P-256' : `${starttls ? 'STARTTLS' : 'direct TLS'} 1.3, ECDSA P-256, PLAIN, bind, subscribe`,
       loadAverage: loadavg().map((l) => round(l, 1)),
     }),
   );

@@ -32,7 +32,7 @@ const server = await startServerProcess(dataDir);
 const client = forkLoadClient();
 try {
   const connected = client.next('connected');
-  client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts, concurrency: 32, subscribe: false });
+  client.send({ op: 'connect', port: server.ports.xmpps!, caPath: server.caPath, domain: 'localhost', accounts, concurrency: 32, subscribe: false, mode: 'direct' });
   const { ok } = await connected;
   if (ok < pairs * 2) throw new Error(`only ${ok} of ${pairs * 2} sessions connected`);
   const warm = client.next('routed');

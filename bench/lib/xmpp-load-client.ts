@@ -4,6 +4,7 @@
 // cross-process timestamps, and can drive routed messages between pairs of
 // its sessions. Commands and results travel over the IPC channel.
 import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
+import { connect as tcpConnect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -11,7 +12,7 @@ import { nowMs } from './stats.ts';
 import type { LoadAccount } from './accounts.ts';
 
 export type LoadCommand =
-  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; tlsOnly?: boolean }
+  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; mode: ConnectMode }
   | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number; /** Messages per second; 0 = as fast as `inFlight` allows. */ rate: number }
   | { op: 'exit' };
 
@@ -19,6 +20,25 @@ export type LoadReport =
   | { op: 'connected'; ok: number; failed: number; seconds: number; errors: string[] }
   | { op: 'pushes'; items: Array<[payload: string, at: number]> }
   | { op: 'routed'; count: number; seconds: number; latencies: number[]; clientCpuSeconds: number };
+
+/** `direct`: TLS from the first byte; `starttls`: plain TCP, then STARTTLS; `tls-only`: the TLS handshake and nothing else. */
+export type ConnectMode = 'direct' | 'starttls' | 'tls-only';
+
+/** Writes `data` on a plain socket and waits for `until` (STARTTLS negotiation). */
+function exchange(socket: Socket, data: string, until: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString();
+      if (!received.includes(until)) return;
+      socket.off('data', onData);
+      resolve();
+    };
+    socket.on('data', onData);
+    socket.once('error', reject);
+    socket.write(data);
+  });
+}
 
 const STREAM = (domain: string) => `<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}" version="1.0">`;
 
@@ -31,10 +51,17 @@ class LoadSession {
 
   constructor(private readonly account: LoadAccount) {}
 
-  /** Resolves when the session is bound (and subscribed); with `tlsOnly`, once the TLS handshake is done. */
-  open(port: number, secureContext: SecureContext, domain: string, subscribe: boolean, tlsOnly = false): Promise<void> {
+  /** Resolves when the session is bound (and subscribed); with `tls-only`, once the TLS handshake is done. */
+  async open(port: number, secureContext: SecureContext, domain: string, subscribe: boolean, mode: ConnectMode): Promise<void> {
+    let raw: Socket | undefined;
+    if (mode === 'starttls') {
+      raw = tcpConnect({ host: '127.0.0.1', port });
+      raw.setNoDelay(true);
+      await exchange(raw, STREAM(domain), '</stream:features>');
+      await exchange(raw, '<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>', '<proceed');
+    }
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
+      const socket = raw ? connect({ socket: raw, secureContext, servername: 'localhost' }) : connect({ host: '127.0.0.1', port, secureContext, servername: 'localhost' });
       socket.setNoDelay(true);
       this.socket = socket;
       const steps: Array<[send: () => string, until: string]> = [
@@ -51,7 +78,7 @@ class LoadSession {
       }
       let step = 0;
       socket.setEncoding('utf8');
-      socket.once('secureConnect', () => (tlsOnly ? resolve() : socket.write(steps[0]![0]())));
+      socket.once('secureConnect', () => (mode === 'tls-only' ? resolve() : socket.write(steps[0]![0]())));
       socket.on('error', (error) => reject(error));
       socket.on('close', () => reject(new Error(`closed during step ${step}: ${this.buffer.slice(-200)}`)));
       socket.on('data', (text: string) => {
@@ -109,7 +136,7 @@ async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sess
     while (next < command.accounts.length) {
       const session = new LoadSession(command.accounts[next++]!);
       try {
-        await session.open(command.port, secureContext, command.domain, command.subscribe, command.tlsOnly);
+        await session.open(command.port, secureContext, command.domain, command.subscribe, command.mode);
         session.onMessage = (message) => {
           const data = /<data>([^<]*)<\/data>/.exec(message);
           if (data) pushes.push([Buffer.from(data[1]!, 'base64').toString(), nowMs()]);
