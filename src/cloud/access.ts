@@ -27,7 +27,9 @@ export async function roleOn(db: Db, printer: Pick<PrintersTable, 'id' | 'owner_
   if (printer.robot_id === caller.account.id) return 'DEVICE';
   if (!printer.owner_id) return undefined; // unclaimed: nobody but its device
   if (printer.owner_id === caller.account.id) return 'OWNER';
-  const scopes = caller.account.email ? [caller.account.email, PUBLIC_SCOPE] : [PUBLIC_SCOPE];
+  // Shares are for people: robots and devices have no email, and "public" means every signed-in user.
+  if (caller.account.kind !== 'user' || !caller.account.email) return undefined;
+  const scopes = [caller.account.email, PUBLIC_SCOPE];
   const shares = await db.selectFrom('shares').select('role').where('printer_id', '=', printer.id).where('scope', 'in', scopes).execute();
   let best: Role | undefined;
   for (const { role } of shares) if (!best || RANK[role] > RANK[best]) best = role;

@@ -5,7 +5,6 @@ import type { Db } from '../store/db.ts';
 import { CloudError } from './errors.ts';
 import type { PrintersTable } from './tables.ts';
 import type { Caller } from './access.ts';
-import { PUBLIC_SCOPE } from './access.ts';
 import { containsText } from './text-search.ts';
 
 export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
@@ -42,13 +41,12 @@ export async function visiblePrinters(db: Db, caller: Caller, filter: { proxy?: 
     query = query.where('printers.id', '=', caller.proximityPrinterId);
   } else {
     const { id, email } = caller.account;
-    query = query.where((eb) =>
-      eb.or([
-        eb('printers.robot_id', '=', id),
-        eb('printers.owner_id', '=', id),
-        eb.and([eb('printers.owner_id', 'is not', null), eb('printers.id', 'in', eb.selectFrom('shares').select('printer_id').where('scope', '=', email ?? PUBLIC_SCOPE))]),
-      ]),
-    );
+    query = query.where((eb) => {
+      const own = [eb('printers.robot_id', '=', id), eb('printers.owner_id', '=', id)];
+      // Printers shared with the user by email (public ones are reached by id, not listed).
+      if (email) own.push(eb.and([eb('printers.owner_id', 'is not', null), eb('printers.id', 'in', eb.selectFrom('shares').select('printer_id').where('scope', '=', email))]));
+      return eb.or(own);
+    });
   }
   if (filter.proxy) query = query.where('printers.proxy', '=', filter.proxy);
   if (filter.q) {

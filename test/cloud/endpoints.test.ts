@@ -355,6 +355,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
       assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, public: 'true' }, { token: owner.token })).body.success, true);
       assert.equal((await submitJob(server, stranger.token, printer.printerId)).status, 200, 'public printers take anyone\'s jobs');
+      const robot = await registerAndClaim(server, stranger, { name: 'Robot of a stranger' });
+      assert.equal((await submitJob(server, robot.accessToken, printer.printerId)).status, 404, 'public means every signed-in user, not every robot');
+      assert.ok(!(await cloudApi(server, 'list', {}, { token: robot.accessToken })).body.printers.some((p: { id: string }) => p.id === printer.printerId));
       assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, public: 'true' }, { token: owner.token })).body.success, true);
       assert.equal((await submitJob(server, stranger.token, printer.printerId)).status, 404);
     });
