@@ -61,7 +61,7 @@ async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
 
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync });
+  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });

@@ -7,7 +7,9 @@ import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
+import type { Logger } from '../log.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -18,6 +20,7 @@ export interface StoreOptions {
   dataDir: string;
   sync?: 'normal' | 'full';
   poolSize?: number;
+  log?: Logger;
 }
 
 export interface Store {
@@ -33,6 +36,7 @@ pg.types.setTypeParser(20, (value) => Number(value));
 export async function openStore(options: StoreOptions): Promise<Store> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.database);
   let db: Db;
+  let checkpointer: Checkpointer | undefined;
   if (isPostgres) {
     const pool = new pg.Pool({ connectionString: options.database, max: options.poolSize ?? 10 });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -49,9 +53,17 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma(`synchronous = ${options.sync === 'full' ? 'FULL' : 'NORMAL'}`);
     sqlite.pragma('foreign_keys = ON');
     sqlite.pragma('busy_timeout = 5000');
+    if (file !== ':memory:') checkpointer = startCheckpointer(sqlite, file, 1000, (message) => options.log?.warn({ err: message }, 'WAL checkpoint failed'));
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   }
-  const store: Store = { db, dialect: isPostgres ? 'postgres' : 'sqlite', close: () => db.destroy() };
+  const store: Store = {
+    db,
+    dialect: isPostgres ? 'postgres' : 'sqlite',
+    async close() {
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
   await migrate(db);
   return store;
 }
