@@ -51,9 +51,10 @@ describe('pushes caused by the cloud REST API', () => {
     const printer = await registerAndClaim(server, owner, { localSettings: { current: { ...SAMPLE_LOCAL_SETTINGS.current, xmpp_timeout_value: 1 } } });
     const device = await subscribedDevice(server, printer, 'interval');
     const subscribedAt = Date.now();
-    await device.expect(/<iq type="get" from="localhost" to="[^"]+" id="[^"]+"><ping xmlns="urn:xmpp:ping"\/><\/iq>/, 4000);
+    await device.expect(/<iq type="get" from="localhost" to="[^"]+" id="[^"]+"><ping xmlns="urn:xmpp:ping"\/><\/iq>/, 8000);
     const waited = Date.now() - subscribedAt;
-    assert.ok(waited >= 900 && waited < 3000, `pinged after ${waited} ms`);
+    // Not before the interval; soon after it (the sweep runs every second; the machine may be busy).
+    assert.ok(waited >= 900 && waited < 6000, `pinged after ${waited} ms`);
     device.close();
   });
 });
