@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AccessTokenSource, CloudPrintApi, type CloudJob } from '../client/cloudprint-api.ts';
 import { CloudJobRunner, type JobProgress } from '../client/cloud-jobs.ts';
-import { XmppChannel } from '../privet/xmpp-channel.ts';
+import { XmppChannel } from '../client/push-channel.ts';
 import type { Logger } from '../log.ts';
 import { CupsClient } from './cups.ts';
 import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from './translate.ts';

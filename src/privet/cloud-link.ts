@@ -9,7 +9,7 @@ import { PrivetError } from './errors.ts';
 import type { ClaimTicket, Registrar } from './registration.ts';
 import { applySettings, DEFAULT_LOCAL_SETTINGS } from './settings.ts';
 import type { StateFile } from './state.ts';
-import { XmppChannel, type ChannelState } from './xmpp-channel.ts';
+import { XmppChannel, type ChannelState } from '../client/push-channel.ts';
 import type { JobRecord } from './jobs.ts';
 
 export type ConnectionState = 'online' | 'offline' | 'connecting' | 'not-configured';

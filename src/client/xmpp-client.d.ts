@@ -1,4 +1,4 @@
-// The part of @xmpp/client (untyped JavaScript) the printer uses. Only
+// The part of @xmpp/client (untyped JavaScript) the printer and the connector use. Only
 // interfaces and function declarations, which merge with other declarations.
 declare module '@xmpp/client' {
   import type { EventEmitter } from 'node:events';

@@ -1,7 +1,8 @@
-// The printer's XMPP push channel (cloudprint-protocol §c; Privet §6.1):
-// direct TLS to the server, SASL with the robot's access token, a google:push
-// subscription, pings every xmpp_timeout_value seconds, and reconnection
-// forever with a capped exponential backoff.
+// A device's XMPP push channel, used by the printer and the connector
+// (cloudprint-protocol §c; Privet §6.1): direct TLS to the server, SASL with
+// the robot's access token, a google:push subscription, pings every
+// xmpp_timeout_value seconds, and reconnection forever with a capped
+// exponential backoff.
 import { readFileSync } from 'node:fs';
 import { client as xmppClient, xml, type XmppClient, type XmppElement } from '@xmpp/client';
 import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
@@ -33,7 +34,7 @@ export interface XmppChannelOptions {
   jid: string;
   /** A fresh access token for every (re)connection. */
   password: () => Promise<string>;
-  /** Extra CA certificates (PEM) to trust, e.g. the server's private CA. */
+  /** Path of a PEM file of extra CA certificates to trust, e.g. the server's DATA/tls/ca.pem. */
   ca?: string;
   resource: string;
   pingIntervalSeconds: () => number;
