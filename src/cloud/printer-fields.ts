@@ -60,22 +60,33 @@ export function checkTags(tags: string[]): string[] {
 }
 
 /**
- * `update` tags: every `remove_tag` (a regular expression matched against the
- * whole tag; the connector sends `__cp__.*`) removes tags, then `tag`s are added.
+ * Whether `tag` matches a `remove_tag` pattern: the tag itself, or a pattern in
+ * which `.*` stands for any run of characters (the connector sends `__cp__.*`).
+ * Nothing else is special: the original took a regular expression, but a
+ * client-supplied one could backtrack for hours and stall the whole server.
  */
+export function tagMatches(pattern: string, tag: string): boolean {
+  const parts = pattern.split('.*');
+  if (parts.length === 1) return tag === pattern;
+  const first = parts[0]!;
+  const last = parts[parts.length - 1]!;
+  if (!tag.startsWith(first) || !tag.endsWith(last) || first.length + last.length > tag.length) return false;
+  let at = first.length;
+  for (const middle of parts.slice(1, -1)) {
+    const found = tag.indexOf(middle, at);
+    if (found < 0 || found + middle.length > tag.length - last.length) return false;
+    at = found + middle.length;
+  }
+  return true;
+}
+
+/** `update` tags: every `remove_tag` pattern removes the tags it matches, then the `tag`s are added. */
 export function updatedTags(current: string[], params: Params): string[] | undefined {
   const removals = params.all('remove_tag');
   const additions = params.all('tag');
   if (!removals.length && !additions.length) return undefined;
-  const patterns = removals.map((source) => {
-    if (source.length > 200) throw new CloudError('INVALID_PARAMETER', 'A remove_tag pattern is longer than 200 characters');
-    try {
-      return new RegExp(`^(?:${source})$`);
-    } catch (error) {
-      throw new CloudError('INVALID_PARAMETER', `remove_tag "${source}" is not a regular expression: ${(error as Error).message}`);
-    }
-  });
-  const kept = current.filter((tag) => !patterns.some((pattern) => pattern.test(tag)));
+  if (removals.some((pattern) => pattern.length > 200)) throw new CloudError('INVALID_PARAMETER', 'A remove_tag pattern is longer than 200 characters');
+  const kept = current.filter((tag) => !removals.some((pattern) => tagMatches(pattern, tag)));
   return checkTags([...new Set([...kept, ...additions])]);
 }
 

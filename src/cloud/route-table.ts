@@ -37,6 +37,8 @@ export interface CloudRoute {
   auth: 'required' | 'optional' | 'none';
   /** Accepts a streamed `content` document. */
   document?: boolean;
+  /** May be called with a proximity token (walk-up printing to one printer); other routes refuse one. */
+  proximity?: boolean;
   /** With `document`: checks the fields sent before the document, so a doomed upload is never stored. */
   beforeDocument?(params: Params, caller: Caller | undefined): Promise<void>;
   params: Record<string, ParamSpec>;
@@ -64,6 +66,8 @@ async function authenticate(service: CloudService, request: FastifyRequest): Pro
     }
   } else {
     const account = await service.accounts.authenticate(token);
+    // CCS devices register anonymously (/ccs/register); their tokens are for /ccs and XMPP only.
+    if (account?.kind === 'device') throw new CloudError('FORBIDDEN', 'Device credentials cannot use the cloud print interface');
     if (account) return { account };
   }
   throw new CloudError('UNAUTHENTICATED', 'The access token is invalid or expired');
@@ -95,6 +99,7 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
         try {
           caller = route.auth === 'none' ? undefined : await authenticate(service, request);
           if (route.auth === 'required' && !caller) throw new CloudError('UNAUTHENTICATED', 'This call needs an Authorization header with a Bearer or OAuth token');
+          if (caller?.proximityPrinterId !== undefined && !route.proximity) throw new CloudError('FORBIDDEN', `A proximity token cannot call /${route.path}`);
           const documents = route.document
             ? { store: service.documents, maxDocumentSize: service.config.maxDocumentSize, beforeDocument: route.beforeDocument && ((early: Params) => route.beforeDocument!(early, caller)) }
             : undefined;
@@ -103,6 +108,8 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
           document = read.document;
           for (const [name, spec] of Object.entries(route.params)) if (spec.required) params.require(name);
           const result = await route.handle({ params, caller, document: read.document, documentType: read.documentType, request, reply });
+          // A document the handler did not commit (a reply that needs none) goes before the reply does.
+          await service.documents.discard(document);
           if ('raw' in result && typeof result.raw === 'function') return result.raw(reply);
           return reply.send({ success: true, ...result, request: requestEcho(params, userOf(caller, service.config.domain)) });
         } catch (error) {

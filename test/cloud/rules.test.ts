@@ -22,7 +22,7 @@ const update = (params: Record<string, string | string[]>, token = printer.acces
 test('update refuses bad tags, remove_tag patterns, channels and non-CDD capabilities', async () => {
   assert.equal((await update({ tag: Array.from({ length: 501 }, (_, i) => `t${i}`) })).status, 400);
   assert.match((await update({ tag: 'x'.repeat(4097) })).body.message, /longer than 4096/);
-  assert.match((await update({ remove_tag: '(' })).body.message, /is not a regular expression/);
+  assert.match((await update({ remove_tag: 'x'.repeat(201) })).body.message, /longer than 200/);
   assert.match((await update({ notification_channel: 'PIGEON' })).body.message, /XMPP_CHANNEL, FCM_CHANNEL/);
   const legacy = await update({ use_cdd: 'false', capabilities: JSON.stringify(SAMPLE_CDD) });
   assert.equal(legacy.status, 400);
@@ -102,4 +102,50 @@ test('at start-up, documents no job refers to and unfinished uploads are removed
   assert.equal(existsSync(orphan), false);
   assert.equal(existsSync(partial), false);
   assert.equal(existsSync(join(dataDir, 'documents', body.job.id)), true, 'documents of jobs stay');
+});
+
+test('remove_tag takes `.*` as its only wildcard: a catastrophic regular expression is just text', async () => {
+  const evil = 'a'.repeat(40) + '!';
+  assert.equal((await update({ tag: [evil, '__cp__x=1', 'keep'] })).body.success, true);
+  const started = Date.now();
+  assert.equal((await update({ remove_tag: '(a|a)*' })).body.success, true);
+  assert.ok(Date.now() - started < 2000, 'answered at once');
+  assert.equal((await update({ remove_tag: ['__cp__.*', 'a.*a!'] })).body.success, true);
+  const tags = (await cloudApi(server, 'printer', { printerid: printer.printerId }, { token: owner.token })).body.printers[0].tags as string[];
+  assert.ok(tags.includes('keep'));
+  assert.ok(!tags.includes(evil) && !tags.includes('__cp__x=1'));
+});
+
+test('a proximity token prints to its printer but cannot create robots, claim or register', async () => {
+  const stranger = await createUser(server);
+  const { body } = await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: stranger.email }, { token: printer.accessToken });
+  const token = body.proximity_token.token as string;
+  assert.equal((await submitJob(server, token, printer.printerId)).status, 200);
+  for (const path of ['createrobot', 'register', 'share', 'update']) {
+    const reply = await cloudApi(server, path, { printerid: printer.printerId, name: 'x' }, { token });
+    assert.equal(reply.status, 403, path);
+    assert.match(reply.body.message, /proximity token cannot call/);
+  }
+});
+
+test('CCS device credentials are refused by the cloud print interface', async () => {
+  const device = await server.context.accounts.createDevice();
+  const token = await server.context.accounts.issueApiToken(device.id);
+  const reply = await cloudApi(server, 'search', {}, { token });
+  assert.equal(reply.status, 403);
+  assert.match(reply.body.message, /Device credentials/);
+});
+
+test('a document sent with a finished local-job report is not kept', async () => {
+  const { readdirSync } = await import('node:fs');
+  const reply = await cloudApi(server, 'submit', {
+    printerid: printer.printerId,
+    title: 'printed locally',
+    contentType: 'application/pdf',
+    final_semantic_state: JSON.stringify({ version: '1.0', state: { type: 'DONE' } }),
+    content: new Blob(['%PDF-1.4\n%%EOF\n']),
+  }, { token: owner.token, as: 'multipart' });
+  assert.equal(reply.body.success, true);
+  const incoming = join(server.dataDir, 'documents', '.incoming');
+  assert.deepEqual(existsSync(incoming) ? readdirSync(incoming) : [], []);
 });

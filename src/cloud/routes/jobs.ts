@@ -133,6 +133,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       path: 'submit',
       methods: ['POST'],
       auth: 'required',
+      proximity: true,
       document: true,
       summary: 'Queues a print job (multipart, document streamed to disk), or records a finished local job (final_semantic_state).',
       params: {
@@ -155,6 +156,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       path: 'jobs',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'Jobs the caller may see: its own, or all of a printer it manages or is the device of.',
       params: {
         printerid: { help: 'only this printer\'s jobs' },
@@ -185,6 +187,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       path: 'ticket',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'The raw CJT of a job (no envelope); errors come with a non-200 status.',
       params: { jobid: { required: true, help: 'the job' }, use_cjt: { help: 'accepted; tickets are always CJT' } },
       async handle({ params, caller }) {
@@ -197,6 +200,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       path: 'download',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'The job\'s document (the fileUrl), streamed.',
       params: { id: { help: 'the job (jobid is accepted too)' } },
       async handle({ params, caller }) {
@@ -258,6 +262,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       path: 'deletejob',
       methods: ['POST'],
       auth: 'required',
+      proximity: true,
       summary: 'Deletes a job and its document.',
       params: { jobid: { required: true, help: 'the job' } },
       async handle({ params, caller }) {

@@ -111,7 +111,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       summary: 'Changes a printer\'s description, state, tags or local settings.',
       params: {
         printerid: { required: true, help: 'the printer' },
-        remove_tag: { help: 'repeated regular expressions; matching tags are removed before `tag`s are added' },
+        remove_tag: { help: 'repeated patterns (`.*` matches anything, the rest is literal); matching tags are removed before `tag`s are added' },
         local_settings: { help: 'from the device: {"current":{...}}; from anyone else it becomes pending' },
         '(register fields)': { help: 'any field of register' },
       },
@@ -131,6 +131,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       path: 'list',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'The caller\'s printers (a robot: those it is the device of, optionally of one proxy).',
       params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' } },
       async handle({ params, caller }) {
@@ -142,6 +143,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       path: 'search',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'Printers the caller may use, optionally matching a text.',
       params: { q: { help: 'text in the name or display name' }, extra_fields: { help: 'as for list' } },
       async handle({ params, caller }) {
@@ -153,6 +155,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       path: 'printer',
       methods: ['GET', 'POST'],
       auth: 'required',
+      proximity: true,
       summary: 'One printer with capabilities, semantic state and local settings.',
       params: {
         printerid: { required: true, help: 'the printer' },
