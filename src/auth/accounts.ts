@@ -5,6 +5,7 @@
 import type { Db } from '../store/db.ts';
 import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
+import { AuthFailureLimiter } from './failure-limiter.ts';
 
 export type Account = AccountsTable;
 
@@ -19,7 +20,7 @@ export class AuthError extends Error {
   constructor(
     message: string,
     /** OAuth2 error code (RFC 6749 §5.2). */
-    readonly code: 'invalid_grant' | 'invalid_request' | 'invalid_client' | 'unsupported_grant_type',
+    readonly code: 'invalid_grant' | 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'temporarily_unavailable',
   ) {
     super(message);
   }
@@ -33,8 +34,20 @@ export interface AccountsOptions {
   now?: () => number;
 }
 
+/** Failed sign-ins allowed each minute per email, and per source address (offices share one). */
+const SIGN_IN_FAILURES_PER_EMAIL = 10;
+const SIGN_IN_FAILURES_PER_SOURCE = 30;
+
+let decoy: Promise<string> | undefined;
+/** A hash to check passwords of unknown accounts against. */
+function decoyHash(): Promise<string> {
+  return (decoy ??= hashPassword(newSecret()));
+}
+
 export class Accounts {
   private readonly now: () => number;
+  private readonly failuresByEmail = new AuthFailureLimiter(SIGN_IN_FAILURES_PER_EMAIL);
+  private readonly failuresBySource = new AuthFailureLimiter(SIGN_IN_FAILURES_PER_SOURCE);
 
   constructor(
     private readonly db: Db,
@@ -87,10 +100,22 @@ export class Accounts {
     await this.db.deleteFrom('accounts').where('id', '=', id).execute();
   }
 
-  async checkPassword(email: string, password: string): Promise<Account | undefined> {
+  /**
+   * The account whose password this is. Failures are counted per email and
+   * per `source` address; past the limit every attempt is refused for a
+   * minute. An unknown email costs a scrypt too, so timing tells nothing.
+   */
+  async checkPassword(email: string, password: string, source?: string): Promise<Account | undefined> {
+    const key = email.trim().toLowerCase();
+    if (this.failuresByEmail.blocked(key) || (source !== undefined && this.failuresBySource.blocked(source))) {
+      throw new AuthError('too many failed sign-ins; try again in a minute', 'temporarily_unavailable');
+    }
     const account = await this.findByEmail(email);
-    if (!account?.password_hash) return undefined;
-    return (await verifyPassword(password, account.password_hash)) ? account : undefined;
+    const matches = await verifyPassword(password, account?.password_hash ?? (await decoyHash()));
+    if (account?.password_hash && matches) return account;
+    this.failuresByEmail.recordFailure(key);
+    if (source !== undefined) this.failuresBySource.recordFailure(source);
+    return undefined;
   }
 
   private async issue(accountId: string, kind: TokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null): Promise<string> {

@@ -23,7 +23,7 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): v
           break;
         case 'password': {
           if (!params.username || !params.password) throw new AuthError('username and password are required', 'invalid_request');
-          const account = await accounts.checkPassword(params.username, params.password);
+          const account = await accounts.checkPassword(params.username, params.password, request.ip);
           if (!account) throw new AuthError('wrong email or password', 'invalid_grant');
           grant = await accounts.issueGrant(account.id, clientId);
           break;
@@ -34,7 +34,8 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): v
       return reply.header('cache-control', 'no-store').send(grant);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      return reply.code(400).header('cache-control', 'no-store').send({ error: error.code, error_description: error.message });
+      const status = error.code === 'temporarily_unavailable' ? 429 : 400;
+      return reply.code(status).header('cache-control', 'no-store').send({ error: error.code, error_description: error.message });
     }
   });
 

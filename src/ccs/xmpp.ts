@@ -134,20 +134,24 @@ export function deviceModule(hub: DeviceHub, accounts: Pick<Accounts, 'findByJid
     server.on('session-bound', (session) => {
       sessions.set(
         session,
-        accounts.findByJidLocal(session.local).then((account) => {
-          if (account?.kind !== 'device' || session.closed) return undefined;
-          return hub.attach({ accountId: account.id, jidLocal: account.jid_local }, linkOf(session));
-        }),
+        accounts
+          .findByJidLocal(session.local)
+          .then((account) => {
+            if (account?.kind !== 'device' || session.closed) return undefined;
+            return hub.attach({ accountId: account.id, jidLocal: account.jid_local }, linkOf(session));
+          })
+          // A store failure must not take the server down: the device is simply not attached.
+          .catch(() => undefined),
       );
     });
     server.on('session-closed', (session) => {
-      void sessions.get(session)?.then((device) => device && hub.detach(device));
+      void sessions.get(session)?.then((device) => device && hub.detach(device)).catch(() => {});
     });
     server.handle(`message/${GCM_NAMESPACE}`, (message, session) => {
       const pending = sessions.get(session);
       const text = gcmText(message);
       if (!pending || text === undefined || message.attrs.to !== undefined && message.attrs.to !== server.domain) return false;
-      void pending.then((device) => device && hub.receive(device, text));
+      void pending.then((device) => device && hub.receive(device, text)).catch(() => {});
       return true;
     });
   };

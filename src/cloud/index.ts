@@ -62,6 +62,7 @@ export async function startCloud(app: FastifyInstance, context: ServerContext): 
     const now = Date.now();
     await service.db.deleteFrom('printers').where('owner_id', 'is', null).where('registration_expires_at', '<=', now).execute();
     await service.db.deleteFrom('proximity_tokens').where('expires_at', '<=', now).execute();
+    await service.accounts.purgeExpired();
     await sweepJobs(service, now);
   };
   let running: Promise<void> | undefined;

@@ -35,6 +35,17 @@ export function createPanelServer(device: PanelView, log: Logger): Server {
   return createServer(async (req, res) => {
     const path = new URL(req.url ?? '/', 'http://panel').pathname;
     try {
+      // The panel is the printer's physical buttons: a web page open in a browser on this host must
+      // not press them. A JSON body forces a CORS preflight, which this server never grants, and the
+      // Host check defeats DNS rebinding.
+      if (!/^(127\.0\.0\.1|localhost|\[::1\])(:\d+)?$/.test(req.headers.host ?? '')) {
+        req.resume();
+        return sendJson(res, 403, { error: 'the panel answers only to 127.0.0.1' });
+      }
+      if (req.method === 'POST' && !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) {
+        req.resume();
+        return sendJson(res, 415, { error: 'panel requests must be application/json' });
+      }
       if (req.method === 'GET' && (path === '/' || path === '/panel')) {
         res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(PAGE);
       } else if (req.method === 'GET' && path === '/panel/state') {

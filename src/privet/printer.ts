@@ -247,7 +247,10 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   }
 
   localJobFinished(job: JobRecord): void {
-    void this.cloud.reportLocalJob(job).then(() => this.output.writeSidecar(job));
+    void this.cloud
+      .reportLocalJob(job)
+      .then(() => this.output.writeSidecar(job))
+      .catch((error: Error) => this.options.log.warn({ jobId: job.id, err: error.message }, 'finished local job not recorded'));
   }
 
   async printCloudJob(cloudJob: CloudJob, ticket: unknown, body: Readable, contentType: string, report: (progress: JobProgress) => void): Promise<JobProgress> {

@@ -3,6 +3,7 @@
 // email and password and confirms, the printable token page (invite_page_url)
 // and the confirmation page the device may show (confirmation_page_url).
 // Every claim re-checks the password, so the form needs no session or CSRF token.
+import { AuthError } from '../auth/accounts.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError } from '../cloud/errors.ts';
 import { claimPrinter } from '../cloud/registration.ts';
@@ -38,7 +39,13 @@ export function registerClaimPages(app: FastifyInstance, service: CloudService):
 
   app.post('/cloudprint/claimprinter.html', async (request, reply) => {
     const { token = '', email = '', password = '' } = (request.body ?? {}) as Fields;
-    const user = await service.accounts.checkPassword(email, password);
+    let user;
+    try {
+      user = await service.accounts.checkPassword(email, password, request.ip);
+    } catch (error) {
+      if (!(error instanceof AuthError)) throw error;
+      return page(reply, 'Claim a printer', claimForm(token, 'Too many failed sign-ins. Try again in a minute.'), 429);
+    }
     if (!user) return page(reply, 'Claim a printer', claimForm(token, 'Wrong email or password.'), 401);
     try {
       const printerId = await claimPrinter(service, token, user);

@@ -31,27 +31,3 @@ export const DEFAULT_LIMITS: XmppLimits = {
   idleTimeoutMs: 300_000,
   pingTimeoutMs: 30_000,
 };
-
-const WINDOW_MS = 60_000;
-
-/** Counts failed logins per source address in a fixed one-minute window. */
-export class AuthFailureLimiter {
-  private readonly failures = new Map<string, { count: number; since: number }>();
-
-  constructor(private readonly maxPerWindow: number) {}
-
-  blocked(address: string, now = Date.now()): boolean {
-    const entry = this.failures.get(address);
-    return entry !== undefined && now - entry.since < WINDOW_MS && entry.count >= this.maxPerWindow;
-  }
-
-  recordFailure(address: string, now = Date.now()): void {
-    const entry = this.failures.get(address);
-    if (!entry || now - entry.since >= WINDOW_MS) this.failures.set(address, { count: 1, since: now });
-    else entry.count++;
-  }
-
-  prune(now = Date.now()): void {
-    for (const [address, entry] of this.failures) if (now - entry.since >= WINDOW_MS) this.failures.delete(address);
-  }
-}

@@ -20,7 +20,8 @@ import { parseJid } from './jid.ts';
 import { XmppSession } from './session.ts';
 import { stanzaErrorReply, type StanzaErrorType, type StreamErrorCondition } from './stream-error.ts';
 import type { Authenticator } from './sasl.ts';
-import { AuthFailureLimiter, DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
+import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
+import { AuthFailureLimiter } from '../auth/failure-limiter.ts';
 import type { StreamParserLimits } from './xml/stream-parser.ts';
 
 /** Quiet time after which a session's parser is released (see XmppSession.releaseIdleParser). */

@@ -44,3 +44,11 @@ test('unknown and missing grant types are refused with the RFC 6749 codes', asyn
   assert.equal((await token({ grant_type: 'magic' })).body.error, 'unsupported_grant_type');
   assert.equal((await token({})).body.error, 'invalid_request');
 });
+
+test('after 10 failed sign-ins an account is locked for a minute, even with the right password', async () => {
+  await server.context.accounts.createUser('locked@example.com', 'password1');
+  for (let i = 0; i < 10; i++) assert.equal((await token({ grant_type: 'password', username: 'locked@example.com', password: `guess ${i}` })).body.error, 'invalid_grant');
+  const refused = await token({ grant_type: 'password', username: 'locked@example.com', password: 'password1' });
+  assert.equal(refused.status, 429);
+  assert.equal(refused.body.error, 'temporarily_unavailable');
+});

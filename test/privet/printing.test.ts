@@ -199,3 +199,21 @@ test('finished job states survive a restart (kill -9), and the token secret chan
     own.cleanup();
   }
 });
+
+test('panel: a web page cannot press the buttons (no JSON body: 415; a foreign Host: 403)', async () => {
+  const { request } = await import('node:http');
+  const send = (headers: Record<string, string>) =>
+    new Promise<number>((resolve, reject) => {
+      const req = request(`${printer.panel}/panel/confirm`, { method: 'POST', headers }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.end('{}');
+    });
+  // What a cross-site form or no-cors fetch can send without a preflight.
+  assert.equal(await send({ 'content-type': 'text/plain' }), 415);
+  // DNS rebinding: the browser sends the attacker's name as Host.
+  assert.equal(await send({ 'content-type': 'application/json', host: 'printer.attacker.example' }), 403);
+  assert.equal(await send({ 'content-type': 'application/json' }), 200);
+});

@@ -195,3 +195,25 @@ describe('google:push with the cloud\'s push directory', () => {
     intervals.clear();
   });
 });
+
+describe('google:push limits', () => {
+  let server: TestServer;
+  let robot: Robot;
+  before(async () => {
+    ({ server, robot } = await startXmppServer());
+  });
+  after(() => server.stop());
+
+  test('a session may subscribe to at most 8 channels: beyond that, resource-constraint', async () => {
+    const client = await RawClient.tls(server);
+    await loginRaw(client, robot.local, robot.token, 'many');
+    const items = (from: number, to: number) => Array.from({ length: to - from }, (_, i) => `<item channel="c${from + i}" from="c${from + i}"/>`).join('');
+    client.send(`<iq type="set" to="${robot.bare}" id="ok"><subscribe xmlns="google:push">${items(0, 8)}</subscribe></iq>`);
+    assert.match((await client.expect(/<iq [^>]*id="ok"[^>]*\/?>/))[0], /type="result"/);
+    client.send(`<iq type="set" to="${robot.bare}" id="more"><subscribe xmlns="google:push">${items(8, 9)}</subscribe></iq>`);
+    const [refused] = await client.expect(/<iq [^>]*id="more"[^>]*>.*?<\/iq>/);
+    assert.match(refused, /type="error"/);
+    assert.match(refused, /resource-constraint/);
+    client.close();
+  });
+});

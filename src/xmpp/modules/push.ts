@@ -23,6 +23,9 @@ export interface PushModuleOptions {
 /** Counter in XmppServer.stats.counters. */
 export const NOTIFICATIONS_SENT = 'push_notifications_sent';
 
+/** Channels one session may subscribe to (the original clients use one). */
+const MAX_CHANNELS_PER_SESSION = 8;
+
 /** The payload a device decodes from `<data>` (seed 002 §4.1.3, §4.1.5). */
 export function pushPayload(notification: PrinterNotification): string {
   return notification.kind === 'jobs' ? notification.printerId : `${notification.printerId}/${notification.kind}`;
@@ -61,8 +64,13 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       }
       const sessions = subscribers.get(session.local) ?? new Map<XmppSession, string[]>();
       subscribers.set(session.local, sessions);
-      const known = sessions.get(session) ?? [];
-      sessions.set(session, [...new Set([...known, ...channels])]);
+      const subscribed = [...new Set([...(sessions.get(session) ?? []), ...channels])];
+      // Every notification goes out once per channel: a session may not multiply them without bound.
+      if (subscribed.length > MAX_CHANNELS_PER_SESSION) {
+        session.send(stanzaErrorReply(iq, 'wait', 'resource-constraint', `at most ${MAX_CHANNELS_PER_SESSION} channels per session`));
+        return true;
+      }
+      sessions.set(session, subscribed);
       // cloudprint-protocol.md (c): to = full JID, from = bare JID, or the connector rejects it.
       session.send(iqResult(iq).attr('from', session.bareJid) as Element);
       void catchUp(session, channels);
