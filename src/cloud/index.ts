@@ -3,12 +3,10 @@
 // registrations, proximity tokens and old jobs.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { PushDirectory } from '../events/bus.ts';
 import type { ServerContext } from '../server/index.ts';
 import { registerClaimPages } from '../web/claim-pages.ts';
 import { DocumentStore } from './documents.ts';
 import { sweepJobs } from './jobs.ts';
-import { createPushDirectory } from './push-directory.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
 import { claimRoutes } from './routes/claim.ts';
 import { jobRoutes } from './routes/jobs.ts';
@@ -18,7 +16,6 @@ import type { CloudService } from './service.ts';
 
 export interface Cloud {
   service: CloudService;
-  pushDirectory: PushDirectory;
   routes: CloudRoute[];
   /** One round of expiry; also runs on a timer. */
   sweep(): Promise<void>;
@@ -76,7 +73,6 @@ export async function startCloud(app: FastifyInstance, context: ServerContext): 
   const timer = setInterval(tick, period).unref();
   return {
     service,
-    pushDirectory: createPushDirectory(service.db),
     routes,
     sweep,
     async close() {

@@ -14,9 +14,19 @@ async function robotPrinters(db: Db, jidLocal: string) {
 }
 
 export function createPushDirectory(db: Db): PushDirectory {
+  // The XMPP channel asks both questions at once on every subscribe: one query serves both.
+  const inFlight = new Map<string, ReturnType<typeof robotPrinters>>();
+  const printersOf = (jidLocal: string) => {
+    let rows = inFlight.get(jidLocal);
+    if (!rows) {
+      rows = robotPrinters(db, jidLocal).finally(() => inFlight.delete(jidLocal));
+      inFlight.set(jidLocal, rows);
+    }
+    return rows;
+  };
   return {
     async missedNotifications(jidLocal) {
-      const printers = await robotPrinters(db, jidLocal);
+      const printers = await printersOf(jidLocal);
       if (!printers.length) return [];
       const withJobs = new Set(
         (await db.selectFrom('jobs').select('printer_id').distinct().where('status', '=', 'QUEUED').where('printer_id', 'in', printers.map((p) => p.id)).execute()).map((row) => row.printer_id),
@@ -32,7 +42,7 @@ export function createPushDirectory(db: Db): PushDirectory {
 
     async pingIntervalSeconds(jidLocal) {
       let interval: number | undefined;
-      for (const printer of await robotPrinters(db, jidLocal)) {
+      for (const printer of await printersOf(jidLocal)) {
         const value = printer.local_settings_current ? (JSON.parse(printer.local_settings_current) as { xmpp_timeout_value?: unknown }).xmpp_timeout_value : undefined;
         // One connection serves all of a robot's printers: ping as often as the most demanding one asks.
         if (typeof value === 'number' && value > 0 && (interval === undefined || value < interval)) interval = value;

@@ -5,7 +5,8 @@ import { statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { createUser, registerAndClaim, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, startPrinter, type TestPrinter } from '../privet/helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const OCP = new URL('../../bin/ocp', import.meta.url).pathname;
 const home = tempDir();

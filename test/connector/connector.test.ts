@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
 import { startCups, type SocketPrinter, type TestCups } from '../helpers/cups.ts';
-import { waitFor } from '../privet/helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 import { silentLogger } from '../../src/log.ts';
 import { CloudPrintApi } from '../../src/client/cloudprint-api.ts';
 import { Connector, createIdentity, saveIdentity } from '../../src/connector/connector.ts';

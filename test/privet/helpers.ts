@@ -1,11 +1,12 @@
 // Runs a real `ocp printer` child process for tests, and speaks Privet to it
 // over HTTP. Every printer gets its own temp data dir and free ports.
 import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
+import { tempDir } from '../helpers/server.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
 
@@ -38,9 +39,7 @@ export interface PrinterLaunch {
 
 }
 
-export function tempDir(prefix = 'ocp-printer-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
-}
+export { tempDir, waitFor };
 
 /** A registration as if the printer had been claimed earlier (for tests that need a registered printer without a cloud). */
 export function seedRegistration(dataDir: string, printerId = 'seeded-printer-id', settings: Record<string, unknown> = {}): void {
@@ -51,15 +50,6 @@ export function seedRegistration(dataDir: string, printerId = 'seeded-printer-id
   writeFileSync(file, JSON.stringify(state));
 }
 
-export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 15_000, intervalMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, intervalMs));
-  }
-}
 
 export async function startPrinter(launch: PrinterLaunch = {}): Promise<TestPrinter> {
   const dataDir = launch.dataDir ?? tempDir();
