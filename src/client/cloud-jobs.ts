@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import type { ReadableStream } from 'node:stream/web';
 import type { CloudJob, CloudPrintApi } from './cloudprint-api.ts';
 import type { Logger } from '../log.ts';
-import type { JobState } from '../privet/jobs.ts';
+import type { JobState } from '../cloud/shapes.ts';
 
 export interface JobProgress {
   state: JobState;

@@ -34,11 +34,12 @@ export function legacyStatus(type: string): string {
 
 /** The state a legacy `control?status=` asks for [P:cloud_print_requester.cc]. */
 export function stateFromLegacy(status: string): JobState {
-  switch (status.toUpperCase()) {
+  const type = status.toUpperCase();
+  switch (type) {
     case 'QUEUED':
     case 'IN_PROGRESS':
     case 'DONE':
-      return { type: status.toUpperCase() };
+      return { type };
     case 'ERROR':
       return { type: 'ABORTED', device_action_cause: { error_code: 'OTHER' } };
     default:

@@ -263,12 +263,15 @@ export function acceptsContentType(cdd: Json, contentType: string): boolean {
   return listed.some((t) => t === contentType || t === '*/*' || t === `${major}/*`);
 }
 
+type Enum<K extends keyof typeof ENUMS> = (typeof ENUMS)[K][number];
+
+/** CDD JobState (cloudprint-protocol.md §d): the cloud, the printer, the connector and the clients share it. */
 export interface JobState {
-  type: string;
-  user_action_cause?: { action_code: string };
-  device_state_cause?: { error_code: string };
-  device_action_cause?: { error_code: string };
-  service_action_cause?: { error_code: string };
+  type: Enum<'jobStateType'>;
+  user_action_cause?: { action_code: Enum<'userAction'> };
+  device_state_cause?: { error_code: Enum<'deviceState'> };
+  device_action_cause?: { error_code: Enum<'deviceAction'> };
+  service_action_cause?: { error_code: Enum<'serviceAction'> };
 }
 
 const CAUSES = [

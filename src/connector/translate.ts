@@ -3,7 +3,7 @@
 // ticket → IPP job attributes, IPP job state → cloud job state.
 import type { IppAttributes } from './cups.ts';
 import type { IppValue } from 'ipp';
-import type { JobState } from '../privet/jobs.ts';
+import type { JobState } from '../cloud/shapes.ts';
 
 type Json = Record<string, unknown>;
 

@@ -3,15 +3,8 @@
 // jobs keep their state for jobstate. Cloud jobs share the same records so
 // that one print engine serves both.
 import type { Clock } from './clock.ts';
+import type { JobState } from '../cloud/shapes.ts';
 
-/** CDD JobState (cloudprint-protocol §d). */
-export interface JobState {
-  type: 'DRAFT' | 'HELD' | 'QUEUED' | 'IN_PROGRESS' | 'STOPPED' | 'DONE' | 'ABORTED';
-  user_action_cause?: { action_code: 'CANCELLED' | 'PAUSED' | 'OTHER' };
-  device_state_cause?: { error_code: 'INPUT_TRAY' | 'MARKER' | 'MEDIA_PATH' | 'MEDIA_SIZE' | 'MEDIA_TYPE' | 'OTHER' };
-  device_action_cause?: { error_code: 'DOWNLOAD_FAILURE' | 'INVALID_TICKET' | 'PRINT_FAILURE' | 'OTHER' };
-  service_action_cause?: { error_code: string };
-}
 
 export interface JobRecord {
   /** Privet job id (local jobs) or cloud job id (cloud jobs). */

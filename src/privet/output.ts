@@ -6,7 +6,8 @@ import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './state.ts';
-import type { JobRecord, JobState } from './jobs.ts';
+import type { JobRecord } from './jobs.ts';
+import type { JobState } from '../cloud/shapes.ts';
 
 export const EXTENSIONS: Record<string, string> = {
   'application/pdf': 'pdf',

@@ -24,12 +24,6 @@ async function ownerFor(service: CloudService, caller: Caller): Promise<string> 
   return link?.owner_id ?? caller.account.id;
 }
 
-async function viewOne(service: CloudService, printer: PrinterRow, caller: Caller | undefined, params: Params, capabilities: boolean) {
-  const fields = extraFields(params.get('extra_fields'));
-  const queued = fields.has('queuedJobsCount') ? ((await queuedJobCounts(service.db, [printer.id])).get(printer.id) ?? 0) : undefined;
-  return printerView(printer, { forProxy: isRobot(caller), capabilities, extraFields: fields, queuedJobsCount: queued });
-}
-
 export function printerRoutes(service: CloudService): CloudRoute[] {
   const { db } = service;
 
@@ -171,7 +165,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
         if (isDevice(printer, caller) && now - printer.accessed_at > ACCESS_TIME_RESOLUTION_MS) {
           await db.updateTable('printers').set({ accessed_at: now }).where('id', '=', id).execute();
         }
-        return { printers: [await viewOne(service, printer, caller, params, true)] };
+        return { printers: await views([printer], caller!, params, true) };
       },
     },
     {
@@ -204,9 +198,9 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
     }
   }
 
-  async function views(printers: PrinterRow[], caller: Caller, params: Params) {
+  async function views(printers: PrinterRow[], caller: Caller, params: Params, capabilities = false) {
     const fields = extraFields(params.get('extra_fields'));
     const counts = fields.has('queuedJobsCount') ? await queuedJobCounts(db, printers.map((p) => p.id)) : undefined;
-    return printers.map((printer) => printerView(printer, { forProxy: isRobot(caller), capabilities: false, extraFields: fields, queuedJobsCount: counts ? (counts.get(printer.id) ?? 0) : undefined }));
+    return printers.map((printer) => printerView(printer, { forProxy: isRobot(caller), capabilities, extraFields: fields, queuedJobsCount: counts ? (counts.get(printer.id) ?? 0) : undefined }));
   }
 }
