@@ -27,7 +27,3 @@ export function parseJid(text: string): Jid | undefined {
 export function bareJid(jid: Pick<Jid, 'local' | 'domain'>): string {
   return jid.local ? `${jid.local}@${jid.domain}` : jid.domain;
 }
-
-export function fullJid(jid: Jid): string {
-  return jid.resource ? `${bareJid(jid)}/${jid.resource}` : bareJid(jid);
-}

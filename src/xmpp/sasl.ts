@@ -55,7 +55,7 @@ export const X_OAUTH2: SaslMechanism = { name: 'X-OAUTH2', decode: decodeNulSepa
  * The identity a PLAIN-style login names: the authcid is a localpart or a
  * bare JID of `domain`; an authzid, if given, must be that same bare JID.
  */
-export function loginLocalpart(credentials: SaslCredentials, domain: string): string | undefined {
+function loginLocalpart(credentials: SaslCredentials, domain: string): string | undefined {
   const at = credentials.authcid.indexOf('@');
   const local = (at < 0 ? credentials.authcid : credentials.authcid.slice(0, at)).toLowerCase();
   if (at >= 0 && credentials.authcid.slice(at + 1).toLowerCase() !== domain) return undefined;

@@ -31,11 +31,12 @@ export function pushPayload(notification: PrinterNotification): string {
   return notification.kind === 'jobs' ? notification.printerId : `${notification.printerId}/${notification.kind}`;
 }
 
-export function pushMessage(channel: string, session: XmppSession, payload: string): Element {
+/** The push message; `data` is the payload already in base64, encoded once per notification. */
+function pushMessage(channel: string, session: XmppSession, data: string): Element {
   const message = new Element('message', { from: channel, to: session.jid });
   const push = message.c('push', { xmlns: NS.push, channel });
   push.c('recipient', { to: session.bareJid });
-  push.c('data').t(Buffer.from(payload).toString('base64'));
+  push.c('data').t(data);
   return message;
 }
 
@@ -44,9 +45,9 @@ export function pushModule(options: PushModuleOptions): XmppModule {
     /** JID localpart → subscribed sessions → their channels. */
     const subscribers = new Map<string, Map<XmppSession, string[]>>();
 
-    const deliver = (session: XmppSession, channels: readonly string[], notification: PrinterNotification) => {
-      const payload = pushPayload(notification);
-      for (const channel of channels) session.send(pushMessage(channel, session, payload));
+    const encode = (notification: PrinterNotification) => Buffer.from(pushPayload(notification)).toString('base64');
+    const deliver = (session: XmppSession, channels: readonly string[], data: string) => {
+      for (const channel of channels) session.send(pushMessage(channel, session, data));
       server.count(NOTIFICATIONS_SENT, channels.length);
     };
 
@@ -84,7 +85,7 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       try {
         const [missed, interval] = await Promise.all([directory.missedNotifications(session.local), directory.pingIntervalSeconds(session.local)]);
         if (interval !== undefined && interval > 0) session.idleTimeoutMs = interval * 1000;
-        for (const notification of missed) deliver(session, channels, notification);
+        for (const notification of missed) deliver(session, channels, encode(notification));
       } catch (error) {
         options.log.error({ err: error, jid: session.jid }, 'push: could not replay missed notifications');
       }
@@ -97,10 +98,11 @@ export function pushModule(options: PushModuleOptions): XmppModule {
 
     const unsubscribeBus = options.bus.subscribe((event) => {
       if (event.type !== 'printer') return;
+      const data = encode(event);
       for (const recipient of event.recipients) {
         const sessions = subscribers.get(recipient.toLowerCase());
         if (!sessions) continue;
-        for (const [session, channels] of sessions) deliver(session, channels, event);
+        for (const [session, channels] of sessions) deliver(session, channels, data);
       }
     });
     server.once('closed', unsubscribeBus);
