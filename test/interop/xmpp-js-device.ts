@@ -14,9 +14,13 @@ xmpp.on('error', (error: Error) => {
   process.exit(1);
 });
 
+// A queued job left by an earlier test may be replayed on subscribe before the
+// REST push arrives: act on the first push only, and ignore any that come while stopping.
+let handled = false;
 xmpp.on('stanza', async (stanza: XmppElement) => {
   const push = stanza.is('message') ? stanza.getChild('push', 'google:push') : undefined;
-  if (!push) return;
+  if (!push || handled) return;
+  handled = true;
   say(`PUSH ${stanza.attrs.from} ${Buffer.from(push.getChildText('data') ?? '', 'base64').toString()}`);
   const pong = await xmpp.iqCaller.request(xml('iq', { type: 'get', to: 'cloudprint.google.com' }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 5000);
   say(`PONG ${pong.attrs.from}`);
