@@ -5,6 +5,7 @@
 import type { Db } from '../store/db.ts';
 import type { CcsDownstreamTable, CcsUpstreamTable } from './tables.ts';
 import { chunks } from './group-commit.ts';
+import { BatchStatement } from './batch-sql.ts';
 
 export type DownstreamRow = CcsDownstreamTable;
 export type UpstreamRow = CcsUpstreamTable;
@@ -18,7 +19,33 @@ export interface DownstreamEntry {
   rows: DownstreamRow[];
 }
 
+const DOWNSTREAM_COLUMNS = ['id', 'sender_id', 'message_id', 'registration_id', 'jid_local', 'collapse_key', 'priority', 'delay_while_idle', 'receipt_requested', 'payload', 'expires_at', 'created_at'] as const satisfies ReadonlyArray<keyof DownstreamRow>;
+type MessageKey = { sender_id: string; message_id: string; created_at: number };
+const PLACEHOLDER_DOWNSTREAM = Object.fromEntries(DOWNSTREAM_COLUMNS.map((column) => [column, 0])) as unknown as DownstreamRow;
+
 export class MessageQueues {
+  // The statements every message goes through (see ./batch-sql.ts).
+  private readonly insertKeys = new BatchStatement<MessageKey, { sender_id: string; message_id: string }>(
+    (db, size) =>
+      db
+        .insertInto('ccs_message_ids')
+        .values(Array.from({ length: size }, () => ({ sender_id: '', message_id: '', created_at: 0 })))
+        .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+        .returning(['sender_id', 'message_id']),
+    (key) => [key.sender_id, key.message_id, key.created_at],
+    3,
+  );
+  private readonly insertDownstream = new BatchStatement<DownstreamRow>(
+    (db, size) => db.insertInto('ccs_downstream').values(Array.from({ length: size }, () => PLACEHOLDER_DOWNSTREAM)),
+    (row) => DOWNSTREAM_COLUMNS.map((column) => row[column]),
+    DOWNSTREAM_COLUMNS.length,
+  );
+  private readonly deleteDownstream = new BatchStatement<string>(
+    (db, size) => db.deleteFrom('ccs_downstream').where('id', 'in', Array.from({ length: size }, () => '')),
+    (id) => [id],
+    1,
+  );
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
@@ -34,15 +61,7 @@ export class MessageQueues {
     return this.db.transaction().execute(async (tx) => {
       const fresh = new Set<string>();
       const keys = entries.flatMap((e) => (e.key ? [{ ...e.key, created_at: now }] : []));
-      for (const part of chunks(keys, 300)) {
-        const inserted = await tx
-          .insertInto('ccs_message_ids')
-          .values(part)
-          .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
-          .returning(['sender_id', 'message_id'])
-          .execute();
-        for (const row of inserted) fresh.add(`${row.sender_id}\0${row.message_id}`);
-      }
+      for (const row of await this.insertKeys.run(tx, keys)) fresh.add(`${row.sender_id}\0${row.message_id}`);
       const accepted = entries.map((e) => !e.key || fresh.has(`${e.key.sender_id}\0${e.key.message_id}`));
       const rows: DownstreamRow[] = [];
       for (const [index, entry] of entries.entries()) {
@@ -53,7 +72,7 @@ export class MessageQueues {
         }
         rows.push(...entry.rows);
       }
-      for (const part of chunks(rows, 500)) await tx.insertInto('ccs_downstream').values(part).execute();
+      await this.insertDownstream.run(tx, rows);
       return accepted;
     });
   }
@@ -74,7 +93,7 @@ export class MessageQueues {
   /** Removes messages their devices ACKed and queues the receipts they asked for, together. */
   async completeDownstream(ids: readonly string[], receipts: readonly UpstreamRow[]): Promise<void> {
     await this.db.transaction().execute(async (tx) => {
-      for (const part of chunks(ids)) await tx.deleteFrom('ccs_downstream').where('id', 'in', part).execute();
+      await this.deleteDownstream.run(tx, ids);
       await insertUpstream(tx, receipts);
     });
   }

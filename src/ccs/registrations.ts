@@ -6,11 +6,18 @@
 import type { Db } from '../store/db.ts';
 import { newSecret } from '../auth/secrets.ts';
 import type { CcsRegistrationsTable } from './tables.ts';
-import { chunks } from './group-commit.ts';
+import { BatchStatement } from './batch-sql.ts';
 
 export type Registration = CcsRegistrationsTable;
 
 export class Registrations {
+  // Run for every batch of downstream messages (see ./batch-sql.ts).
+  private readonly selectMany = new BatchStatement<string, Registration>(
+    (db, size) => db.selectFrom('ccs_registrations').selectAll().where('registration_id', 'in', Array.from({ length: size }, () => '')),
+    (id) => [id],
+    1,
+  );
+
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
@@ -63,10 +70,7 @@ export class Registrations {
   /** The registrations with these tokens (unknown tokens are simply absent). */
   async findMany(registrationIds: readonly string[]): Promise<Map<string, Registration>> {
     const found = new Map<string, Registration>();
-    for (const part of chunks([...new Set(registrationIds)])) {
-      const rows = await this.db.selectFrom('ccs_registrations').selectAll().where('registration_id', 'in', part).execute();
-      for (const row of rows) found.set(row.registration_id, row);
-    }
+    for (const row of await this.selectMany.run(this.db, [...new Set(registrationIds)])) found.set(row.registration_id, row);
     return found;
   }
 

@@ -50,4 +50,28 @@ describeEachDialect('ccs store', (store) => {
     const results = await Promise.all([queues.commitDownstream([{ key, rows: [] }]), queues.commitDownstream([{ key, rows: [] }])]);
     assert.deepEqual(results.flat().sort(), [false, true]);
   });
+
+  test('batches of any size are stored, deduplicated, looked up and deleted whole (statements are cut into fixed-size chunks)', async () => {
+    const { sender_id } = await new Senders(store.current.db, now).create('batch');
+    const accounts = new Accounts(store.current.db, { accessTokenTtlSeconds: 60 });
+    const device = await accounts.createDevice();
+    const registrations = new Registrations(store.current.db, now);
+    const registration = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    const queues = new MessageQueues(store.current.db, now);
+    const entry = (i: number) => ({
+      key: { sender_id, message_id: `b${i}` },
+      rows: [{ id: `bd${i}`, sender_id, message_id: `b${i}`, registration_id: registration.registration_id, jid_local: device.jid_local, collapse_key: null, priority: i % 2, delay_while_idle: 0, receipt_requested: 0, payload: `{"i":${i}}`, expires_at: clock + 1000, created_at: clock }],
+    });
+    // 343 = 256 + 64 + 16 + 4 + 3×1; then a batch overlapping it by 100.
+    assert.deepEqual(await queues.commitDownstream(Array.from({ length: 343 }, (_, i) => entry(i))), Array(343).fill(true));
+    const again = await queues.commitDownstream(Array.from({ length: 110 }, (_, i) => entry(243 + i)));
+    assert.deepEqual(again, [...Array(100).fill(true).map(() => false), ...Array(10).fill(true)]);
+    const pending = await queues.pendingDownstream(device.jid_local);
+    assert.equal(pending.length, 353);
+    assert.deepEqual(pending.find((row) => row.id === 'bd7'), entry(7).rows[0]);
+    const found = await registrations.findMany([...Array(300).fill(registration.registration_id), 'unknown']);
+    assert.deepEqual([...found.keys()], [registration.registration_id]);
+    await queues.completeDownstream(pending.slice(0, 350).map((row) => row.id), []);
+    assert.deepEqual((await queues.pendingDownstream(device.jid_local)).map((row) => row.id).sort(), pending.slice(350).map((row) => row.id).sort());
+  });
 });
