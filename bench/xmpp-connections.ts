@@ -48,6 +48,7 @@ try {
   const serverCpu = server.cpuSeconds() - cpuBefore;
   const ok = results.reduce((sum, r) => sum + r.ok, 0);
   const failed = results.reduce((sum, r) => sum + r.failed, 0);
+  const clientCpu = results.reduce((sum, r) => sum + r.clientCpuSeconds, 0);
   for (const r of results) if (r.errors.length) console.error('errors:', r.errors);
   // Let the sessions settle idle, then measure.
   await new Promise((resolve) => setTimeout(resolve, 5000));
@@ -65,6 +66,10 @@ try {
       rssKbPerSession: round((rssAfterKb - rssBeforeKb) / Math.max(1, ok), 1),
       serverRssMb: { before: Math.round(rssBeforeKb / 1024), after: Math.round(rssAfterKb / 1024) },
       serverCpuMsPerSession: round((serverCpu * 1000) / Math.max(1, ok), 3),
+      // The load generators share the cores: their cost bounds the rate as much as the server's.
+      clientCpuMsPerSession: round((clientCpu * 1000) / Math.max(1, ok), 3),
+      // Fraction of the connect phase the server process was on a core.
+      serverBusy: round(serverCpu / connectSeconds, 2),
       loadClients: clientCount,
       transport: baseline ? 'TLS 1.3 handshake only, ECDSA P-256' : `${starttls ? 'STARTTLS' : 'direct TLS'} 1.3, ECDSA P-256, PLAIN, bind, subscribe`,
       loadAverage: loadavg().map((l) => round(l, 1)),
