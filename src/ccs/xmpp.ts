@@ -40,25 +40,34 @@ export function sendersAuthenticator(senders: Pick<Senders, 'authenticate'>): Au
   };
 }
 
+/** Sessions with `<gcm>` messages waiting for the end of this turn of the event loop. */
+const unflushed = new Map<XmppSession, string>();
+
+function flushAll(): void {
+  for (const [session, out] of unflushed) session.send(out);
+  unflushed.clear();
+}
+
 /**
  * A GcmLink writing `<gcm>` messages to an XMPP session. Messages produced in
  * one turn of the event loop (a batch's ACKs, a backlog) leave in one write:
- * one TLS record and one system call instead of one per message.
+ * one TLS record and one system call instead of one per message. One
+ * setImmediate serves every session written to in the turn (a batch reaches
+ * as many devices as it has messages).
  */
 function linkOf(session: XmppSession): GcmLink {
-  let pending: string[] = [];
-  const flush = () => {
-    const out = pending.join('');
-    pending = [];
-    session.send(out);
-  };
   return {
     sendGcm(json, options) {
-      if (!pending.length) setImmediate(flush);
-      pending.push(gcmStanza(json, options));
+      const pending = unflushed.get(session);
+      if (pending === undefined && unflushed.size === 0) setImmediate(flushAll);
+      unflushed.set(session, (pending ?? '') + gcmStanza(json, options));
     },
     close: () => {
-      if (pending.length) flush();
+      const pending = unflushed.get(session);
+      if (pending !== undefined) {
+        unflushed.delete(session);
+        session.send(pending);
+      }
       session.close();
     },
   };
@@ -131,6 +140,8 @@ export function createCcsXmppServer(options: CcsXmppOptions): XmppServer {
 export function deviceModule(hub: DeviceHub, accounts: Pick<Accounts, 'findByJidLocal'>): XmppModule {
   return (server) => {
     const sessions = new WeakMap<XmppSession, Promise<DeviceSession | undefined>>();
+    // Once attached, a device's stanzas go to the hub at once, without a promise each.
+    const attached = new WeakMap<XmppSession, DeviceSession>();
     server.on('session-bound', (session) => {
       sessions.set(
         session,
@@ -138,7 +149,10 @@ export function deviceModule(hub: DeviceHub, accounts: Pick<Accounts, 'findByJid
           .findByJidLocal(session.local)
           .then((account) => {
             if (account?.kind !== 'device' || session.closed) return undefined;
-            return hub.attach({ accountId: account.id, jidLocal: account.jid_local }, linkOf(session));
+            const device = hub.attach({ accountId: account.id, jidLocal: account.jid_local }, linkOf(session));
+            // Set before the stanzas that arrived meanwhile run (their callbacks come after this one), so order is kept.
+            attached.set(session, device);
+            return device;
           })
           // A store failure must not take the server down: the device is simply not attached.
           .catch(() => undefined),
@@ -151,7 +165,9 @@ export function deviceModule(hub: DeviceHub, accounts: Pick<Accounts, 'findByJid
       const pending = sessions.get(session);
       const text = gcmText(message);
       if (!pending || text === undefined || message.attrs.to !== undefined && message.attrs.to !== server.domain) return false;
-      void pending.then((device) => device && hub.receive(device, text)).catch(() => {});
+      const device = attached.get(session);
+      if (device) hub.receive(device, text);
+      else void pending.then((device) => device && hub.receive(device, text)).catch(() => {});
       return true;
     });
   };
