@@ -6,7 +6,7 @@ import { Readable } from 'node:stream';
 import { atLeast, requireRole, roleOn, type Caller, type Role } from '../access.ts';
 import { CloudError } from '../errors.ts';
 import { FINAL_STATES, stateFromLegacy } from '../job-states.ts';
-import { changeJobState, deleteJob, getJob, jobQuery, jobView, newJobId, printJobState, type JobRow } from '../jobs.ts';
+import { changeJobState, deleteJob, getJob, insertJob, jobQuery, jobView, newJobId, printJobState, queuedJobsOf, type JobRow } from '../jobs.ts';
 import { checkTags } from '../printer-fields.ts';
 import { getPrinter, type PrinterRow } from '../printers.ts';
 import type { CloudRoute } from '../route-table.ts';
@@ -34,16 +34,28 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
   }
 
-  async function insertJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at'>) {
+  async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at'>) {
     const now = Date.now();
     const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now };
-    await db.insertInto('jobs').values(job).execute();
+    await insertJob(db, job);
     return jobView({ ...job, owner_email: caller.account.email, printer_name: printer.name, printer_owner_id: printer.owner_id, printer_robot_id: printer.robot_id }, service.publicUrl());
   }
 
+  /** Printers already checked for a submit's caller, so the check before the document and the handler make it once. */
+  const checkedPrinters = new WeakMap<Params, PrinterRow>();
+
+  async function printerToSubmitTo(params: Params, caller: Caller): Promise<PrinterRow> {
+    let printer = checkedPrinters.get(params);
+    if (!printer) {
+      printer = await getPrinter(db, params.require('printerid'));
+      await requireRole(db, printer, caller, 'USER');
+      checkedPrinters.set(params, printer);
+    }
+    return printer;
+  }
+
   async function submit(params: Params, caller: Caller, upload: ReceivedDocument | undefined, uploadType: string | undefined) {
-    const printer = await getPrinter(db, params.require('printerid'));
-    await requireRole(db, printer, caller, 'USER');
+    const printer = await printerToSubmitTo(params, caller);
     const title = params.require('title');
     const ticket = validateTicket(params.json('ticket') ?? EMPTY_TICKET);
     const capabilities = JSON.parse(printer.capabilities) as Record<string, unknown>;
@@ -57,7 +69,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       const { state, pages_printed } = validatePrintJobState(finalState, 'final_semantic_state');
       if (!(FINAL_STATES as readonly string[]).includes(state.type)) throw new CloudError('INVALID_STATE', `final_semantic_state must be DONE or ABORTED, got ${state.type}`);
       const pages = pages_printed ?? 0;
-      const job = await insertJob(printer, caller, {
+      const job = await addJob(printer, caller, {
         ...common, content_type: params.require('contentType'), document_path: null, document_size: 0, document_sha256: null,
         status: state.type, state: printJobState(state, pages), pages_printed: pages,
       });
@@ -88,7 +100,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     let job;
     try {
       const queued: JobState = { type: 'QUEUED' };
-      job = await insertJob(printer, caller, {
+      job = await addJob(printer, caller, {
         ...common, content_type: contentType, document_path: common.id, document_size: document.size, document_sha256: document.sha256,
         status: 'QUEUED', state: printJobState(queued, 0), pages_printed: 0,
       });
@@ -147,8 +159,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       },
       // The usual field order puts printerid before content: refuse an upload to a printer the caller cannot use before storing it.
       async beforeDocument(params, caller) {
-        const printerId = params.get('printerid');
-        if (printerId) await requireRole(db, await getPrinter(db, printerId), caller!, 'USER');
+        if (params.get('printerid')) await printerToSubmitTo(params, caller!);
       },
       handle: ({ params, caller, document, documentType }) => submit(params, caller!, document, documentType),
     },
@@ -177,7 +188,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       async handle({ params, caller }) {
         const printer = await getPrinter(db, params.require('printerid'));
         await requireRole(db, printer, caller!, 'OWNER');
-        const rows = await jobQuery(db).where('jobs.printer_id', '=', printer.id).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(FETCH_LIMIT).execute();
+        const rows = await queuedJobsOf(db).all({ printerId: printer.id, limit: FETCH_LIMIT });
         if (!rows.length) throw new CloudError('NO_JOBS', 'No print job available on specified printer.');
         const base = service.publicUrl();
         return { jobs: rows.map((row) => jobView(row, base)) };
