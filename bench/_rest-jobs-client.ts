@@ -1,7 +1,7 @@
-// The client side of bench/rest-jobs.ts, run in a worker thread: keep-alive
+// The client side of bench/rest-jobs.ts, run in a child process: keep-alive
 // HTTP connections, one loop per printer of submit → fetch → control.
+import { once } from 'node:events';
 import { Agent, request } from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
 
 export interface ClientTask {
   /** `jobs`: submit → fetch → control per printer; `noop`: the same number of loops posting to an empty route (calibration). */
@@ -24,7 +24,7 @@ export interface ClientResult {
   p99JobMs: number;
 }
 
-const task = (workerData as { task: ClientTask }).task;
+const [task] = (await once(process, 'message')) as [ClientTask];
 const base = new URL(task.url);
 const agent = new Agent({ keepAlive: true, maxSockets: task.printers.length * 2 });
 const requestTimes: number[] = [];
@@ -106,4 +106,4 @@ const result: ClientResult = {
   p99JobMs: percentile(jobTimes, 99),
 };
 agent.destroy();
-parentPort!.postMessage(result);
+process.send!(result);
