@@ -3,6 +3,7 @@
 // kind (OAuth2 access/refresh, long-lived API token, authorization code) is a
 // row in `tokens`, stored as its hash.
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
 import { AuthFailureLimiter } from './failure-limiter.ts';
@@ -43,6 +44,17 @@ let decoy: Promise<string> | undefined;
 function decoyHash(): Promise<string> {
   return (decoy ??= hashPassword(newSecret()));
 }
+
+/** The account of a valid access or API token: runs on every API request. */
+const accountByBearerToken = preparedQuery<{ hash: string; now: number }, Account>((db, param) =>
+  db
+    .selectFrom('tokens')
+    .innerJoin('accounts', 'accounts.id', 'tokens.account_id')
+    .selectAll('accounts')
+    .where('tokens.token_hash', '=', param('hash'))
+    .where('tokens.kind', 'in', ['access', 'api'])
+    .where((eb) => eb.or([eb('tokens.expires_at', 'is', null), eb('tokens.expires_at', '>', param('now'))])),
+);
 
 export class Accounts {
   private readonly now: () => number;
@@ -186,15 +198,7 @@ export class Accounts {
 
   /** The account an access or API token belongs to, if the token is valid now. */
   async authenticate(token: string): Promise<Account | undefined> {
-    // One query, not lookup() + findById(): this runs on every API request.
-    return this.db
-      .selectFrom('tokens')
-      .innerJoin('accounts', 'accounts.id', 'tokens.account_id')
-      .selectAll('accounts')
-      .where('tokens.token_hash', '=', hashToken(token))
-      .where('tokens.kind', 'in', ['access', 'api'])
-      .where((eb) => eb.or([eb('tokens.expires_at', 'is', null), eb('tokens.expires_at', '>', this.now())]))
-      .executeTakeFirst();
+    return accountByBearerToken(this.db).first({ hash: hashToken(token), now: this.now() });
   }
 
   async purgeExpired(): Promise<void> {

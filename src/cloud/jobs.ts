@@ -3,6 +3,7 @@
 // with the document.
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
 import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
 import type { JobState } from './shapes.ts';
@@ -28,8 +29,27 @@ export function jobQuery(db: Db) {
     .select(['accounts.email as owner_email', 'printers.name as printer_name', 'printers.owner_id as printer_owner_id', 'printers.robot_id as printer_robot_id']);
 }
 
+// The queries of a job's life (submit → fetch → control), prepared: they run for every job.
+const jobById = preparedQuery<{ id: string }, JobRow>((db, param) => jobQuery(db).where('jobs.id', '=', param('id')));
+const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at'] as const;
+const insertJobRow = preparedQuery<JobsTable, never>((db, param) => db.insertInto('jobs').values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, param(column)])) as unknown as JobsTable));
+const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' | 'pages_printed' | 'updated_at'> & { from: string }, never>((db, param) =>
+  db
+    .updateTable('jobs')
+    .set({ status: param('status'), state: param('state'), pages_printed: param('pages_printed'), updated_at: param('updated_at') })
+    .where('id', '=', param('id'))
+    .where('status', '=', param('from')),
+);
+export const queuedJobsOf = preparedQuery<{ printerId: string; limit: number }, JobRow>((db, param) =>
+  jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(param('limit')),
+);
+
+export async function insertJob(db: Db, job: JobsTable): Promise<void> {
+  await insertJobRow(db).run(job);
+}
+
 export async function getJob(db: Db, id: string): Promise<JobRow> {
-  const job = await jobQuery(db).where('jobs.id', '=', id).executeTakeFirst();
+  const job = await jobById(db).first({ id });
   if (!job) throw new CloudError('JOB_NOT_FOUND', `Unknown job ${id}`);
   return job;
 }
@@ -68,13 +88,8 @@ export async function changeJobState(db: Db, job: JobRow, state: JobState | unde
   const next = state ?? current.state;
   checkTransition(job.status, next.type);
   const pages = pagesPrinted ?? job.pages_printed;
-  const result = await db
-    .updateTable('jobs')
-    .set({ status: next.type, state: printJobState(next, pages), pages_printed: pages, updated_at: Date.now() })
-    .where('id', '=', job.id)
-    .where('status', '=', job.status)
-    .executeTakeFirst();
-  if (result.numUpdatedRows === 0n) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
+  const updated = await updateJobState(db).run({ id: job.id, from: job.status, status: next.type, state: printJobState(next, pages), pages_printed: pages, updated_at: Date.now() });
+  if (updated === 0) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
 }
 
 async function removeJobs(service: CloudService, rows: Array<{ id: string; document_path: string | null }>): Promise<void> {

@@ -2,6 +2,7 @@
 // a row into the `printers[]` object clients parse [cloudprint-protocol.md §a].
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
 import type { PrintersTable } from './tables.ts';
 import type { Caller } from './access.ts';
@@ -24,8 +25,10 @@ function printerQuery(db: Db) {
     .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local']);
 }
 
+const printerById = preparedQuery<{ id: string }, PrinterRow>((db, param) => printerQuery(db).where('printers.id', '=', param('id')));
+
 export async function findPrinter(db: Db, id: string): Promise<PrinterRow | undefined> {
-  return printerQuery(db).where('printers.id', '=', id).executeTakeFirst();
+  return printerById(db).first({ id });
 }
 
 export async function getPrinter(db: Db, id: string): Promise<PrinterRow> {

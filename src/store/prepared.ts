@@ -1,0 +1,54 @@
+// Queries compiled to SQL once and run many times with new values. Kysely
+// builds an operation tree and compiles it to SQL on every call; for the small
+// lookups made on every API request that costs more than the database takes to
+// answer them. A prepared query is written with the same builder, with
+// `param(name)` standing in for each value bound at run time, and compiled the
+// first time it runs on a database (the SQL differs between dialects).
+import type { Compilable, CompiledQuery } from 'kysely';
+import type { Db } from './db.ts';
+
+const PLACEHOLDER = '\u0000ocp-param:';
+
+export interface PreparedQuery<V, R> {
+  all(values: V): Promise<R[]>;
+  first(values: V): Promise<R | undefined>;
+  /** Runs an insert, update or delete; resolves to the number of rows it changed. */
+  run(values: V): Promise<number>;
+}
+
+export type Param<V> = <K extends keyof V & string>(name: K) => V[K];
+
+export function preparedQuery<V extends object, R>(build: (db: Db, param: Param<V>) => Compilable<R>): (db: Db) => PreparedQuery<V, R> {
+  const compiledFor = new WeakMap<Db, PreparedQuery<V, R>>();
+  return (db) => {
+    let query = compiledFor.get(db);
+    if (!query) compiledFor.set(db, (query = compile(db, (param) => build(db, param))));
+    return query;
+  };
+}
+
+function compile<V extends object, R>(db: Db, build: (param: Param<V>) => Compilable<R>): PreparedQuery<V, R> {
+  const names = new Set<string>();
+  const param = ((name: string) => {
+    names.add(name);
+    return PLACEHOLDER + name;
+  }) as Param<V>;
+  const compiled = build(param).compile();
+  // Which parameter position takes which named value; the others are constants of the query.
+  const slots = compiled.parameters.map((value) => (typeof value === 'string' && value.startsWith(PLACEHOLDER) ? value.slice(PLACEHOLDER.length) : undefined));
+  for (const name of names) {
+    if (!slots.includes(name)) throw new Error(`prepared query: parameter ${name} did not become a bound value in: ${compiled.sql}`);
+  }
+  const bind = (values: V): CompiledQuery<R> => ({ ...compiled, parameters: slots.map((name, i) => (name === undefined ? compiled.parameters[i] : (values as Record<string, unknown>)[name])) });
+  return {
+    async all(values) {
+      return (await db.executeQuery(bind(values))).rows;
+    },
+    async first(values) {
+      return (await db.executeQuery(bind(values))).rows[0];
+    },
+    async run(values) {
+      return Number((await db.executeQuery(bind(values))).numAffectedRows ?? 0n);
+    },
+  };
+}
