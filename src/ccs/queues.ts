@@ -34,6 +34,7 @@ export class MessageQueues {
         .returning(['sender_id', 'message_id']),
     (key) => [key.sender_id, key.message_id, key.created_at],
     3,
+    true,
   );
   private readonly insertDownstream = new BatchStatement<DownstreamRow>(
     (db, size) => db.insertInto('ccs_downstream').values(Array.from({ length: size }, () => PLACEHOLDER_DOWNSTREAM)),
@@ -44,6 +45,7 @@ export class MessageQueues {
     (db, size) => db.deleteFrom('ccs_downstream').where('id', 'in', Array.from({ length: size }, () => '')),
     (id) => [id],
     1,
+    true,
   );
 
   constructor(

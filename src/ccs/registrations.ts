@@ -16,6 +16,7 @@ export class Registrations {
     (db, size) => db.selectFrom('ccs_registrations').selectAll().where('registration_id', 'in', Array.from({ length: size }, () => '')),
     (id) => [id],
     1,
+    true,
   );
 
   constructor(
