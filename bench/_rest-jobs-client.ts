@@ -1,7 +1,7 @@
 // The client side of bench/rest-jobs.ts, run in a child process: keep-alive
 // HTTP connections, one loop per printer of submit → fetch → control.
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
+import { CloudHttp, type CloudReply } from './_cloud-http.ts';
 
 export interface ClientTask {
   /** `jobs`: submit → fetch → control per printer; `noop`: the same number of loops posting to an empty route (calibration). */
@@ -25,42 +25,19 @@ export interface ClientResult {
 }
 
 const [task] = (await once(process, 'message')) as [ClientTask];
-const base = new URL(task.url);
-const agent = new Agent({ keepAlive: true, maxSockets: task.printers.length * 2 });
+const cloud = new CloudHttp(task.url, task.printers.length * 2);
+const document = Buffer.alloc(task.documentBytes, 'x');
+const FORM = 'application/x-www-form-urlencoded';
 const requestTimes: number[] = [];
 const jobTimes: number[] = [];
 
-function call(path: string, token: string, body: Buffer | string, contentType: string): Promise<{ status: number; json: Record<string, any> }> {
+async function timed(request: Promise<CloudReply>): Promise<CloudReply> {
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: base.hostname, port: base.port, path: `/cloudprint/${path}`, method: 'POST', agent, headers: { authorization: `Bearer ${token}`, 'content-type': contentType, 'content-length': Buffer.byteLength(body) } },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => {
-          requestTimes.push(performance.now() - started);
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, any> });
-        });
-      },
-    );
-    req.on('error', reject);
-    req.end(body);
-  });
+  const reply = await request;
+  requestTimes.push(performance.now() - started);
+  return reply;
 }
 
-const BOUNDARY = 'ocpbenchboundary';
-const document = Buffer.alloc(task.documentBytes, 'x');
-const ticket = JSON.stringify({ version: '1.0', print: { copies: { copies: 1 } } });
-
-function submitBody(printerId: string, n: number): Buffer {
-  const field = (name: string, value: string) => `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  const head = field('printerid', printerId) + field('title', `bench ${n}`) + field('contentType', 'application/pdf') + field('ticket', ticket) +
-    `--${BOUNDARY}\r\nContent-Disposition: form-data; name="content"; filename="doc.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
-  return Buffer.concat([Buffer.from(head), document, Buffer.from(`\r\n--${BOUNDARY}--\r\n`)]);
-}
-
-const FORM = 'application/x-www-form-urlencoded';
 let jobs = 0;
 let errors = 0;
 const started = performance.now();
@@ -69,14 +46,14 @@ const deadline = started + task.seconds * 1000;
 async function loop(printer: { id: string; robotToken: string }): Promise<void> {
   while (performance.now() < deadline && jobs + errors < task.maxJobs) {
     const jobStarted = performance.now();
-    const submitted = await call('submit', task.userToken, submitBody(printer.id, jobs), `multipart/form-data; boundary=${BOUNDARY}`);
-    const fetched = await call('fetch', printer.robotToken, `printerid=${printer.id}`, FORM);
+    const submitted = await timed(cloud.submit(task.userToken, printer.id, `bench ${jobs}`, document));
+    const fetched = await timed(cloud.post('fetch', printer.robotToken, `printerid=${printer.id}`, FORM));
     const job = (fetched.json.jobs as Array<{ id: string }> | undefined)?.[0];
     if (!submitted.json.success || !job) {
       errors++;
       continue;
     }
-    const done = await call('control', printer.robotToken, `jobid=${job.id}&semantic_state_diff=${encodeURIComponent('{"state":{"type":"DONE"}}')}`, FORM);
+    const done = await timed(cloud.post('control', printer.robotToken, `jobid=${job.id}&semantic_state_diff=${encodeURIComponent('{"state":{"type":"DONE"}}')}`, FORM));
     if (!done.json.success) errors++;
     else jobs++;
     jobTimes.push(performance.now() - jobStarted);
@@ -90,7 +67,7 @@ const percentile = (values: number[], p: number) => {
 
 async function noopLoop(): Promise<void> {
   while (performance.now() < deadline && jobs < task.maxJobs) {
-    const reply = await call('noop', task.userToken, 'a=b', FORM);
+    const reply = await timed(cloud.post('noop', task.userToken, 'a=b', FORM));
     if (reply.json.success) jobs++;
     else errors++;
   }
@@ -105,5 +82,5 @@ const result: ClientResult = {
   p99RequestMs: percentile(requestTimes, 99),
   p99JobMs: percentile(jobTimes, 99),
 };
-agent.destroy();
+cloud.close();
 process.send!(result);

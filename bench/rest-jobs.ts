@@ -6,7 +6,9 @@
 // run in a child process, so the server's CPU time is measured on its own.
 // Prints the figures as a final JSON line.
 import { fork } from 'node:child_process';
-import { rmSync } from 'node:fs';
+
+import { Session } from 'node:inspector/promises';
+import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { performance } from 'node:perf_hooks';
 import { defaultServerConfig } from '../src/config.ts';
@@ -67,11 +69,17 @@ try {
   const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, seconds: Math.min(3, task.seconds) });
   await baseline.close();
 
+  // REST_BENCH_PROFILE=FILE: a CPU profile of the server during the measured run only.
+  const profiler = process.env.REST_BENCH_PROFILE ? new Session() : undefined;
+  profiler?.connect();
+  await profiler?.post('Profiler.enable');
+  await profiler?.post('Profiler.start');
   const cpuBefore = process.cpuUsage();
   const eluBefore = performance.eventLoopUtilization();
   const result = await runClients(task);
   const cpu = process.cpuUsage(cpuBefore);
   const serverLoopBusy = performance.eventLoopUtilization(eluBefore).utilization;
+  if (profiler) writeFileSync(process.env.REST_BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
   console.log(`${result.jobs} jobs (${result.jobs * 3} requests, ${result.errors} errors) in ${result.seconds.toFixed(2)} s with ${concurrency} clients`);
   console.log(
     JSON.stringify({
