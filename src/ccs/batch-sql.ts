@@ -2,28 +2,17 @@
 // Building a Kysely query per batch (hundreds of parameters through the
 // operation-node tree) cost more CPU than SQLite spent running it, and every
 // new batch size was a new SQL text for the driver to prepare. Statements
-// therefore take a few fixed sizes (powers of two): a batch is cut into
-// chunks of those sizes, or — where repeating an item changes nothing, as in
-// an `IN (…)` list — padded up to the next one and run as one statement. Each
-// (statement, size) is compiled by Kysely once, so the SQL stays right for
-// SQLite and PostgreSQL alike, and then run with fresh parameters only.
+// therefore take a few fixed sizes (powers of two up to 256): a batch is
+// padded with its last item up to the next size and runs as one statement —
+// so every statement here must be one where an item given twice acts as once
+// (an `IN (…)` list, an insert `ON CONFLICT DO NOTHING`). Each (statement,
+// size) is compiled by Kysely once, so the SQL stays right for SQLite and
+// PostgreSQL alike, and then runs with fresh parameters only.
 import type { CompiledQuery, Compilable, QueryResult } from 'kysely';
 import type { Db } from '../store/db.ts';
 
 /** The largest statement, in items. */
 const MAX_SHAPE = 256;
-
-/** Cuts `items` into chunks of power-of-two sizes up to MAX_SHAPE, largest first (popcount(n) chunks for n ≤ MAX_SHAPE). */
-export function shapedChunks<T>(items: readonly T[]): T[][] {
-  const out: T[][] = [];
-  let at = 0;
-  while (at < items.length) {
-    const size = Math.min(MAX_SHAPE, 2 ** Math.floor(Math.log2(items.length - at)));
-    out.push(items.slice(at, at + size));
-    at += size;
-  }
-  return out;
-}
 
 /** Cuts `items` into chunks of MAX_SHAPE and a last one, each padded with its last item up to a power of two. */
 function paddedChunks<T>(items: readonly T[]): T[][] {
@@ -46,14 +35,12 @@ export class BatchStatement<Item, Row = unknown> {
     /** One item's parameters. */
     private readonly params: (item: Item) => unknown[],
     private readonly paramsPerItem: number,
-    /** True when an item given twice acts as once (`IN` lists, `ON CONFLICT DO NOTHING`): batches are padded, one statement each. */
-    private readonly idempotent = false,
   ) {}
 
   /** Runs the statement over all `items` on `db` (a transaction or the store), chunk by chunk. */
   async run(db: Db, items: readonly Item[]): Promise<Row[]> {
     const rows: Row[] = [];
-    for (const chunk of this.idempotent ? paddedChunks(items) : shapedChunks(items)) {
+    for (const chunk of paddedChunks(items)) {
       const template = this.template(db, chunk.length);
       const parameters: unknown[] = [];
       for (const item of chunk) for (const value of this.params(item)) parameters.push(value);

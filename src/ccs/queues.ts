@@ -34,10 +34,14 @@ export class MessageQueues {
         .returning(['sender_id', 'message_id']),
     (key) => [key.sender_id, key.message_id, key.created_at],
     3,
-    true,
   );
+  // Ids are unique by construction; DO NOTHING only lets a batch be padded with its last row.
   private readonly insertDownstream = new BatchStatement<DownstreamRow>(
-    (db, size) => db.insertInto('ccs_downstream').values(Array.from({ length: size }, () => PLACEHOLDER_DOWNSTREAM)),
+    (db, size) =>
+      db
+        .insertInto('ccs_downstream')
+        .values(Array.from({ length: size }, () => PLACEHOLDER_DOWNSTREAM))
+        .onConflict((oc) => oc.column('id').doNothing()),
     (row) => DOWNSTREAM_COLUMNS.map((column) => row[column]),
     DOWNSTREAM_COLUMNS.length,
   );
@@ -45,7 +49,6 @@ export class MessageQueues {
     (db, size) => db.deleteFrom('ccs_downstream').where('id', 'in', Array.from({ length: size }, () => '')),
     (id) => [id],
     1,
-    true,
   );
 
   constructor(

@@ -16,7 +16,6 @@ export class Registrations {
     (db, size) => db.selectFrom('ccs_registrations').selectAll().where('registration_id', 'in', Array.from({ length: size }, () => '')),
     (id) => [id],
     1,
-    true,
   );
 
   constructor(
