@@ -9,7 +9,7 @@ import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
-import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type Rejection } from './messages.ts';
+import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
 import type { GcmLink } from './links.ts';
 
 export class AppConnection {
@@ -206,11 +206,11 @@ export class AppServerHub {
     const messageId = json.message_id;
     // §4.3: a request without message_id cannot be NACKed; it gets a stanza error.
     if (typeof messageId !== 'string' || messageId === '') return { stanzaError: stanzaErrorText('Missing Required Field: message_id') };
-    void this.downstream(connection, json, messageId, stanzaId);
+    this.downstream(connection, json, messageId, stanzaId);
     return undefined;
   }
 
-  private async downstream(connection: AppConnection, json: Record<string, unknown>, messageId: string, stanzaId: string | undefined): Promise<void> {
+  private downstream(connection: AppConnection, json: Record<string, unknown>, messageId: string, stanzaId: string | undefined): void {
     const target = typeof json.to === 'string' ? json.to : typeof json.condition === 'string' ? json.condition : undefined;
     const reply = (rejection?: Rejection) => {
       if (connection.closed) return;
@@ -220,22 +220,25 @@ export class AppServerHub {
     if (connection.draining) return reply(REJECTIONS.draining());
     // §5: the window is enforced softly — requests beyond it are NACKed, the stream lives on.
     if (connection.pendingDownstream >= this.options.maxPending) return reply(REJECTIONS.unavailable(`Too many pending messages on this connection (limit ${this.options.maxPending})`));
-    connection.pendingDownstream++;
+    let request: DownstreamRequest;
     try {
       if ('registration_ids' in json) throw new InvalidMessage({ code: 'INVALID_JSON', description: 'InvalidJson: INVALID_PARAMETERS : registration_ids is not supported over XMPP, use "to"' });
-      const request = validateDownstream(json, messageId);
-      const outcome = await this.options.downstream.submit({ senderId: connection.senderId, request, dedupe: true });
-      reply(outcome.ok ? undefined : outcome.rejection);
+      request = validateDownstream(json, messageId);
     } catch (error) {
-      if (error instanceof InvalidMessage) reply(error.rejection);
-      else {
+      if (error instanceof InvalidMessage) return reply(error.rejection);
+      this.options.log.error({ err: error }, 'ccs: accepting a downstream message failed');
+      return reply(REJECTIONS.internal());
+    }
+    connection.pendingDownstream++;
+    // A callback, not a promise: this runs for every message.
+    this.options.downstream.add({ senderId: connection.senderId, request, dedupe: true }, (error, outcome) => {
+      if (error !== null) {
         this.options.log.error({ err: error }, 'ccs: accepting a downstream message failed');
         reply(REJECTIONS.internal());
-      }
-    } finally {
+      } else reply(outcome!.ok ? undefined : outcome!.rejection);
       connection.pendingDownstream--;
       if (connection.draining) this.closeIfDrained(connection);
-    }
+    });
   }
 
   private ack(connection: AppConnection, json: Record<string, unknown>, stanzaId: string | undefined): void {
@@ -251,13 +254,11 @@ export class AppServerHub {
     if (!row) return; // §5: ACKs are valid only on the connection that received the message.
     connection.inflight.delete(key);
     const state = this.state(connection.senderId);
-    this.acks.submit(row.id).then(
-      () => {
-        state.known.delete(row.id);
-        if (state.loading) state.ackedWhileLoading.add(row.id);
-      },
-      (error: unknown) => this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed'),
-    );
+    this.acks.add(row.id, (error) => {
+      if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed');
+      state.known.delete(row.id);
+      if (state.loading) state.ackedWhileLoading.add(row.id);
+    });
     this.pump(state);
     if (connection.draining) this.closeIfDrained(connection);
   }

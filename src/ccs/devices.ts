@@ -209,13 +209,11 @@ export class DeviceHub {
       return;
     }
     session.inflight.delete(row.id);
-    this.acks.submit(row).then(
-      () => {
-        session.known.delete(row.id);
-        if (session.loading) session.ackedWhileLoading.add(row.id);
-      },
-      (error: unknown) => this.options.log.error({ err: error }, 'ccs: storing a device ACK failed'),
-    );
+    this.acks.add(row, (error) => {
+      if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
+      session.known.delete(row.id);
+      if (session.loading) session.ackedWhileLoading.add(row.id);
+    });
     this.pump(session);
   }
 

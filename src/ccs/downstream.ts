@@ -4,7 +4,7 @@
 // after its batch committed, so an ACK always means "durably stored".
 import { newId } from '../auth/secrets.ts';
 import type { DeviceHub } from './devices.ts';
-import { GroupCommit } from './group-commit.ts';
+import { GroupCommit, type Settled } from './group-commit.ts';
 import { REJECTIONS, type DownstreamRequest, type Rejection } from './messages.ts';
 import { matchesCondition, conditionTopics } from './condition.ts';
 import type { DownstreamEntry, DownstreamRow, MessageQueues } from './queues.ts';
@@ -53,6 +53,11 @@ export class DownstreamPipeline {
 
   submit(item: SendItem): Promise<SendOutcome> {
     return this.commit.submit(item);
+  }
+
+  /** `submit` with a callback, for the XMPP endpoint's per-message path. */
+  add(item: SendItem, settled: Settled<SendOutcome>): void {
+    this.commit.add(item, settled);
   }
 
   idle(): Promise<void> {

@@ -3,8 +3,13 @@
 // transaction. Every submitter's promise settles only after its flush
 // committed, so nothing is acknowledged before it is durable.
 
+/** Called once an item's batch is written: `error` null and the item's result, or the error. */
+export type Settled<R> = (error: unknown, result?: R) => void;
+
 export class GroupCommit<T, R> {
-  private queue: Array<{ item: T; resolve: (result: R) => void; reject: (error: unknown) => void }> = [];
+  // Parallel arrays, not an entry object per item: the message path submits several items per message.
+  private items: T[] = [];
+  private callbacks: Array<Settled<R>> = [];
   private running = false;
 
   constructor(
@@ -13,31 +18,38 @@ export class GroupCommit<T, R> {
     private readonly maxBatch = 2000,
   ) {}
 
+  /** Queues `item`; `settled` runs once its batch committed (or failed). */
+  add(item: T, settled: Settled<R>): void {
+    this.items.push(item);
+    this.callbacks.push(settled);
+    if (!this.running) {
+      this.running = true;
+      // Let the rest of this read's stanzas join the batch first.
+      setImmediate(() => void this.run());
+    }
+  }
+
   submit(item: T): Promise<R> {
-    return new Promise<R>((resolve, reject) => {
-      this.queue.push({ item, resolve, reject });
-      if (!this.running) {
-        this.running = true;
-        // Let the rest of this read's stanzas join the batch first.
-        setImmediate(() => void this.run());
-      }
-    });
+    return new Promise<R>((resolve, reject) => this.add(item, (error, result) => (error === null ? resolve(result as R) : reject(error))));
   }
 
   /** Resolves once everything submitted so far is written. */
   async idle(): Promise<void> {
-    while (this.running || this.queue.length) await new Promise((resolve) => setImmediate(resolve));
+    while (this.running || this.items.length) await new Promise((resolve) => setImmediate(resolve));
   }
 
   private async run(): Promise<void> {
-    while (this.queue.length) {
-      const batch = this.queue.splice(0, this.maxBatch);
+    while (this.items.length) {
+      const batch = this.items.splice(0, this.maxBatch);
+      const callbacks = this.callbacks.splice(0, this.maxBatch);
+      let results: R[];
       try {
-        const results = await this.flush(batch.map((entry) => entry.item));
-        batch.forEach((entry, index) => entry.resolve(results[index] as R));
+        results = await this.flush(batch);
       } catch (error) {
-        for (const entry of batch) entry.reject(error);
+        for (const settled of callbacks) settled(error);
+        continue;
       }
+      for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, results[i]);
     }
     this.running = false;
   }
