@@ -13,6 +13,13 @@ import { expiryOf, type GcmLink } from './links.ts';
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
 const DEFAULT_UPSTREAM_TTL_SECONDS = 86_400;
 
+/**
+ * Device ACKs are written (their messages deleted, receipts queued) in
+ * batches gathered this long: nothing waits on them but receipts, and
+ * ACKs from thousands of devices would otherwise come a few per batch.
+ */
+const ACK_GATHER_MS = 5;
+
 export interface DeviceIdentity {
   accountId: string;
   jidLocal: string;
@@ -54,6 +61,8 @@ export interface DeviceHubOptions {
 
 export class DeviceHub {
   private readonly sessions = new Map<string, DeviceSession[]>();
+  /** Ids ACKed and not yet deleted: a session loading meanwhile must not send them again. */
+  private readonly acking = new Set<string>();
   private readonly acks: GroupCommit<DownstreamRow, undefined>;
   private readonly upstream: GroupCommit<UpstreamRow, undefined>;
   private readonly now: () => number;
@@ -69,7 +78,7 @@ export class DeviceHub {
       );
       if (receipts.length) options.forApps(receipts);
       return rows.map(() => undefined);
-    });
+    }, { gatherMs: ACK_GATHER_MS });
     this.upstream = new GroupCommit(async (rows) => {
       await options.queues.insertUpstream(rows);
       return rows.map(() => undefined);
@@ -138,7 +147,7 @@ export class DeviceHub {
     try {
       const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
       if (session.closed) return;
-      this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id)));
+      this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
       this.pump(session);
     } catch (error) {
       this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
@@ -209,7 +218,9 @@ export class DeviceHub {
       return;
     }
     session.inflight.delete(row.id);
+    this.acking.add(row.id);
     this.acks.add(row, (error) => {
+      this.acking.delete(row.id);
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
       session.known.delete(row.id);
       if (session.loading) session.ackedWhileLoading.add(row.id);

@@ -15,7 +15,15 @@ export class GroupCommit<T, R> {
   constructor(
     /** Writes a batch; returns one result per item, in order. */
     private readonly flush: (items: T[]) => Promise<R[]>,
-    private readonly maxBatch = 2000,
+    private readonly options: {
+      maxBatch?: number;
+      /**
+       * How long a batch gathers before it is written; 0 = until the end of
+       * this turn of the event loop. For writes nobody waits on, a few
+       * milliseconds make batches several times larger.
+       */
+      gatherMs?: number;
+    } = {},
   ) {}
 
   /** Queues `item`; `settled` runs once its batch committed (or failed). */
@@ -24,8 +32,9 @@ export class GroupCommit<T, R> {
     this.callbacks.push(settled);
     if (!this.running) {
       this.running = true;
-      // Let the rest of this read's stanzas join the batch first.
-      setImmediate(() => void this.run());
+      // Let the rest of this read's stanzas (or of the gathering time) join the batch first.
+      if (this.options.gatherMs) setTimeout(() => void this.run(), this.options.gatherMs);
+      else setImmediate(() => void this.run());
     }
   }
 
@@ -39,9 +48,10 @@ export class GroupCommit<T, R> {
   }
 
   private async run(): Promise<void> {
+    const maxBatch = this.options.maxBatch ?? 2000;
     while (this.items.length) {
-      const batch = this.items.splice(0, this.maxBatch);
-      const callbacks = this.callbacks.splice(0, this.maxBatch);
+      const batch = this.items.splice(0, maxBatch);
+      const callbacks = this.callbacks.splice(0, maxBatch);
       let results: R[];
       try {
         results = await this.flush(batch);
