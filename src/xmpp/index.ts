@@ -3,7 +3,7 @@
 export { XmppServer, type XmppServerOptions, type XmppModule, type StanzaHandler, type ListenOptions, type ListenMode, type XmppStats } from './server.ts';
 export { XmppSession } from './session.ts';
 export { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
-export { PLAIN, X_OAUTH2, accountsAuthenticator, type Authenticator, type AuthRequest, type AuthResult, type SaslCredentials, type SaslMechanism } from './sasl.ts';
+export { PLAIN, X_OAUTH2, accountsAuthenticator, type Authenticator, type AuthRequest, type AuthResult, type SessionAccount, type SaslCredentials, type SaslMechanism } from './sasl.ts';
 export { StreamError, stanzaErrorReply, type StreamErrorCondition, type StanzaErrorType } from './stream-error.ts';
 export { iqResult, addressedToServer } from './stanza.ts';
 export { parseJid, bareJid, type Jid } from './jid.ts';

@@ -3,7 +3,7 @@
 // credentials name an account. Only single-step mechanisms are needed here:
 // PLAIN (RFC 4616) and Google's X-OAUTH2, which has PLAIN's layout with an
 // OAuth2 access token as the password.
-import type { Accounts } from '../auth/accounts.ts';
+import type { Account, Accounts } from '../auth/accounts.ts';
 
 export interface SaslCredentials {
   /** Authorization identity; empty when the client acts as itself. */
@@ -30,7 +30,12 @@ export interface AuthRequest {
 export interface AuthResult {
   /** The JID localpart the session is bound to. */
   local: string;
+  /** The account that logged in, when it is one of `accounts`: modules read it from the session instead of looking it up again. */
+  account?: SessionAccount;
 }
+
+/** What a session keeps of its account (a few strings, not the whole row). */
+export type SessionAccount = Pick<Account, 'id' | 'kind'>;
 
 export interface Authenticator {
   /** Offered in this order in `<mechanisms>`. */
@@ -74,7 +79,7 @@ export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticate'>, 
       const local = loginLocalpart(credentials, domain);
       if (!local) return undefined;
       const account = await accounts.authenticate(credentials.secret);
-      return account && account.jid_local.toLowerCase() === local ? { local } : undefined;
+      return account && account.jid_local.toLowerCase() === local ? { local, account: { id: account.id, kind: account.kind } } : undefined;
     },
   };
 }

@@ -6,13 +6,12 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
 import { StreamParser, type StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
-import type { SaslMechanism } from './sasl.ts';
+import type { SaslMechanism, SessionAccount } from './sasl.ts';
 import type { Listener, XmppServer } from './server.ts';
 
 const enum Stage {
@@ -41,6 +40,8 @@ export class XmppSession implements StreamParserHandler {
   streamId = '';
   /** JID localpart once authenticated. */
   local = '';
+  /** The account that authenticated, if the authenticator named one (AuthResult.account). */
+  account: SessionAccount | undefined;
   resource = '';
   /** Full JID once bound. */
   jid = '';
@@ -58,7 +59,10 @@ export class XmppSession implements StreamParserHandler {
   private parser: StreamParser | undefined;
   private header: { name: string; attrs: Record<string, string> } | undefined;
   private headerSent = false;
-  private decoder = new StringDecoder('utf8');
+  /** The first bytes of a UTF-8 character whose rest is in the next read. */
+  private partialUtf8: Buffer | undefined;
+  /** Replies to the read being handled, written together when it is done (undefined: write at once). */
+  private output: string | undefined;
   private authFailures = 0;
   private pendingMechanism: SaslMechanism | undefined;
 
@@ -102,6 +106,7 @@ export class XmppSession implements StreamParserHandler {
       this.write(streamErrorElement(condition, text).toString());
     }
     if (this.headerSent) this.write('</stream:stream>');
+    this.flush();
     this.stage = Stage.Closed;
     this.parser = undefined;
     this.socket.end();
@@ -118,6 +123,20 @@ export class XmppSession implements StreamParserHandler {
   }
 
   private write(xml: string): void {
+    if (this.output !== undefined) this.output += xml;
+    else this.writeNow(xml);
+  }
+
+  /** Writes what the current read produced so far (before the socket changes or ends). */
+  private flush(): void {
+    const output = this.output;
+    if (!output) return;
+    this.output = '';
+    this.writeNow(output);
+  }
+
+  private writeNow(xml: string): void {
+    if (this.socket.destroyed) return;
     this.socket.write(xml);
     if (this.socket.writableLength > this.server.limits.maxBufferedBytes) {
       // The client does not read what we send: stop buffering for it.
@@ -141,12 +160,10 @@ export class XmppSession implements StreamParserHandler {
     if (this.stage === Stage.Closed) return;
     this.lastActivity = Date.now();
     this.pingSentAt = 0;
-    // A multi-byte character may be split across reads: the decoder keeps the partial bytes.
-    const text = this.decoder.write(chunk);
+    const text = this.decode(chunk);
     if (!text) return;
     // Everything answered while handling this read leaves in one write (one TLS record, one syscall).
-    const socket = this.socket;
-    socket.cork();
+    this.output = '';
     try {
       if (!this.parser) {
         this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
@@ -162,8 +179,20 @@ export class XmppSession implements StreamParserHandler {
         this.close('internal-server-error');
       }
     } finally {
-      socket.uncork();
+      this.flush();
+      this.output = undefined;
     }
+  }
+
+  /** UTF-8 → text; a multi-byte character split across reads is kept until its last byte arrives. */
+  private decode(chunk: Buffer): string {
+    if (this.partialUtf8) {
+      chunk = Buffer.concat([this.partialUtf8, chunk]);
+      this.partialUtf8 = undefined;
+    }
+    const complete = chunk.length - incompleteUtf8Tail(chunk);
+    if (complete < chunk.length) this.partialUtf8 = Buffer.from(chunk.subarray(complete));
+    return chunk.toString('utf8', 0, complete);
   }
 
   // ---- StreamParserHandler
@@ -226,6 +255,7 @@ export class XmppSession implements StreamParserHandler {
     if (!element.is('starttls', NS.tls)) throw new StreamError('policy-violation', 'STARTTLS is required');
     const context = this.server.secureContext!; // listen() refuses a STARTTLS listener without TLS material
     this.write(`<proceed xmlns="${NS.tls}"/>`);
+    this.flush();
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
@@ -233,7 +263,7 @@ export class XmppSession implements StreamParserHandler {
     raw.on('error', () => raw.destroy());
     this.restart();
     this.stage = Stage.NeedAuth;
-    this.decoder = new StringDecoder('utf8');
+    this.partialUtf8 = undefined;
     this.attach(new TLSSocket(raw, { isServer: true, secureContext: context }));
     // Whatever followed <starttls/> in this read was sent before the handshake: discard it.
     throw STOP;
@@ -280,6 +310,7 @@ export class XmppSession implements StreamParserHandler {
           return this.saslFailure('not-authorized');
         }
         this.local = result.local;
+        this.account = result.account;
         this.write(`<success xmlns="${NS.sasl}"/>`);
         this.restart();
         this.stage = Stage.NeedBind;
@@ -332,6 +363,18 @@ export class XmppSession implements StreamParserHandler {
     element.attrs.from = this.jid;
     this.server.dispatch(element, this);
   }
+}
+
+/** Bytes at the end of `chunk` that begin a UTF-8 sequence not complete yet (0–3). */
+function incompleteUtf8Tail(chunk: Buffer): number {
+  const length = chunk.length;
+  for (let back = 1; back <= 3 && back <= length; back++) {
+    const byte = chunk[length - back]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
+    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return needed > back ? back : 0;
+  }
+  return 0;
 }
 
 /** Ends processing of the current read without an error (after STARTTLS). */

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
 import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
 import { RawClient, STREAM_OPEN, authenticateRaw, loginRaw, openStream, plainAuth } from './raw-client.ts';
+import { accountsAuthenticator } from '../../src/xmpp/index.ts';
 
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const streamError = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>.*</stream:stream>`);
@@ -24,6 +25,17 @@ describe('XMPP stream negotiation', () => {
     assert.equal(ports.xmpp, server.ports.xmpp);
     assert.equal(ports.xmpps, server.ports.xmpps);
     assert.ok(ports.xmpp! > 0 && ports.xmpps! > 0 && ports.xmpp !== ports.xmpps);
+  });
+
+  test('a token login names its account (id and kind) for the session: modules need not look it up again', async () => {
+    const { domain } = server.context.config;
+    const account = await server.context.accounts.findByJidLocal(robot.local);
+    const result = await accountsAuthenticator(server.context.accounts, domain).authenticate({
+      mechanism: 'PLAIN',
+      credentials: { authzid: '', authcid: robot.local, secret: robot.token },
+      address: '127.0.0.1',
+    });
+    assert.deepEqual(result, { local: robot.local, account: { id: account!.id, kind: 'robot' } });
   });
 
   test('direct TLS: header with from, unique id, version 1.0, jabber:client; SASL mechanisms offered', async () => {

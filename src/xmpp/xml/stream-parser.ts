@@ -111,7 +111,8 @@ export class StreamParser {
 
   private openTag(tag: SaxesTagNS): void {
     const attrs: Record<string, string> = {};
-    for (const [name, attr] of Object.entries(tag.attributes)) attrs[name] = attr.value;
+    const attributes = tag.attributes;
+    for (const name in attributes) attrs[name] = attributes[name]!.value;
     if (this.depth === 0) {
       // RFC 6120 §4.8: the root must be <stream> in the streams namespace, any prefix.
       if (tag.local !== 'stream' || tag.uri !== NS.stream) throw new StreamError('invalid-namespace', 'the stream root must be <stream> in the streams namespace');
