@@ -89,7 +89,9 @@ await store.close();
 
 // 2. The server.
 const flags = ['--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '-1', '--xmpps-port', '0', '--ccs-port', '0', '--ccs-device-rate', '0', '--ccs-max-pending', String(WINDOW), '--max-connections-per-account', '5', '--log-level', 'error'];
-const server = spawn(process.execPath, [...(process.env.CCS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CCS_BENCH_PROFILE}`] : []), ocp, 'server', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
+// CCS_BENCH_PROFILE=DIR writes a .cpuprofile of the server; CCS_BENCH_SERVER_NODE_ARGS passes Node flags to it (e.g. GC tuning to try).
+const serverNodeArgs = [...(process.env.CCS_BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.CCS_BENCH_PROFILE}`] : []), ...(process.env.CCS_BENCH_SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+const server = spawn(process.execPath, [...serverNodeArgs, ocp, 'server', ...flags], { stdio: ['ignore', 'ignore', 'inherit'] });
 children.push(server);
 await waitUntil(() => existsSync(join(dataDir, 'ports.json')), 'server start', 60_000);
 const ports = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as Record<string, number>;
