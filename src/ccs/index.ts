@@ -38,7 +38,7 @@ export function createCcs(context: ServerContext, http: FastifyInstance): Ccs {
   return {
     service,
     async listen(c2s) {
-      c2s.use(deviceModule(service.devices, context.accounts));
+      c2s.use(deviceModule(service.devices));
       const ports: Record<string, number> = {};
       if (config.ccsPort < 0 && config.ccsPlainPort < 0) return ports;
       xmpp = createCcsXmppServer({ domain: config.domain, tls: context.tls, log, senders: service.senders, hub: service.apps, maxStanzaSize: config.maxStanzaSize });

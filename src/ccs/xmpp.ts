@@ -2,7 +2,6 @@
 // src/xmpp with its own authenticator and modules, ccs-protocol.md §1) and
 // the `google:mobile:data` module of the device-facing c2s server.
 import { escapeXML, type Element } from 'ltx';
-import type { Accounts } from '../auth/accounts.ts';
 import type { Logger } from '../log.ts';
 import type { TlsMaterial } from '../tls/material.ts';
 import { XmppServer, PLAIN, X_OAUTH2, pingModule, legacySessionModule, emptyRosterModule, NS, type Authenticator, type SaslMechanism, type XmppModule, type XmppSession } from '../xmpp/index.ts';
@@ -137,37 +136,23 @@ export function createCcsXmppServer(options: CcsXmppOptions): XmppServer {
  * downstream messages and sends ACKs, upstream messages and its idle state as
  * `<gcm>` payloads.
  */
-export function deviceModule(hub: DeviceHub, accounts: Pick<Accounts, 'findByJidLocal'>): XmppModule {
+export function deviceModule(hub: DeviceHub): XmppModule {
   return (server) => {
-    const sessions = new WeakMap<XmppSession, Promise<DeviceSession | undefined>>();
-    // Once attached, a device's stanzas go to the hub at once, without a promise each.
-    const attached = new WeakMap<XmppSession, DeviceSession>();
+    const devices = new WeakMap<XmppSession, DeviceSession>();
+    // The session carries the account that authenticated: a device attaches at bind without another lookup.
     server.on('session-bound', (session) => {
-      sessions.set(
-        session,
-        accounts
-          .findByJidLocal(session.local)
-          .then((account) => {
-            if (account?.kind !== 'device' || session.closed) return undefined;
-            const device = hub.attach({ accountId: account.id, jidLocal: account.jid_local }, linkOf(session));
-            // Set before the stanzas that arrived meanwhile run (their callbacks come after this one), so order is kept.
-            attached.set(session, device);
-            return device;
-          })
-          // A store failure must not take the server down: the device is simply not attached.
-          .catch(() => undefined),
-      );
+      const account = session.account;
+      if (account?.kind === 'device') devices.set(session, hub.attach({ accountId: account.id, jidLocal: session.local }, linkOf(session)));
     });
     server.on('session-closed', (session) => {
-      void sessions.get(session)?.then((device) => device && hub.detach(device)).catch(() => {});
+      const device = devices.get(session);
+      if (device) hub.detach(device);
     });
     server.handle(`message/${GCM_NAMESPACE}`, (message, session) => {
-      const pending = sessions.get(session);
+      const device = devices.get(session);
       const text = gcmText(message);
-      if (!pending || text === undefined || message.attrs.to !== undefined && message.attrs.to !== server.domain) return false;
-      const device = attached.get(session);
-      if (device) hub.receive(device, text);
-      else void pending.then((device) => device && hub.receive(device, text)).catch(() => {});
+      if (!device || text === undefined || message.attrs.to !== undefined && message.attrs.to !== server.domain) return false;
+      hub.receive(device, text);
       return true;
     });
   };

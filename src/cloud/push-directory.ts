@@ -3,14 +3,19 @@
 // pings (Privet §4.1.1 xmpp_timeout_value, §6.1).
 import type { PrinterNotification, PushDirectory } from '../events/bus.ts';
 import type { Db } from '../store/db.ts';
+import { preparedQuery } from '../store/prepared.ts';
 
-async function robotPrinters(db: Db, jidLocal: string) {
-  return db
+/** Prepared: every device session asks on subscribe. */
+const printersOfRobot = preparedQuery<{ jidLocal: string }, { id: string; local_settings_current: string | null; local_settings_pending: string | null; jid_local: string }>((db, param) =>
+  db
     .selectFrom('printers')
     .innerJoin('accounts', 'accounts.id', 'printers.robot_id')
     .select(['printers.id', 'printers.local_settings_current', 'printers.local_settings_pending', 'accounts.jid_local'])
-    .where('accounts.jid_local', '=', jidLocal.toLowerCase())
-    .execute();
+    .where('accounts.jid_local', '=', param('jidLocal')),
+);
+
+function robotPrinters(db: Db, jidLocal: string) {
+  return printersOfRobot(db).all({ jidLocal: jidLocal.toLowerCase() });
 }
 
 export function createPushDirectory(db: Db): PushDirectory {
