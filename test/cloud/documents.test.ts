@@ -1,0 +1,55 @@
+// The document store on its own: small documents (one write), large ones
+// (streamed in batches), and a source that fails midway.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { DocumentStore } from '../../src/cloud/documents.ts';
+import { tempDir } from '../helpers/server.ts';
+
+function chunksOf(content: Buffer, size: number): Buffer[] {
+  const chunks = [];
+  for (let at = 0; at < content.length; at += size) chunks.push(content.subarray(at, at + size));
+  return chunks;
+}
+
+for (const fsync of [false, true]) {
+  test(`documents of 5 bytes, 100 KiB and 3.5 MiB are stored byte for byte with their size and SHA-256 (fsync ${fsync})`, async () => {
+    const dir = tempDir();
+    try {
+      const store = new DocumentStore(dir, fsync);
+      for (const size of [5, 100 * 1024, 3.5 * 1024 * 1024]) {
+        const content = Buffer.from(Array.from({ length: size }, (_, i) => (i * 31) % 251));
+        const received = await store.receive(Readable.from(chunksOf(content, 64 * 1024)));
+        assert.equal(received.size, size);
+        assert.equal(received.sha256, createHash('sha256').update(content).digest('hex'));
+        await store.commit(received, `doc-${size}`);
+        assert.ok(readFileSync(join(dir, `doc-${size}`)).equals(content));
+        // Discarding a committed document leaves it in place.
+        await store.discard(received);
+        assert.ok(store.list().includes(`doc-${size}`));
+      }
+      assert.deepEqual(readdirSync(join(dir, '.incoming')), []);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
+
+test('a source that fails after 2 MiB leaves no temporary file behind', async () => {
+  const dir = tempDir();
+  try {
+    const store = new DocumentStore(dir, false);
+    async function* failing() {
+      for (let i = 0; i < 32; i++) yield Buffer.alloc(64 * 1024, i);
+      throw new Error('connection reset');
+    }
+    await assert.rejects(store.receive(Readable.from(failing())), /connection reset/);
+    assert.deepEqual(readdirSync(join(dir, '.incoming')), []);
+    assert.deepEqual(store.list(), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
