@@ -10,6 +10,15 @@ describeEachDialect('ccs store', (store) => {
   let clock = 1_000_000;
   const now = () => clock;
 
+  /** A new sender and a device registered for it. */
+  async function registeredDevice(app: string) {
+    const { sender_id } = await new Senders(store.current.db, now).create(app);
+    const device = await new Accounts(store.current.db, { accessTokenTtlSeconds: 60 }).createDevice();
+    const registrations = new Registrations(store.current.db, now);
+    const registration = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    return { sender_id, device, registrations, registration };
+  }
+
   test('a sender authenticates with its current key only; rotate and revoke take effect at once', async () => {
     const senders = new Senders(store.current.db, now);
     const { sender_id, api_key } = await senders.create('shop');
@@ -27,11 +36,7 @@ describeEachDialect('ccs store', (store) => {
   });
 
   test('re-registering marks the old token unregistered and drops its topics and queue', async () => {
-    const { sender_id } = await new Senders(store.current.db, now).create('app');
-    const accounts = new Accounts(store.current.db, { accessTokenTtlSeconds: 60 });
-    const device = await accounts.createDevice();
-    const registrations = new Registrations(store.current.db, now);
-    const first = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    const { sender_id, device, registrations, registration: first } = await registeredDevice('app');
     await registrations.subscribe(first, 'news');
     await new MessageQueues(store.current.db, now).commitDownstream([{
       rows: [{ id: 'd1', sender_id, message_id: 'm1', registration_id: first.registration_id, jid_local: device.jid_local, collapse_key: null, priority: 0, delay_while_idle: 0, receipt_requested: 0, payload: '{}', expires_at: clock + 1000, created_at: clock }],
@@ -52,11 +57,7 @@ describeEachDialect('ccs store', (store) => {
   });
 
   test('batches of any size are stored, deduplicated, looked up and deleted whole (statements are cut into fixed-size chunks)', async () => {
-    const { sender_id } = await new Senders(store.current.db, now).create('batch');
-    const accounts = new Accounts(store.current.db, { accessTokenTtlSeconds: 60 });
-    const device = await accounts.createDevice();
-    const registrations = new Registrations(store.current.db, now);
-    const registration = await registrations.register({ accountId: device.id, jidLocal: device.jid_local }, sender_id, 'com.example');
+    const { sender_id, device, registrations, registration } = await registeredDevice('batch');
     const queues = new MessageQueues(store.current.db, now);
     const entry = (i: number) => ({
       key: { sender_id, message_id: `b${i}` },
