@@ -34,7 +34,8 @@ const dataDir = tempDir('ocp-bench-push-');
 const idleAccounts = await createRobotAccounts(dataDir, sessions - printerCount);
 const OWNER = { email: 'bench@example.com', password: 'benchmark password' };
 await createUserAccount(dataDir, OWNER.email, OWNER.password);
-const server = await startServerProcess(dataDir, ['--xmpp-handshake-timeout', '120']);
+// A thousand printers register anonymously from this one address.
+const server = await startServerProcess(dataDir, ['--xmpp-handshake-timeout', '120', '--anonymous-registrations-per-minute', '0']);
 const clients = Array.from({ length: Number(values.clients) }, forkLoadClient);
 try {
   // Printers registered and claimed over REST; their robots log in with xmpp_jid + access token.

@@ -34,6 +34,7 @@ export const SERVER_OPTIONS = [
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
+  { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
@@ -69,6 +70,7 @@ export interface ServerConfig {
   jobRetentionSeconds: number;
   accessTokenTtlSeconds: number;
   registrationTtlSeconds: number;
+  anonymousRegistrationsPerMinute: number;
   maxStanzaSize: number;
   maxConnectionsPerAccount: number;
   xmppMaxBuffered: number;
@@ -168,6 +170,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     jobRetentionSeconds: num('job-retention'),
     accessTokenTtlSeconds: num('access-token-ttl'),
     registrationTtlSeconds: num('registration-ttl'),
+    anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxStanzaSize: num('max-stanza-size'),
     maxConnectionsPerAccount: num('max-connections-per-account'),
     xmppMaxBuffered: num('xmpp-max-buffered'),

@@ -6,7 +6,7 @@ import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
-import { AuthFailureLimiter } from './failure-limiter.ts';
+import { WindowLimiter } from './window-limiter.ts';
 
 export type Account = AccountsTable;
 
@@ -58,8 +58,8 @@ const accountByBearerToken = preparedQuery<{ hash: string; now: number }, Accoun
 
 export class Accounts {
   private readonly now: () => number;
-  private readonly failuresByEmail = new AuthFailureLimiter(SIGN_IN_FAILURES_PER_EMAIL);
-  private readonly failuresBySource = new AuthFailureLimiter(SIGN_IN_FAILURES_PER_SOURCE);
+  private readonly failuresByEmail = new WindowLimiter(SIGN_IN_FAILURES_PER_EMAIL);
+  private readonly failuresBySource = new WindowLimiter(SIGN_IN_FAILURES_PER_SOURCE);
 
   constructor(
     private readonly db: Db,
@@ -125,8 +125,8 @@ export class Accounts {
     const account = await this.findByEmail(email);
     const matches = await verifyPassword(password, account?.password_hash ?? (await decoyHash()));
     if (account?.password_hash && matches) return account;
-    this.failuresByEmail.recordFailure(key);
-    if (source !== undefined) this.failuresBySource.recordFailure(source);
+    this.failuresByEmail.record(key);
+    if (source !== undefined) this.failuresBySource.record(source);
     return undefined;
   }
 

@@ -13,6 +13,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Accounts, Account } from '../auth/accounts.ts';
 import { bearerToken } from '../auth/http-auth.ts';
+import { WindowLimiter } from '../auth/window-limiter.ts';
+import type { ServerConfig } from '../config.ts';
 import type { CcsService } from './service.ts';
 import { normalizeTopicName } from './messages.ts';
 
@@ -29,7 +31,11 @@ function fail(reply: FastifyReply, status: number, error: string, description: s
   return reply.code(status).send({ error, error_description: description });
 }
 
-export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, accounts: Accounts, domain: string): void {
+export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, accounts: Accounts, config: Pick<ServerConfig, 'domain' | 'anonymousRegistrationsPerMinute'>): void {
+  const { domain } = config;
+  // A registration without a device token creates an account: bounded per source address.
+  const anonymousRegistrations = new WindowLimiter(config.anonymousRegistrationsPerMinute);
+
   /** The calling device account; undefined when no token was given; null for a bad one. */
   async function deviceOf(request: FastifyRequest): Promise<Account | undefined | null> {
     const token = bearerToken(request);
@@ -56,6 +62,8 @@ export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, acco
     if (device === null) return fail(reply, 401, 'AUTHENTICATION_FAILED', 'the device token is invalid');
     let password: string | undefined;
     if (!device) {
+      if (anonymousRegistrations.blocked(request.ip)) return fail(reply, 429, 'TOO_MANY_REGISTRATIONS', `too many new devices from ${request.ip}; try again in a minute`);
+      anonymousRegistrations.record(request.ip);
       device = await accounts.createDevice();
       password = await accounts.issueApiToken(device.id);
     }

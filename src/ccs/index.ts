@@ -31,7 +31,7 @@ export function createCcs(context: ServerContext, http: FastifyInstance): Ccs {
     deviceRatePerMinute: config.ccsDeviceRate,
     drainGraceMs: config.ccsDrainGraceSeconds * 1000,
   });
-  registerDeviceRoutes(http, service, context.accounts, config.domain);
+  registerDeviceRoutes(http, service, context.accounts, config);
   registerSendRoutes(http, service);
   registerAdminRoutes(http, service.apps, config.dataDir);
   let xmpp: XmppServer | undefined;

@@ -27,6 +27,7 @@ export const CLOUD_ERRORS = {
   DOCUMENT_NOT_FOUND: { errorCode: 21, status: 404 },
   UNSUPPORTED_CONTENT_TYPE: { errorCode: 22, status: 415 },
   TOO_MANY_CLAIM_ATTEMPTS: { errorCode: 23, status: 429 },
+  TOO_MANY_REGISTRATIONS: { errorCode: 24, status: 429 },
   /** fetch with nothing queued: "not an error" to every client [C:gcp/gcp.go Fetch]. */
   NO_JOBS: { errorCode: 413, status: 200 },
 } as const;

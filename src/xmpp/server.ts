@@ -21,7 +21,7 @@ import { XmppSession } from './session.ts';
 import { stanzaErrorReply, type StanzaErrorType, type StreamErrorCondition } from './stream-error.ts';
 import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
-import { AuthFailureLimiter } from '../auth/failure-limiter.ts';
+import { WindowLimiter } from '../auth/window-limiter.ts';
 import type { StreamParserLimits } from './xml/stream-parser.ts';
 
 /** Quiet time after which a session's parser is released (see XmppSession.releaseIdleParser). */
@@ -93,7 +93,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
   readonly authenticator: Authenticator;
   readonly log: Logger;
   readonly secureContext: SecureContext | undefined;
-  readonly authLimiter: AuthFailureLimiter;
+  readonly authLimiter: WindowLimiter;
   readonly stats: XmppStats = { connections: {}, sessions: {}, stanzasIn: 0, stanzasOut: 0, authFailures: 0, counters: {} };
   /** Extra features offered after authentication (the core offers bind). */
   readonly streamFeatures: Element[] = [];
@@ -115,7 +115,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     this.authenticator = options.authenticator;
     this.log = options.log;
     this.secureContext = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
-    this.authLimiter = new AuthFailureLimiter(this.limits.maxAuthFailuresPerAddress);
+    this.authLimiter = new WindowLimiter(this.limits.maxAuthFailuresPerAddress);
     const shortest = Math.min(this.limits.handshakeTimeoutMs, this.limits.pingTimeoutMs, this.limits.idleTimeoutMs || Infinity);
     this.sweeper = setInterval(() => this.sweep(), Math.max(50, Math.min(1000, shortest / 4))).unref();
   }

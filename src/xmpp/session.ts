@@ -326,7 +326,7 @@ export class XmppSession implements StreamParserHandler {
     this.write(`<failure xmlns="${NS.sasl}"><${condition}/></failure>`);
     if (!counts) return;
     this.server.stats.authFailures++;
-    this.server.authLimiter.recordFailure(this.address);
+    this.server.authLimiter.record(this.address);
     // RFC 6120 §6.4.5: a configurable number of retries, then the stream ends.
     if (++this.authFailures >= this.server.limits.maxAuthFailuresPerConnection) this.close('policy-violation', 'too many failed authentication attempts');
   }

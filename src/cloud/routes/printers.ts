@@ -1,5 +1,6 @@
 // register, update, list, search, printer, delete [cloudprint-protocol.md §a, §b].
 import { requireRole, type Caller } from '../access.ts';
+import { WindowLimiter } from '../../auth/window-limiter.ts';
 import { CloudError } from '../errors.ts';
 import { checkTags, localSettingsColumns, printerColumns, updatedTags } from '../printer-fields.ts';
 import {
@@ -27,7 +28,13 @@ async function ownerFor(service: CloudService, caller: Caller): Promise<string> 
 export function printerRoutes(service: CloudService): CloudRoute[] {
   const { db } = service;
 
-  async function register(params: Params, caller: Caller | undefined) {
+  // Anonymous registrations create rows nobody owns yet: bounded per source address.
+  const anonymousRegistrations = new WindowLimiter(service.config.anonymousRegistrationsPerMinute);
+
+  async function register(params: Params, caller: Caller | undefined, address: string) {
+    if (!caller && anonymousRegistrations.blocked(address)) {
+      throw new CloudError('TOO_MANY_REGISTRATIONS', `Too many anonymous registrations from ${address}; try again in a minute`);
+    }
     const columns = printerColumns(params);
     if (!columns.name) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: name (or printer)');
     if (!columns.capabilities) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: capabilities');
@@ -69,6 +76,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
     const printer = await getPrinter(db, row.id);
     const view = printerView(printer, { forProxy: true, capabilities: true, extraFields: new Set() });
     if (!token) return { message: 'Printer registered successfully.', printers: [view] };
+    anonymousRegistrations.record(address);
     return {
       message: 'Printer registered; waiting to be claimed.',
       printers: [view],
@@ -96,7 +104,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
         local_settings: { help: 'Privet §4.1.1 {"current":{...}}' },
         'manufacturer, model, gcp_version, setup_url, support_url, update_url, firmware, capsHash, notification_channel': { help: 'description fields' },
       },
-      handle: ({ params, caller }) => register(params, caller),
+      handle: ({ params, caller, request }) => register(params, caller, request.ip),
     },
     {
       path: 'update',

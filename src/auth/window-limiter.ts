@@ -1,0 +1,31 @@
+// Events counted per key (a source address, an account) in a fixed one-minute
+// window. Failed logins (XMPP SASL, the OAuth2 password grant, the claim page)
+// and anonymous registrations (printers, CCS devices) are refused for a key
+// that reached its limit.
+const WINDOW_MS = 60_000;
+const MAX_KEYS = 10_000;
+
+/** Counts events per key in a fixed one-minute window; a limit of 0 never blocks. */
+export class WindowLimiter {
+  private readonly counts = new Map<string, { count: number; since: number }>();
+
+  constructor(private readonly maxPerWindow: number) {}
+
+  blocked(address: string, now = Date.now()): boolean {
+    const entry = this.counts.get(address);
+    return this.maxPerWindow > 0 && entry !== undefined && now - entry.since < WINDOW_MS && entry.count >= this.maxPerWindow;
+  }
+
+  record(address: string, now = Date.now()): void {
+    if (this.maxPerWindow === 0) return;
+    // Keys come from clients: keep the map bounded even if nobody prunes it.
+    if (this.counts.size >= MAX_KEYS) this.prune(now);
+    const entry = this.counts.get(address);
+    if (!entry || now - entry.since >= WINDOW_MS) this.counts.set(address, { count: 1, since: now });
+    else entry.count++;
+  }
+
+  prune(now = Date.now()): void {
+    for (const [address, entry] of this.counts) if (now - entry.since >= WINDOW_MS) this.counts.delete(address);
+  }
+}
