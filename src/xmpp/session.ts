@@ -6,6 +6,7 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
+import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
@@ -59,8 +60,7 @@ export class XmppSession implements StreamParserHandler {
   private parser: StreamParser | undefined;
   private header: { name: string; attrs: Record<string, string> } | undefined;
   private headerSent = false;
-  /** The first bytes of a UTF-8 character whose rest is in the next read. */
-  private partialUtf8: Buffer | undefined;
+  private decoder = new StringDecoder('utf8');
   /** Replies to the read being handled, written together when it is done (undefined: write at once). */
   private output: string | undefined;
   private authFailures = 0;
@@ -160,7 +160,8 @@ export class XmppSession implements StreamParserHandler {
     if (this.stage === Stage.Closed) return;
     this.lastActivity = Date.now();
     this.pingSentAt = 0;
-    const text = this.decode(chunk);
+    // A multi-byte character may be split across reads: the decoder keeps the partial bytes.
+    const text = this.decoder.write(chunk);
     if (!text) return;
     // Everything answered while handling this read leaves in one write (one TLS record, one syscall).
     this.output = '';
@@ -182,17 +183,6 @@ export class XmppSession implements StreamParserHandler {
       this.flush();
       this.output = undefined;
     }
-  }
-
-  /** UTF-8 → text; a multi-byte character split across reads is kept until its last byte arrives. */
-  private decode(chunk: Buffer): string {
-    if (this.partialUtf8) {
-      chunk = Buffer.concat([this.partialUtf8, chunk]);
-      this.partialUtf8 = undefined;
-    }
-    const complete = chunk.length - incompleteUtf8Tail(chunk);
-    if (complete < chunk.length) this.partialUtf8 = Buffer.from(chunk.subarray(complete));
-    return chunk.toString('utf8', 0, complete);
   }
 
   // ---- StreamParserHandler
@@ -263,7 +253,7 @@ export class XmppSession implements StreamParserHandler {
     raw.on('error', () => raw.destroy());
     this.restart();
     this.stage = Stage.NeedAuth;
-    this.partialUtf8 = undefined;
+    this.decoder = new StringDecoder('utf8');
     this.attach(new TLSSocket(raw, { isServer: true, secureContext: context }));
     // Whatever followed <starttls/> in this read was sent before the handshake: discard it.
     throw STOP;
@@ -363,18 +353,6 @@ export class XmppSession implements StreamParserHandler {
     element.attrs.from = this.jid;
     this.server.dispatch(element, this);
   }
-}
-
-/** Bytes at the end of `chunk` that begin a UTF-8 sequence not complete yet (0–3). */
-function incompleteUtf8Tail(chunk: Buffer): number {
-  const length = chunk.length;
-  for (let back = 1; back <= 3 && back <= length; back++) {
-    const byte = chunk[length - back]!;
-    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead byte
-    const needed = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return needed > back ? back : 0;
-  }
-  return 0;
 }
 
 /** Ends processing of the current read without an error (after STARTTLS). */
