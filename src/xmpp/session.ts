@@ -61,8 +61,6 @@ export class XmppSession implements StreamParserHandler {
   private header: { name: string; attrs: Record<string, string> } | undefined;
   private headerSent = false;
   private decoder = new StringDecoder('utf8');
-  /** Replies to the read being handled, written together when it is done (undefined: write at once). */
-  private output: string | undefined;
   private authFailures = 0;
   private pendingMechanism: SaslMechanism | undefined;
 
@@ -106,7 +104,6 @@ export class XmppSession implements StreamParserHandler {
       this.write(streamErrorElement(condition, text).toString());
     }
     if (this.headerSent) this.write('</stream:stream>');
-    this.flush();
     this.stage = Stage.Closed;
     this.parser = undefined;
     this.socket.end();
@@ -123,20 +120,6 @@ export class XmppSession implements StreamParserHandler {
   }
 
   private write(xml: string): void {
-    if (this.output !== undefined) this.output += xml;
-    else this.writeNow(xml);
-  }
-
-  /** Writes what the current read produced so far (before the socket changes or ends). */
-  private flush(): void {
-    const output = this.output;
-    if (!output) return;
-    this.output = '';
-    this.writeNow(output);
-  }
-
-  private writeNow(xml: string): void {
-    if (this.socket.destroyed) return;
     this.socket.write(xml);
     if (this.socket.writableLength > this.server.limits.maxBufferedBytes) {
       // The client does not read what we send: stop buffering for it.
@@ -164,7 +147,8 @@ export class XmppSession implements StreamParserHandler {
     const text = this.decoder.write(chunk);
     if (!text) return;
     // Everything answered while handling this read leaves in one write (one TLS record, one syscall).
-    this.output = '';
+    const socket = this.socket;
+    socket.cork();
     try {
       if (!this.parser) {
         this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
@@ -180,8 +164,7 @@ export class XmppSession implements StreamParserHandler {
         this.close('internal-server-error');
       }
     } finally {
-      this.flush();
-      this.output = undefined;
+      socket.uncork();
     }
   }
 
@@ -245,7 +228,6 @@ export class XmppSession implements StreamParserHandler {
     if (!element.is('starttls', NS.tls)) throw new StreamError('policy-violation', 'STARTTLS is required');
     const context = this.server.secureContext!; // listen() refuses a STARTTLS listener without TLS material
     this.write(`<proceed xmlns="${NS.tls}"/>`);
-    this.flush();
     const raw = this.socket;
     raw.removeAllListeners('data');
     raw.removeAllListeners('close');
