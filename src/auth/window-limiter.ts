@@ -25,6 +25,13 @@ export class WindowLimiter {
     else entry.count++;
   }
 
+  /** Counts one event for `address` unless it is blocked; false when it is. */
+  take(address: string, now = Date.now()): boolean {
+    if (this.blocked(address, now)) return false;
+    this.record(address, now);
+    return true;
+  }
+
   prune(now = Date.now()): void {
     for (const [address, entry] of this.counts) if (now - entry.since >= WINDOW_MS) this.counts.delete(address);
   }

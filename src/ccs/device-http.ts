@@ -62,8 +62,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, acco
     if (device === null) return fail(reply, 401, 'AUTHENTICATION_FAILED', 'the device token is invalid');
     let password: string | undefined;
     if (!device) {
-      if (anonymousRegistrations.blocked(request.ip)) return fail(reply, 429, 'TOO_MANY_REGISTRATIONS', `too many new devices from ${request.ip}; try again in a minute`);
-      anonymousRegistrations.record(request.ip);
+      if (!anonymousRegistrations.take(request.ip)) return fail(reply, 429, 'TOO_MANY_REGISTRATIONS', `too many new devices from ${request.ip}; try again in a minute`);
       device = await accounts.createDevice();
       password = await accounts.issueApiToken(device.id);
     }

@@ -32,7 +32,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
   const anonymousRegistrations = new WindowLimiter(service.config.anonymousRegistrationsPerMinute);
 
   async function register(params: Params, caller: Caller | undefined, address: string) {
-    if (!caller && anonymousRegistrations.blocked(address)) {
+    if (!caller && !anonymousRegistrations.take(address)) {
       throw new CloudError('TOO_MANY_REGISTRATIONS', `Too many anonymous registrations from ${address}; try again in a minute`);
     }
     const columns = printerColumns(params);
@@ -76,7 +76,6 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
     const printer = await getPrinter(db, row.id);
     const view = printerView(printer, { forProxy: true, capabilities: true, extraFields: new Set() });
     if (!token) return { message: 'Printer registered successfully.', printers: [view] };
-    anonymousRegistrations.record(address);
     return {
       message: 'Printer registered; waiting to be claimed.',
       printers: [view],
