@@ -134,7 +134,7 @@ class LoadSession {
 // ---- the child process
 
 async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sessions: LoadSession[], report: (r: LoadReport) => void): Promise<void> {
-  // One context each for all connections: a `ca` option per connect would parse the CA every time.
+  // One context per kind, shared by all connections: a `ca` option per connect would parse the CA every time.
   const verifying: LoadTlsOptions = { secureContext: createSecureContext({ ca: readFileSync(command.caPath) }), rejectUnauthorized: true };
   const trusting: LoadTlsOptions = { secureContext: createSecureContext(), rejectUnauthorized: false };
   const started = performance.now();
