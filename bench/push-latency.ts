@@ -15,6 +15,7 @@ import { createRobotAccounts, createUserAccount, type LoadAccount } from './lib/
 import { startServerProcess } from './lib/server-process.ts';
 import { forkLoadClient } from './lib/xmpp-load-client.ts';
 import { nowMs, percentile, round } from './lib/stats.ts';
+import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
 
 const { values } = parseArgs({
   options: {
@@ -66,7 +67,9 @@ try {
   /** From sending the submit request to the push, for comparison. */
   const sentAt = new Map<string, number>();
   const fromRequest: number[] = [];
-  const inFlight = new Set<string>();
+  /** Printers with no job in flight, taken at random and put back when their push and response are both in. */
+  const idle = [...printers];
+  const printersById = new Map(printers.map((p) => [p.id, p]));
   let allPushed: () => void = () => {};
   const done = new Promise<void>((resolve) => (allPushed = resolve));
   const match = (printerId: string, responded: number, pushed: number) => {
@@ -74,7 +77,7 @@ try {
     fromRequest.push(pushed - sentAt.get(printerId)!);
     respondedAt.delete(printerId);
     pushedAt.delete(printerId);
-    inFlight.delete(printerId);
+    idle.push(printersById.get(printerId)!);
     if (latencies.length === jobs) allPushed();
   };
   for (const client of clients) {
@@ -87,9 +90,12 @@ try {
       }
     });
   }
+  const fileCreateUs = fileCreateMicros(dataDir);
+  warnIfFileCreateSlow(fileCreateUs);
   const document = Buffer.alloc(1024, 'A');
   // Submits go through a lean keep-alive client: this process shares the cores with the server.
   const submitter = new CloudHttp(server.url, 64);
+  const serverCpuBefore = server.cpuSeconds();
   const started = performance.now();
   let submitted = 0;
   let errors = 0;
@@ -98,13 +104,15 @@ try {
     const due = started + submitted * interval;
     const wait = due - performance.now();
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
-    const free = printers.filter((p) => !inFlight.has(p.id));
-    if (free.length === 0) {
+    if (idle.length === 0) {
       await new Promise((resolve) => setTimeout(resolve, 1));
       continue;
     }
-    const printer = free[Math.floor(Math.random() * free.length)]!;
-    inFlight.add(printer.id);
+    // Swap-remove a random idle printer.
+    const at = Math.floor(Math.random() * idle.length);
+    const printer = idle[at]!;
+    idle[at] = idle[idle.length - 1]!;
+    idle.pop();
     sentAt.set(printer.id, nowMs());
     submitted++;
     void submitter.submit(owner.token, printer.id, 'bench', document).then(
@@ -120,6 +128,7 @@ try {
   }
   const submitSeconds = (performance.now() - started) / 1000;
   await Promise.race([done, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+  const serverCpuSeconds = server.cpuSeconds() - serverCpuBefore;
   submitter.close();
   console.log(`${subscribed} subscribed sessions, ${printerCount} printers; ${submitted} submits in ${submitSeconds.toFixed(1)} s, ${latencies.length} pushes matched, ${errors} errors`);
   console.log(
@@ -136,7 +145,10 @@ try {
       requestToPushP50Ms: round(percentile(fromRequest, 50), 3),
       requestToPushP99Ms: round(percentile(fromRequest, 99), 3),
       errors,
+      // The least load-dependent figure: the server's CPU time per submit, its push included.
+      serverCpuMsPerSubmit: round((serverCpuSeconds * 1000) / Math.max(1, submitted), 3),
       serverRssMb: Math.round(server.rssKb() / 1024),
+      fileCreateUs,
     }),
   );
 } finally {

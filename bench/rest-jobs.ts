@@ -19,6 +19,7 @@ import type { AddressInfo } from 'node:net';
 import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
 import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
+import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
 
 const { values } = parseArgs({
   options: {
@@ -69,6 +70,9 @@ try {
   const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, seconds: Math.min(3, task.seconds) });
   await baseline.close();
 
+  const fileCreateUs = fileCreateMicros(dataDir);
+  warnIfFileCreateSlow(fileCreateUs);
+
   // REST_BENCH_PROFILE=FILE: a CPU profile of the server during the measured run only.
   const profiler = process.env.REST_BENCH_PROFILE ? new Session() : undefined;
   profiler?.connect();
@@ -93,6 +97,7 @@ try {
       serverCpuMsPerJob: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, result.jobs)) * 1000) / 1000,
       serverLoopBusy: Math.round(serverLoopBusy * 100) / 100,
       baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
+      fileCreateUs,
       jobs: result.jobs,
       errors: result.errors,
       concurrency,
