@@ -34,6 +34,9 @@ async function syncPath(path: string): Promise<void> {
 
 export class DocumentStore {
   private readonly tempDir: string;
+  /** Temporary names are this store's random prefix and a counter: unique without a random draw per upload. */
+  private readonly tempPrefix = randomBytes(6).toString('hex');
+  private tempCount = 0;
 
   constructor(
     readonly dir: string,
@@ -47,7 +50,7 @@ export class DocumentStore {
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */
   async receive(source: Readable): Promise<ReceivedDocument> {
-    const tempPath = join(this.tempDir, randomBytes(12).toString('hex'));
+    const tempPath = join(this.tempDir, `${this.tempPrefix}-${++this.tempCount}`);
     const hash = createHash('sha256');
     let size = 0;
     let pending: Buffer[] = [];
