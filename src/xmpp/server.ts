@@ -22,10 +22,7 @@ import { stanzaErrorReply, type StanzaErrorType, type StreamErrorCondition } fro
 import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import { WindowLimiter } from '../auth/window-limiter.ts';
-import type { StreamParserLimits } from './xml/stream-parser.ts';
-
-/** Quiet time after which a session's parser is released (see XmppSession.releaseIdleParser). */
-const PARSER_RELEASE_MS = 2000;
+import { ParserPool } from './xml/parser-pool.ts';
 
 export type ListenMode = 'starttls-required' | 'direct' | 'plain';
 
@@ -89,7 +86,8 @@ export interface XmppServerEvents {
 export class XmppServer extends EventEmitter<XmppServerEvents> {
   readonly domain: string;
   readonly limits: XmppLimits;
-  readonly parserLimits: StreamParserLimits;
+  /** Stream parsers the sessions borrow per read (see ParserPool). */
+  readonly parsers: ParserPool;
   readonly authenticator: Authenticator;
   readonly log: Logger;
   readonly secureContext: SecureContext | undefined;
@@ -111,7 +109,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     super();
     this.domain = options.domain.toLowerCase();
     this.limits = { ...DEFAULT_LIMITS, ...options.limits };
-    this.parserLimits = { maxStanzaSize: this.limits.maxStanzaSize, maxDepth: this.limits.maxDepth };
+    this.parsers = new ParserPool({ maxStanzaSize: this.limits.maxStanzaSize, maxDepth: this.limits.maxDepth });
     this.authenticator = options.authenticator;
     this.log = options.log;
     this.secureContext = options.tls ? createSecureContext({ cert: options.tls.cert, key: options.tls.key }) : undefined;
@@ -297,7 +295,6 @@ export class XmppServer extends EventEmitter<XmppServerEvents> {
     const { handshakeTimeoutMs, pingTimeoutMs } = this.limits;
     for (const session of this.connections) {
       if (session.closed) continue;
-      session.releaseIdleParser(now - PARSER_RELEASE_MS);
       if (!session.bound) {
         if (now - session.connectedAt > handshakeTimeoutMs) session.close('connection-timeout', 'negotiation took too long');
         continue;

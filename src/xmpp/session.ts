@@ -1,8 +1,8 @@
 // One client connection and its stream (RFC 6120): STARTTLS, SASL, resource
 // binding, then stanzas handed to the server's dispatcher. Kept small on
-// purpose: an idle bound session holds its socket, a few scalars and no
-// parser (released by the server's sweep once quiet, see StreamParser.idle),
-// so thousands of them cost little beyond TLS.
+// purpose: a session between stanzas holds its socket, a few scalars and no
+// parser (it borrows one per read, see ParserPool), so thousands of them cost
+// little beyond TLS.
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
@@ -10,7 +10,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
-import { StreamParser, type StreamParserHandler } from './xml/stream-parser.ts';
+import type { StreamHeader, StreamParser, StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
 import type { SaslMechanism, SessionAccount } from './sasl.ts';
 import type { Listener, XmppServer } from './server.ts';
@@ -58,7 +58,7 @@ export class XmppSession implements StreamParserHandler {
 
   private stage: Stage;
   private parser: StreamParser | undefined;
-  private header: { name: string; attrs: Record<string, string> } | undefined;
+  private header: StreamHeader | undefined;
   private headerSent = false;
   private decoder = new StringDecoder('utf8');
   private authFailures = 0;
@@ -110,15 +110,6 @@ export class XmppSession implements StreamParserHandler {
     setTimeout(() => this.socket.destroy(), 2000).unref();
   }
 
-  /**
-   * Drops the parser of a session that has been quiet for a while and sits
-   * between stanzas: idle devices then cost no parser memory, busy sessions
-   * keep theirs (a new parser per stanza would cost CPU).
-   */
-  releaseIdleParser(quietSince: number): void {
-    if (this.parser?.idle && this.lastActivity < quietSince) this.parser = undefined;
-  }
-
   private write(xml: string): void {
     this.socket.write(xml);
     if (this.socket.writableLength > this.server.limits.maxBufferedBytes) {
@@ -150,10 +141,11 @@ export class XmppSession implements StreamParserHandler {
     const socket = this.socket;
     socket.cork();
     try {
-      if (!this.parser) {
-        this.parser = this.header ? StreamParser.resumeAfter(this.header, this, this.server.parserLimits) : new StreamParser(this, this.server.parserLimits);
-      }
-      this.parser.write(text);
+      const pool = this.server.parsers;
+      const parser = (this.parser ??= this.header ? pool.take(this.header, this) : pool.fresh(this));
+      parser.write(text);
+      // Between stanzas the parser goes back to the pool; a stanza cut by the read keeps it here.
+      if (this.parser === parser && pool.give(parser)) this.parser = undefined;
     } catch (error) {
       if (error === STOP) return;
       if (error instanceof StreamError) {
@@ -170,8 +162,8 @@ export class XmppSession implements StreamParserHandler {
 
   // ---- StreamParserHandler
 
-  streamStarted(name: string, attrs: Record<string, string>): void {
-    this.header = { name, attrs };
+  streamStarted(_name: string, attrs: Record<string, string>): void {
+    this.header = this.parser!.streamHeader;
     this.sendHeader(attrs.from);
     // RFC 6120 §4.7.5: a missing or lower version means a pre-1.0 client.
     if (!/^1\.\d+$/.test(attrs.version ?? '')) throw new StreamError('unsupported-version', 'version 1.0 is required');

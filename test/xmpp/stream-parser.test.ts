@@ -1,5 +1,6 @@
 // The strict stream parser on its own: restricted XML, limits, namespaces,
-// and resuming a stream after an idle parser was dropped.
+// and resuming a stream from its header. The pool that shares parsers between
+// sessions has its own tests in parser-pool.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from 'ltx';

@@ -8,8 +8,8 @@
 // saxes finds not well-formed (including unbound namespace prefixes) does too.
 //
 // The parser keeps no state between stanzas that cannot be rebuilt from the
-// stream header, so an idle session can drop it (`idle`) and later resume with
-// a new one (`resumeAfter`): an idle connection then costs no parser memory.
+// stream header, so between stanzas (`idle`) it can serve any stream with the
+// same namespace declarations: see ParserPool.
 import { SaxesParser, type SaxesTagNS } from 'saxes';
 import { Element, escapeXML } from 'ltx';
 import { NS } from '../namespaces.ts';
@@ -29,9 +29,11 @@ export interface StreamParserLimits {
   maxDepth: number;
 }
 
-interface StreamHeader {
+export interface StreamHeader {
   name: string;
   attrs: Record<string, string>;
+  /** The header's start tag with its namespace declarations only: what a parser that resumes the stream is fed first. */
+  resumeTag: string;
 }
 
 /**
@@ -81,25 +83,22 @@ export class StreamParser {
   private fed = 0;
 
   constructor(
-    private readonly handler: StreamParserHandler,
+    /** Who gets this stream's events; a pooled parser changes hands between stanzas. */
+    public handler: StreamParserHandler,
     private readonly limits: StreamParserLimits,
   ) {
     this.sax = new StrictSaxesParser(this);
   }
 
   /**
-   * A parser that continues a stream whose header it did not see: it is fed a
-   * copy of the header's start tag first (namespace declarations are what
-   * stanzas may depend on), without reporting it again.
+   * A parser that continues a stream whose header it did not see: it is fed
+   * the header's namespace declarations first (what stanzas may depend on),
+   * without reporting the header again.
    */
   static resumeAfter(header: StreamHeader, handler: StreamParserHandler, limits: StreamParserLimits): StreamParser {
     const parser = new StreamParser(handler, limits);
-    const attrs = Object.entries(header.attrs)
-      .filter(([name]) => name === 'xmlns' || name.startsWith('xmlns:'))
-      .map(([name, value]) => ` ${name}="${escapeXML(value)}"`)
-      .join('');
     parser.header = header;
-    parser.write(`<${header.name}${attrs}>`);
+    parser.write(header.resumeTag);
     return parser;
   }
 
@@ -134,7 +133,7 @@ export class StreamParser {
       this.depth = 1;
       this.boundary = this.sax.position;
       if (this.header) return; // resumed: the handler saw this header already
-      this.header = { name: tag.name, attrs };
+      this.header = { name: tag.name, attrs, resumeTag: resumeTag(tag.name, attrs) };
       this.handler.streamStarted(tag.name, attrs);
       return;
     }
@@ -174,6 +173,12 @@ export class StreamParser {
     // RFC 6120 §11.7: only whitespace may appear between stanzas.
     else if (this.depth === 1 && !/^\s*$/.test(text)) throw new StreamError('bad-format', 'text outside a stanza');
   }
+}
+
+function resumeTag(name: string, attrs: Record<string, string>): string {
+  let declarations = '';
+  for (const attr in attrs) if (attr === 'xmlns' || attr.startsWith('xmlns:')) declarations += ` ${attr}="${escapeXML(attrs[attr]!)}"`;
+  return `<${name}${declarations}>`;
 }
 
 function tooBig(): StreamError {
