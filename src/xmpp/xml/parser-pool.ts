@@ -15,6 +15,9 @@ const MAX_IDLE_PER_HEADER = 4;
 /** Header shapes pooled at all: clients choose their namespace declarations, so the map must not grow without bound. */
 const MAX_HEADER_SHAPES = 64;
 
+/** The handler of a parser in the pool: it keeps no session alive. Idle parsers are not written to. */
+const DETACHED: StreamParserHandler = { streamStarted() {}, stanza() {}, streamEnded() {} };
+
 export class ParserPool {
   /** Idle parsers by the header they continue (StreamHeader.resumeTag). */
   private readonly idle = new Map<string, StreamParser[]>();
@@ -40,7 +43,10 @@ export class ParserPool {
     if (!parser.idle || !header) return false;
     let list = this.idle.get(header.resumeTag);
     if (!list && this.idle.size < MAX_HEADER_SHAPES) this.idle.set(header.resumeTag, (list = []));
-    if (list && list.length < MAX_IDLE_PER_HEADER) list.push(parser);
+    if (list && list.length < MAX_IDLE_PER_HEADER) {
+      parser.handler = DETACHED;
+      list.push(parser);
+    }
     return true;
   }
 }
