@@ -162,8 +162,9 @@ export class XmppSession implements StreamParserHandler {
 
   // ---- StreamParserHandler
 
-  streamStarted(_name: string, attrs: Record<string, string>): void {
-    this.header = this.parser!.streamHeader;
+  streamStarted(header: StreamHeader): void {
+    this.header = header;
+    const attrs = header.attrs;
     this.sendHeader(attrs.from);
     // RFC 6120 §4.7.5: a missing or lower version means a pre-1.0 client.
     if (!/^1\.\d+$/.test(attrs.version ?? '')) throw new StreamError('unsupported-version', 'version 1.0 is required');

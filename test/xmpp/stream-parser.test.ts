@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import type { Element } from 'ltx';
-import { StreamParser } from '../../src/xmpp/xml/stream-parser.ts';
+import { StreamParser, type StreamHeader } from '../../src/xmpp/xml/stream-parser.ts';
 import { StreamError } from '../../src/xmpp/stream-error.ts';
 
 const HEADER = '<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="localhost" version="1.0">';
@@ -14,7 +14,7 @@ const LIMITS = { maxStanzaSize: 1000, maxDepth: 5 };
 function collect() {
   const seen = { headers: [] as Record<string, string>[], stanzas: [] as Element[], ended: false };
   const handler = {
-    streamStarted: (_name: string, attrs: Record<string, string>) => void seen.headers.push(attrs),
+    streamStarted: (header: StreamHeader) => void seen.headers.push(header.attrs),
     stanza: (element: Element) => void seen.stanzas.push(element),
     streamEnded: () => void (seen.ended = true),
   };

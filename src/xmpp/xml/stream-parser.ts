@@ -16,8 +16,8 @@ import { NS } from '../namespaces.ts';
 import { StreamError } from '../stream-error.ts';
 
 export interface StreamParserHandler {
-  /** The root start tag: the stream header. `attrs` include namespace declarations. */
-  streamStarted(name: string, attrs: Record<string, string>): void;
+  /** The root start tag: the stream header. Its `attrs` include namespace declarations. */
+  streamStarted(header: StreamHeader): void;
   stanza(element: Element): void;
   streamEnded(): void;
 }
@@ -134,7 +134,7 @@ export class StreamParser {
       this.boundary = this.sax.position;
       if (this.header) return; // resumed: the handler saw this header already
       this.header = { name: tag.name, attrs, resumeTag: resumeTag(tag.name, attrs) };
-      this.handler.streamStarted(tag.name, attrs);
+      this.handler.streamStarted(this.header);
       return;
     }
     if (this.depth > this.limits.maxDepth) throw new StreamError('policy-violation', `elements nested deeper than ${this.limits.maxDepth}`);
