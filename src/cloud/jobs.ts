@@ -2,6 +2,7 @@
 // `jobs`], state changes through the state machine, and deletion together
 // with the document.
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
@@ -40,8 +41,10 @@ const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' |
     .where('id', '=', param('id'))
     .where('status', '=', param('from')),
 );
-export const queuedJobsOf = preparedQuery<{ printerId: string; limit: number }, JobRow>((db, param) =>
-  jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(param('limit')),
+/** The most jobs one `fetch` returns. */
+export const FETCH_LIMIT = 100;
+export const queuedJobsOf = preparedQuery<{ printerId: string }, JobRow>((db, param) =>
+  jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(sql.lit(FETCH_LIMIT)),
 );
 
 export async function insertJob(db: Db, job: JobsTable): Promise<void> {

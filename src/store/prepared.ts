@@ -4,10 +4,16 @@
 // answer them. A prepared query is written with the same builder, with
 // `param(name)` standing in for each value bound at run time, and compiled the
 // first time it runs on a database (the SQL differs between dialects).
+//
+// LIMIT and OFFSET must be literals (`sql.lit(n)`), never bound values: SQLite
+// (3.53, measured) plans with a bound LIMIT's value, so binding it marks the
+// statement expired and every run compiles it again, ten times the cost of the
+// run itself (85 µs against 8.5 µs for the queued-jobs query).
 import type { Compilable, CompiledQuery } from 'kysely';
 import type { Db } from './db.ts';
 
 const PLACEHOLDER = '\u0000ocp-param:';
+const BOUND_LIMIT = /\b(limit|offset) (\?|\$\d+)/i;
 
 export interface PreparedQuery<V, R> {
   all(values: V): Promise<R[]>;
@@ -34,6 +40,7 @@ function compile<V extends object, R>(db: Db, build: (param: Param<V>) => Compil
     return PLACEHOLDER + name;
   }) as Param<V>;
   const compiled = build(param).compile();
+  if (BOUND_LIMIT.test(compiled.sql)) throw new Error(`prepared query: LIMIT and OFFSET must be literals (sql.lit), not bound values, in: ${compiled.sql}`);
   // Which parameter position takes which named value; the others are constants of the query.
   const slots = compiled.parameters.map((value) => (typeof value === 'string' && value.startsWith(PLACEHOLDER) ? value.slice(PLACEHOLDER.length) : undefined));
   for (const name of names) {

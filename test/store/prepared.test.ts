@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { sql } from 'kysely';
 import { preparedQuery } from '../../src/store/prepared.ts';
 import { openStore } from '../../src/store/db.ts';
 import { describeEachDialect } from '../helpers/dialects.ts';
@@ -32,6 +33,13 @@ describeEachDialect('prepared queries', (store) => {
     assert.equal(await rename(db).run({ id: 'nobody', email: 'x@two.example' }), 0);
     assert.deepEqual(await usersCreatedAfter(db).all({ after: 0, domain: '%@two.example' }), [{ id: 'prep-a' }, { id: 'prep-b' }, { id: 'prep-c' }]);
   });
+
+  test('a literal LIMIT and OFFSET page the rows', async () => {
+    const secondOldest = preparedQuery<{ domain: string }, { id: string }>((db, param) =>
+      db.selectFrom('accounts').select('id').where('email', 'like', param('domain')).orderBy('created_at').limit(sql.lit(1)).offset(sql.lit(1)),
+    );
+    assert.deepEqual(await secondOldest(store.current.db).all({ domain: '%@two.example' }), [{ id: 'prep-b' }]);
+  });
 });
 
 test('a parameter that does not end up as a bound value (here, a column name) is refused when the query is compiled', async () => {
@@ -39,6 +47,19 @@ test('a parameter that does not end up as a bound value (here, a column name) is
   const store = await openStore({ database: 'sqlite::memory:', dataDir: '' });
   try {
     assert.throws(() => sortedBy(store.db), /parameter column did not become a bound value/);
+  } finally {
+    await store.close();
+  }
+});
+
+test('a LIMIT or OFFSET given as a bound value is refused when the query is compiled (SQLite would compile it again on every run)', async () => {
+  const store = await openStore({ database: 'sqlite::memory:', dataDir: '' });
+  try {
+    const limitedBy = preparedQuery<{ n: number }, { id: string }>((db, param) => db.selectFrom('accounts').select('id').limit(param('n')));
+    assert.throws(() => limitedBy(store.db), /LIMIT and OFFSET must be literals/);
+    // A constant is bound too, unless it is written as a literal.
+    const firstFive = preparedQuery<{ email: string }, { id: string }>((db, param) => db.selectFrom('accounts').select('id').where('email', '=', param('email')).offset(5));
+    assert.throws(() => firstFive(store.db), /LIMIT and OFFSET must be literals/);
   } finally {
     await store.close();
   }

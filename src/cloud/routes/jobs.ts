@@ -17,7 +17,6 @@ import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../tables.ts';
 import { containsText } from '../text-search.ts';
 
-const FETCH_LIMIT = 100;
 const EMPTY_TICKET = { version: '1.0', print: {} };
 const LEGACY_STATUS: Record<string, string[]> = { QUEUED: ['QUEUED', 'HELD', 'DRAFT'], IN_PROGRESS: ['IN_PROGRESS', 'STOPPED'], DONE: ['DONE'], ERROR: ['ABORTED'] };
 
@@ -188,7 +187,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       async handle({ params, caller }) {
         const printer = await getPrinter(db, params.require('printerid'));
         await requireRole(db, printer, caller!, 'OWNER');
-        const rows = await queuedJobsOf(db).all({ printerId: printer.id, limit: FETCH_LIMIT });
+        const rows = await queuedJobsOf(db).all({ printerId: printer.id });
         if (!rows.length) throw new CloudError('NO_JOBS', 'No print job available on specified printer.');
         const base = service.publicUrl();
         return { jobs: rows.map((row) => jobView(row, base)) };
