@@ -33,6 +33,13 @@ export interface Store {
 // here holds a millisecond timestamp or a counter, well inside 2^53.
 pg.types.setTypeParser(20, (value) => Number(value));
 
+/** The better-sqlite3 connection behind a store's own Kysely instance (not a transaction's); undefined on PostgreSQL. */
+const sqliteConnections = new WeakMap<Db, SQLite.Database>();
+
+export function sqliteConnectionOf(db: Db): SQLite.Database | undefined {
+  return sqliteConnections.get(db);
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.database);
   let db: Db;
@@ -55,6 +62,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     sqlite.pragma('busy_timeout = 5000');
     if (file !== ':memory:') checkpointer = startCheckpointer(sqlite, file, 1000, (message) => options.log?.warn({ err: message }, 'WAL checkpoint failed'));
     db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+    sqliteConnections.set(db, sqlite);
   }
   const store: Store = {
     db,

@@ -34,6 +34,22 @@ describeEachDialect('prepared queries', (store) => {
     assert.deepEqual(await usersCreatedAfter(db).all({ after: 0, domain: '%@two.example' }), [{ id: 'prep-a' }, { id: 'prep-b' }, { id: 'prep-c' }]);
   });
 
+  test('a query made outside a transaction neither sees nor joins a transaction that is open meanwhile', async () => {
+    const db = store.current.db;
+    const accountById = preparedQuery<{ id: string }, { id: string; email: string }>((db, param) => db.selectFrom('accounts').select(['id', 'email']).where('id', '=', param('id')));
+    let lookup: Promise<unknown> | undefined;
+    const rolledBack = db.transaction().execute(async (tx) => {
+      await insertAccount(tx).run({ id: 'prep-tx', email: 'tx@one.example', created: 40 });
+      // On SQLite the transaction holds the one connection: the lookup has to wait for it, not run inside it.
+      lookup = accountById(db).first({ id: 'prep-tx' });
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      throw new Error('roll back');
+    });
+    await assert.rejects(rolledBack, /roll back/);
+    assert.equal(await lookup, undefined);
+    assert.equal(await insertAccount(db).run({ id: 'prep-tx', email: 'tx@one.example', created: 40 }), 1);
+  });
+
   test('a literal LIMIT and OFFSET page the rows', async () => {
     const secondOldest = preparedQuery<{ domain: string }, { id: string }>((db, param) =>
       db.selectFrom('accounts').select('id').where('email', 'like', param('domain')).orderBy('created_at').limit(sql.lit(1)).offset(sql.lit(1)),
