@@ -21,12 +21,13 @@ import type SQLite from 'better-sqlite3';
 import { sqliteConnectionOf, type Db } from './db.ts';
 
 const PLACEHOLDER = '\u0000ocp-param:';
-const BOUND_LIMIT = /\b(limit|offset) (\?|\$\d+)/i;
+const BOUND_LIMIT = /\b(limit|offset) \(?(\?|\$\d+)/i;
 
 export interface PreparedQuery<V, R> {
+  /** Runs a select; resolves to its rows. */
   all(values: V): Promise<R[]>;
   first(values: V): Promise<R | undefined>;
-  /** Runs an insert, update or delete; resolves to the number of rows it changed. */
+  /** Runs an insert, update or delete without RETURNING; resolves to the number of rows it changed. */
   run(values: V): Promise<number>;
 }
 
@@ -77,6 +78,7 @@ function kyselyQuery<V, R>(db: Db, compiled: CompiledQuery<R>, valuesOf: (values
 
 function directQuery<V, R>(sqlite: SQLite.Database, sql: string, valuesOf: (values: V) => unknown[], viaKysely: PreparedQuery<V, R>): PreparedQuery<V, R> {
   const statement = sqlite.prepare(sql);
+  // Read once: the store has migrated its schema before anything runs on it.
   const columns = statement.reader ? statement.columns().map((column) => column.name) : [];
   if (statement.reader) statement.raw(true);
   const named = (row: unknown[]): R => {

@@ -42,6 +42,7 @@ describeEachDialect('prepared queries', (store) => {
       await insertAccount(tx).run({ id: 'prep-tx', email: 'tx@one.example', created: 40 });
       // On SQLite the transaction holds the one connection: the lookup has to wait for it, not run inside it.
       lookup = accountById(db).first({ id: 'prep-tx' });
+      lookup.catch(() => {}); // awaited below; not an unhandled rejection meanwhile
       await new Promise((resolve) => setTimeout(resolve, 20));
       throw new Error('roll back');
     });
