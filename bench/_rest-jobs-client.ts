@@ -22,6 +22,8 @@ export interface ClientResult {
   p50RequestMs: number;
   p99RequestMs: number;
   p99JobMs: number;
+  /** This process's CPU time (user + system) during the loops. */
+  cpuSeconds: number;
 }
 
 const [task] = (await once(process, 'message')) as [ClientTask];
@@ -40,6 +42,7 @@ async function timed(request: Promise<CloudReply>): Promise<CloudReply> {
 
 let jobs = 0;
 let errors = 0;
+const cpuBefore = process.cpuUsage();
 const started = performance.now();
 const deadline = started + task.seconds * 1000;
 
@@ -74,6 +77,7 @@ async function noopLoop(): Promise<void> {
 }
 
 await Promise.all(task.printers.map(task.mode === 'jobs' ? loop : noopLoop));
+const cpu = process.cpuUsage(cpuBefore);
 const result: ClientResult = {
   jobs,
   errors,
@@ -81,6 +85,7 @@ const result: ClientResult = {
   p50RequestMs: percentile(requestTimes, 50),
   p99RequestMs: percentile(requestTimes, 99),
   p99JobMs: percentile(jobTimes, 99),
+  cpuSeconds: (cpu.user + cpu.system) / 1e6,
 };
 cloud.close();
 process.send!(result);

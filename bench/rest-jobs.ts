@@ -96,6 +96,8 @@ try {
       // The least load-dependent figure: the server process's CPU time per job.
       serverCpuMsPerJob: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, result.jobs)) * 1000) / 1000,
       serverLoopBusy: Math.round(serverLoopBusy * 100) / 100,
+      // The load generator shares the machine's cores with the server.
+      clientCpuMsPerJob: Math.round((result.cpuSeconds * 1000 * 1000) / Math.max(1, result.jobs)) / 1000,
       baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
       fileCreateUs,
       jobs: result.jobs,
