@@ -42,7 +42,7 @@ const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' |
     .where('status', '=', param('from')),
 );
 /** The most jobs one `fetch` returns. */
-export const FETCH_LIMIT = 100;
+const FETCH_LIMIT = 100;
 export const queuedJobsOf = preparedQuery<{ printerId: string }, JobRow>((db, param) =>
   jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(sql.lit(FETCH_LIMIT)),
 );
