@@ -67,7 +67,9 @@ try {
   baseline.post('/cloudprint/noop', async () => ({ success: true }));
   await baseline.listen({ host: '127.0.0.1', port: 0 });
   const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;
+  const noopCpuBefore = process.cpuUsage();
   const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, seconds: Math.min(3, task.seconds) });
+  const noopCpu = process.cpuUsage(noopCpuBefore);
   await baseline.close();
 
   const fileCreateUs = fileCreateMicros(dataDir);
@@ -99,6 +101,9 @@ try {
       // The load generator shares the machine's cores with the server.
       clientCpuMsPerJob: Math.round((result.cpuSeconds * 1000 * 1000) / Math.max(1, result.jobs)) / 1000,
       baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
+      // What the HTTP stack alone costs, server and client: a job is three requests.
+      baselineServerCpuMsPerRequest: Math.round(((noopCpu.user + noopCpu.system) / 1000 / Math.max(1, noop.jobs)) * 1000) / 1000,
+      baselineClientCpuMsPerRequest: Math.round((noop.cpuSeconds * 1000 * 1000) / Math.max(1, noop.jobs)) / 1000,
       fileCreateUs,
       jobs: result.jobs,
       errors: result.errors,
