@@ -20,6 +20,7 @@ import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
 import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
 import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
+import { round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -30,6 +31,10 @@ const { values } = parseArgs({
     sync: { type: 'string', default: 'normal' },
   },
 });
+
+const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
+/** Milliseconds of CPU per job or per request. */
+const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
 
 function runClients(task: ClientTask): Promise<ClientResult> {
   return new Promise((resolve, reject) => {
@@ -96,14 +101,14 @@ try {
       p99RequestMs: result.p99RequestMs,
       p99JobMs: result.p99JobMs,
       // The least load-dependent figure: the server process's CPU time per job.
-      serverCpuMsPerJob: Math.round(((cpu.user + cpu.system) / 1000 / Math.max(1, result.jobs)) * 1000) / 1000,
-      serverLoopBusy: Math.round(serverLoopBusy * 100) / 100,
+      serverCpuMsPerJob: cpuMsPer(cpuSeconds(cpu), result.jobs),
+      serverLoopBusy: round(serverLoopBusy, 2),
       // The load generator shares the machine's cores with the server.
-      clientCpuMsPerJob: Math.round((result.cpuSeconds * 1000 * 1000) / Math.max(1, result.jobs)) / 1000,
+      clientCpuMsPerJob: cpuMsPer(result.cpuSeconds, result.jobs),
       baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
       // What the HTTP stack alone costs, server and client: a job is three requests.
-      baselineServerCpuMsPerRequest: Math.round(((noopCpu.user + noopCpu.system) / 1000 / Math.max(1, noop.jobs)) * 1000) / 1000,
-      baselineClientCpuMsPerRequest: Math.round((noop.cpuSeconds * 1000 * 1000) / Math.max(1, noop.jobs)) / 1000,
+      baselineServerCpuMsPerRequest: cpuMsPer(cpuSeconds(noopCpu), noop.jobs),
+      baselineClientCpuMsPerRequest: cpuMsPer(noop.cpuSeconds, noop.jobs),
       fileCreateUs,
       jobs: result.jobs,
       errors: result.errors,
