@@ -14,7 +14,8 @@
 // not through Kysely's driver, whose connection lock and promises add 2–6 µs
 // to an 8 µs lookup; and it reads rows as arrays and names them here, which
 // takes 12–16 µs for a job or printer row where better-sqlite3's own named rows
-// take 18–24 µs. Inside a transaction (which holds the one connection) it waits
+// take 18–24 µs (and, with the row constructor below, a token check 9–10 µs
+// in a tight loop instead of 10–11). Inside a transaction (which holds the one connection) it waits
 // for the connection like any Kysely query.
 import type { Compilable, CompiledQuery } from 'kysely';
 import type SQLite from 'better-sqlite3';
@@ -79,23 +80,30 @@ function kyselyQuery<V, R>(db: Db, compiled: CompiledQuery<R>, valuesOf: (values
 function directQuery<V, R>(sqlite: SQLite.Database, sql: string, valuesOf: (values: V) => unknown[], viaKysely: PreparedQuery<V, R>): PreparedQuery<V, R> {
   const statement = sqlite.prepare(sql);
   // Read once: the store has migrated its schema before anything runs on it.
-  const columns = statement.reader ? statement.columns().map((column) => column.name) : [];
+  const named = statement.reader ? rowConstructor<R>(statement.columns().map((column) => column.name)) : () => undefined as R;
   if (statement.reader) statement.raw(true);
-  const named = (row: unknown[]): R => {
-    const record: Record<string, unknown> = {};
-    for (let i = 0; i < columns.length; i++) record[columns[i]!] = row[i];
-    return record as R;
-  };
-  const rows = (values: V): R[] => (statement.all(valuesOf(values)) as unknown[][]).map(named);
   return {
     async all(values) {
-      return sqlite.inTransaction ? viaKysely.all(values) : rows(values);
+      return sqlite.inTransaction ? viaKysely.all(values) : (statement.all(valuesOf(values)) as unknown[][]).map(named);
     },
     async first(values) {
-      return sqlite.inTransaction ? viaKysely.first(values) : rows(values)[0];
+      if (sqlite.inTransaction) return viaKysely.first(values);
+      const row = statement.get(valuesOf(values)) as unknown[] | undefined;
+      return row && named(row);
     },
     async run(values) {
       return sqlite.inTransaction ? viaKysely.run(values) : statement.run(valuesOf(values)).changes;
     },
   };
+}
+
+/**
+ * Names an array row: a function built for the query's columns that returns
+ * an object literal, so every row of a query has one shape. Filling an empty
+ * object column by column instead goes through V8's megamorphic keyed stores,
+ * which `perf` showed under every token, printer and job lookup.
+ */
+function rowConstructor<R>(columns: string[]): (row: unknown[]) => R {
+  const fields = columns.map((name, i) => `${JSON.stringify(name)}: row[${i}]`);
+  return new Function('row', `return { ${fields.join(', ')} };`) as (row: unknown[]) => R;
 }
