@@ -1,7 +1,14 @@
 // The client side of bench/rest-jobs.ts, run in a child process: keep-alive
 // HTTP connections, one loop per printer of submit → fetch → control.
+//
+// The loops first run for `warmupSeconds` unmeasured: both processes start
+// cold, and a run measured from its first request spent its first seconds at
+// a third to a half of the steady rate (JIT compilation). When the warm-up
+// ends the client sends 'measuring' so that the parent starts its own
+// measurements; only what completes after that counts.
 import { once } from 'node:events';
 import { CloudHttp, type CloudReply } from './_cloud-http.ts';
+import { percentile, round } from './lib/stats.ts';
 
 export interface ClientTask {
   /** `jobs`: submit → fetch → control per printer; `noop`: the same number of loops posting to an empty route (calibration). */
@@ -9,83 +16,114 @@ export interface ClientTask {
   url: string;
   userToken: string;
   printers: Array<{ id: string; robotToken: string }>;
+  warmupSeconds: number;
   seconds: number;
   maxJobs: number;
   documentBytes: number;
 }
 
 export interface ClientResult {
-  /** Completed jobs (or, in noop mode, requests). */
+  /** Completed jobs (or, in noop mode, requests) in the measured window. */
   jobs: number;
   errors: number;
   seconds: number;
   p50RequestMs: number;
   p99RequestMs: number;
   p99JobMs: number;
-  /** This process's CPU time (user + system) during the loops. */
+  /** Jobs completed in each whole second of the measured window: the machine's drift shows here. */
+  windowJobsPerSecond: number[];
+  /** This process's CPU time (user + system) during the measured window. */
   cpuSeconds: number;
 }
+
+/** What the client sends its parent: 'measuring' when the warm-up ends, then its result. */
+export type ClientMessage = 'measuring' | ClientResult;
+const send = (message: ClientMessage) => process.send!(message);
 
 const [task] = (await once(process, 'message')) as [ClientTask];
 const cloud = new CloudHttp(task.url, task.printers.length * 2);
 const document = Buffer.alloc(task.documentBytes, 'x');
 const FORM = 'application/x-www-form-urlencoded';
+
+const started = performance.now();
+const measureFrom = started + task.warmupSeconds * 1000;
+const deadline = measureFrom + task.seconds * 1000;
+const measuring = () => performance.now() >= measureFrom;
+let cpuBefore = process.cpuUsage();
+setTimeout(() => {
+  cpuBefore = process.cpuUsage();
+  send('measuring');
+}, measureFrom - started);
+
 const requestTimes: number[] = [];
 const jobTimes: number[] = [];
+/** When each measured job completed, in milliseconds since the window opened. */
+const jobEnds: number[] = [];
+let jobs = 0;
+let errors = 0;
 
 async function timed(request: Promise<CloudReply>): Promise<CloudReply> {
-  const started = performance.now();
+  const sent = performance.now();
   const reply = await request;
-  requestTimes.push(performance.now() - started);
+  if (measuring()) requestTimes.push(performance.now() - sent);
   return reply;
 }
 
-let jobs = 0;
-let errors = 0;
-const cpuBefore = process.cpuUsage();
-const started = performance.now();
-const deadline = started + task.seconds * 1000;
+function finished(ok: boolean, jobStarted: number): void {
+  if (!measuring()) return;
+  if (!ok) {
+    errors++;
+    return;
+  }
+  const now = performance.now();
+  jobs++;
+  jobTimes.push(now - jobStarted);
+  jobEnds.push(now - measureFrom);
+}
+
+const running = () => performance.now() < deadline && jobs + errors < task.maxJobs;
 
 async function loop(printer: { id: string; robotToken: string }): Promise<void> {
-  while (performance.now() < deadline && jobs + errors < task.maxJobs) {
+  while (running()) {
     const jobStarted = performance.now();
     const submitted = await timed(cloud.submit(task.userToken, printer.id, `bench ${jobs}`, document));
     const fetched = await timed(cloud.post('fetch', printer.robotToken, `printerid=${printer.id}`, FORM));
     const job = (fetched.json.jobs as Array<{ id: string }> | undefined)?.[0];
     if (!submitted.json.success || !job) {
-      errors++;
+      finished(false, jobStarted);
       continue;
     }
     const done = await timed(cloud.post('control', printer.robotToken, `jobid=${job.id}&semantic_state_diff=${encodeURIComponent('{"state":{"type":"DONE"}}')}`, FORM));
-    if (!done.json.success) errors++;
-    else jobs++;
-    jobTimes.push(performance.now() - jobStarted);
+    finished(Boolean(done.json.success), jobStarted);
   }
 }
 
-const percentile = (values: number[], p: number) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return Math.round((sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0) * 100) / 100;
-};
-
 async function noopLoop(): Promise<void> {
-  while (performance.now() < deadline && jobs < task.maxJobs) {
+  while (running()) {
+    const sent = performance.now();
     const reply = await timed(cloud.post('noop', task.userToken, 'a=b', FORM));
-    if (reply.json.success) jobs++;
-    else errors++;
+    finished(Boolean(reply.json.success), sent);
   }
+}
+
+function perSecond(ends: number[], seconds: number): number[] {
+  const counts = new Array<number>(Math.floor(seconds)).fill(0);
+  for (const end of ends) if (end < counts.length * 1000) counts[Math.floor(end / 1000)]!++;
+  return counts;
 }
 
 await Promise.all(task.printers.map(task.mode === 'jobs' ? loop : noopLoop));
 const cpu = process.cpuUsage(cpuBefore);
+const seconds = (performance.now() - measureFrom) / 1000;
 const result: ClientResult = {
   jobs,
   errors,
-  seconds: (performance.now() - started) / 1000,
-  p50RequestMs: percentile(requestTimes, 50),
-  p99RequestMs: percentile(requestTimes, 99),
-  p99JobMs: percentile(jobTimes, 99),
+  seconds,
+  p50RequestMs: round(percentile(requestTimes, 50)),
+  p99RequestMs: round(percentile(requestTimes, 99)),
+  p99JobMs: round(percentile(jobTimes, 99)),
+  windowJobsPerSecond: perSecond(jobEnds, seconds),
   cpuSeconds: (cpu.user + cpu.system) / 1e6,
 };
 cloud.close();
-process.send!(result);
+send(result);

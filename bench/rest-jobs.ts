@@ -1,10 +1,13 @@
-// `npm run bench -- rest-jobs [--seconds N] [--concurrency N] [--max-jobs N]`:
+// `npm run bench -- rest-jobs [--warmup S] [--seconds N] [--concurrency N] [--max-jobs N]`:
 // cloud print job round trips over loopback HTTP against a real server on
 // SQLite. Each job is three requests, as a connector makes them: submit
 // (multipart, 4 KB document), fetch (the printer's QUEUED jobs), control
 // (DONE). Each concurrent client drives its own claimed printer. The clients
 // run in a child process, so the server's CPU time is measured on its own.
-// Prints the figures as a final JSON line.
+// The figures cover `--seconds` after `--warmup` seconds of the same load
+// (default 5: a cold server and client take four to five seconds to reach
+// their steady rate, starting at a third of it). Prints the figures as a
+// final JSON line.
 import { fork } from 'node:child_process';
 
 import { Session } from 'node:inspector/promises';
@@ -18,12 +21,13 @@ import { createHttpApp } from '../src/server/http.ts';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
-import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
+import type { ClientMessage, ClientResult, ClientTask } from './_rest-jobs-client.ts';
 import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
-import { round } from './lib/stats.ts';
+import { percentile, round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
+    warmup: { type: 'string', default: '5' },
     seconds: { type: 'string', default: '10' },
     concurrency: { type: 'string', default: '4' },
     'max-jobs': { type: 'string', default: '100000' },
@@ -36,11 +40,27 @@ const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6
 /** Milliseconds of CPU per job or per request. */
 const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
 
-function runClients(task: ClientTask): Promise<ClientResult> {
+interface Run {
+  client: ClientResult;
+  /** This (the server's) process over the client's measured window. */
+  serverCpuSeconds: number;
+  serverLoopBusy: number;
+}
+
+/** Runs the clients in a child process; `profiler`, if given, records the measured window. */
+function runClients(task: ClientTask, profiler?: Session): Promise<Run> {
   return new Promise((resolve, reject) => {
     const child = fork(new URL('./_rest-jobs-client.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
-    child.once('message', (result) => {
-      resolve(result as ClientResult);
+    let cpuBefore = process.cpuUsage();
+    let eluBefore = performance.eventLoopUtilization();
+    child.on('message', (message: ClientMessage) => {
+      if (message === 'measuring') {
+        cpuBefore = process.cpuUsage();
+        eluBefore = performance.eventLoopUtilization();
+        void profiler?.post('Profiler.start');
+        return;
+      }
+      resolve({ client: message, serverCpuSeconds: cpuSeconds(process.cpuUsage(cpuBefore)), serverLoopBusy: performance.eventLoopUtilization(eluBefore).utilization });
       child.disconnect();
     });
     child.once('error', reject);
@@ -63,6 +83,7 @@ try {
     url: testServer.url,
     userToken: owner.token,
     printers: printers.map((p) => ({ id: p.printerId, robotToken: p.accessToken })),
+    warmupSeconds: Number(values.warmup),
     seconds: Number(values.seconds),
     maxJobs: Number(values['max-jobs']),
     documentBytes: Number(values['document-bytes']),
@@ -72,47 +93,45 @@ try {
   baseline.post('/cloudprint/noop', async () => ({ success: true }));
   await baseline.listen({ host: '127.0.0.1', port: 0 });
   const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;
-  const noopCpuBefore = process.cpuUsage();
-  const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, seconds: Math.min(3, task.seconds) });
-  const noopCpu = process.cpuUsage(noopCpuBefore);
+  const noop = await runClients({ ...task, mode: 'noop', url: baselineUrl, warmupSeconds: Math.min(2, task.warmupSeconds), seconds: Math.min(3, task.seconds) });
   await baseline.close();
 
   const fileCreateUs = fileCreateMicros(dataDir);
   warnIfFileCreateSlow(fileCreateUs);
 
-  // REST_BENCH_PROFILE=FILE: a CPU profile of the server during the measured run only.
+  // REST_BENCH_PROFILE=FILE: a CPU profile of the server during the measured window only.
   const profiler = process.env.REST_BENCH_PROFILE ? new Session() : undefined;
   profiler?.connect();
   await profiler?.post('Profiler.enable');
-  await profiler?.post('Profiler.start');
-  const cpuBefore = process.cpuUsage();
-  const eluBefore = performance.eventLoopUtilization();
-  const result = await runClients(task);
-  const cpu = process.cpuUsage(cpuBefore);
-  const serverLoopBusy = performance.eventLoopUtilization(eluBefore).utilization;
+  const run = await runClients(task, profiler);
+  const result = run.client;
   if (profiler) writeFileSync(process.env.REST_BENCH_PROFILE!, JSON.stringify((await profiler.post('Profiler.stop')).profile));
   console.log(`${result.jobs} jobs (${result.jobs * 3} requests, ${result.errors} errors) in ${result.seconds.toFixed(2)} s with ${concurrency} clients`);
   console.log(
     JSON.stringify({
       bench: 'rest-jobs',
       jobsPerSecond: Math.round(result.jobs / result.seconds),
+      // The same run second by second: this shared machine's speed drifts within a run.
+      medianWindowJobsPerSecond: percentile(result.windowJobsPerSecond, 50),
+      windowJobsPerSecond: result.windowJobsPerSecond,
       requestsPerSecond: Math.round((result.jobs * 3) / result.seconds),
       p50RequestMs: result.p50RequestMs,
       p99RequestMs: result.p99RequestMs,
       p99JobMs: result.p99JobMs,
       // The least load-dependent figure: the server process's CPU time per job.
-      serverCpuMsPerJob: cpuMsPer(cpuSeconds(cpu), result.jobs),
-      serverLoopBusy: round(serverLoopBusy, 2),
+      serverCpuMsPerJob: cpuMsPer(run.serverCpuSeconds, result.jobs),
+      serverLoopBusy: round(run.serverLoopBusy, 2),
       // The load generator shares the machine's cores with the server.
       clientCpuMsPerJob: cpuMsPer(result.cpuSeconds, result.jobs),
-      baselineEmptyRequestsPerSecond: Math.round(noop.jobs / noop.seconds),
+      baselineEmptyRequestsPerSecond: Math.round(noop.client.jobs / noop.client.seconds),
       // What the HTTP stack alone costs, server and client: a job is three requests.
-      baselineServerCpuMsPerRequest: cpuMsPer(cpuSeconds(noopCpu), noop.jobs),
-      baselineClientCpuMsPerRequest: cpuMsPer(noop.cpuSeconds, noop.jobs),
+      baselineServerCpuMsPerRequest: cpuMsPer(noop.serverCpuSeconds, noop.client.jobs),
+      baselineClientCpuMsPerRequest: cpuMsPer(noop.client.cpuSeconds, noop.client.jobs),
       fileCreateUs,
       jobs: result.jobs,
       errors: result.errors,
       concurrency,
+      warmupSeconds: task.warmupSeconds,
       documentBytes: task.documentBytes,
       sync: config.sync,
       database: 'sqlite',
