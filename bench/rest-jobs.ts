@@ -36,6 +36,11 @@ const { values } = parseArgs({
   },
 });
 
+for (const name of ['warmup', 'seconds', 'concurrency', 'max-jobs', 'document-bytes'] as const) {
+  const value = Number(values[name]);
+  if (!Number.isFinite(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`rest-jobs: --${name} must be a number${name === 'warmup' ? '' : ' of at least 1'}, got ${values[name]}`);
+}
+
 const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 /** Milliseconds of CPU per job or per request. */
 const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
