@@ -3,9 +3,9 @@
 //
 // The loops first run for `warmupSeconds` unmeasured: both processes start
 // cold, and a run measured from its first request spent its first seconds at
-// a third to a half of the steady rate (JIT compilation). When the warm-up
-// ends the client sends 'measuring' so that the parent starts its own
-// measurements; only what completes after that counts.
+// a third to a half of the steady rate. When the warm-up ends the client sends
+// 'measuring' so that the parent starts its own measurements; only what
+// completes after that counts.
 import { once } from 'node:events';
 import { CloudHttp, type CloudReply } from './_cloud-http.ts';
 import { percentile, round } from './lib/stats.ts';

@@ -15,8 +15,8 @@
 // to an 8 µs lookup; and it reads rows as arrays and names them here, which
 // takes 12–16 µs for a job or printer row where better-sqlite3's own named rows
 // take 18–24 µs (and, with the row constructor below, a token check 9–10 µs
-// in a tight loop instead of 10–11). Inside a transaction (which holds the one connection) it waits
-// for the connection like any Kysely query.
+// in a tight loop instead of 10–11). Inside a transaction (which holds the one
+// connection) it waits for the connection like any Kysely query.
 import type { Compilable, CompiledQuery } from 'kysely';
 import type SQLite from 'better-sqlite3';
 import { sqliteConnectionOf, type Db } from './db.ts';
@@ -80,7 +80,7 @@ function kyselyQuery<V, R>(db: Db, compiled: CompiledQuery<R>, valuesOf: (values
 function directQuery<V, R>(sqlite: SQLite.Database, sql: string, valuesOf: (values: V) => unknown[], viaKysely: PreparedQuery<V, R>): PreparedQuery<V, R> {
   const statement = sqlite.prepare(sql);
   // Read once: the store has migrated its schema before anything runs on it.
-  const named = statement.reader ? rowConstructor<R>(statement.columns().map((column) => column.name)) : () => undefined as R;
+  const named = rowConstructor<R>(statement.reader ? statement.columns().map((column) => column.name) : []);
   if (statement.reader) statement.raw(true);
   return {
     async all(values) {
