@@ -8,7 +8,7 @@
 // completes after that counts.
 import { once } from 'node:events';
 import { CloudHttp, type CloudReply } from './_cloud-http.ts';
-import { percentile, round } from './lib/stats.ts';
+import { cpuSecondsSince, percentile, round } from './lib/stats.ts';
 
 export interface ClientTask {
   /** `jobs`: submit → fetch → control per printer; `noop`: the same number of loops posting to an empty route (calibration). */
@@ -116,7 +116,7 @@ function perSecond(ends: number[], seconds: number): number[] {
 }
 
 await Promise.all(task.printers.map(task.mode === 'jobs' ? loop : noopLoop));
-const cpu = process.cpuUsage(cpuBefore);
+const cpuSeconds = cpuSecondsSince(cpuBefore);
 const seconds = (performance.now() - measureFrom) / 1000;
 const result: ClientResult = {
   jobs,
@@ -126,7 +126,7 @@ const result: ClientResult = {
   p99RequestMs: round(percentile(requestTimes, 99)),
   p99JobMs: round(percentile(jobTimes, 99)),
   windowJobsPerSecond: perSecond(jobEnds, seconds),
-  cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  cpuSeconds,
 };
 cloud.close();
 send(result);

@@ -23,7 +23,7 @@ import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
 import type { ClientMessage, ClientResult, ClientTask } from './_rest-jobs-client.ts';
 import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
-import { percentile, round } from './lib/stats.ts';
+import { cpuSecondsSince, percentile, round } from './lib/stats.ts';
 
 const { values } = parseArgs({
   options: {
@@ -37,11 +37,11 @@ const { values } = parseArgs({
 });
 
 for (const name of ['warmup', 'seconds', 'concurrency', 'max-jobs', 'document-bytes'] as const) {
+  const least = name === 'warmup' ? 0 : 1;
   const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < (name === 'warmup' ? 0 : 1)) throw new Error(`rest-jobs: --${name} must be a number${name === 'warmup' ? '' : ' of at least 1'}, got ${values[name]}`);
+  if (!Number.isFinite(value) || value < least) throw new Error(`rest-jobs: --${name} must be a number of at least ${least}, got ${values[name]}`);
 }
 
-const cpuSeconds = (usage: NodeJS.CpuUsage) => (usage.user + usage.system) / 1e6;
 /** Milliseconds of CPU per job or per request. */
 const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
 
@@ -65,7 +65,7 @@ function runClients(task: ClientTask, profiler?: Session): Promise<Run> {
         void profiler?.post('Profiler.start');
         return;
       }
-      resolve({ client: message, serverCpuSeconds: cpuSeconds(process.cpuUsage(cpuBefore)), serverLoopBusy: performance.eventLoopUtilization(eluBefore).utilization });
+      resolve({ client: message, serverCpuSeconds: cpuSecondsSince(cpuBefore), serverLoopBusy: performance.eventLoopUtilization(eluBefore).utilization });
       child.disconnect();
     });
     child.once('error', reject);

@@ -7,5 +7,11 @@ export function percentile(values: number[], p: number): number {
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** CPU seconds (user + system) this process has used since `before` (a process.cpuUsage() reading). */
+export const cpuSecondsSince = (before: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(before);
+  return (used.user + used.system) / 1e6;
+};
+
 /** Wall-clock milliseconds comparable across processes of this machine, sub-millisecond. */
 export const nowMs = () => performance.timeOrigin + performance.now();

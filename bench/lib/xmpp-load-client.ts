@@ -8,7 +8,7 @@ import { connect as tcpConnect, type Socket } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nowMs } from './stats.ts';
+import { cpuSecondsSince, nowMs } from './stats.ts';
 import type { LoadAccount } from './accounts.ts';
 
 export type LoadCommand =
@@ -165,8 +165,7 @@ async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sess
     }
   };
   await Promise.all(Array.from({ length: command.concurrency }, worker));
-  const cpu = process.cpuUsage(cpuBefore);
-  report({ op: 'connected', ok: sessions.length, failed, seconds: (performance.now() - started) / 1000, errors, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  report({ op: 'connected', ok: sessions.length, failed, seconds: (performance.now() - started) / 1000, errors, clientCpuSeconds: cpuSecondsSince(cpuBefore) });
 }
 
 async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: LoadSession[], report: (r: LoadReport) => void): Promise<void> {
@@ -205,8 +204,7 @@ async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: L
     }
     if (command.rate === 0) for (let i = 0; i < Math.min(command.inFlight, command.messages); i++) sendFrom(nextPair++ % pairs);
   });
-  const cpu = process.cpuUsage(cpuBefore);
-  report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies, clientCpuSeconds: (cpu.user + cpu.system) / 1e6 });
+  report({ op: 'routed', count: latencies.length, seconds: (performance.now() - started) / 1000, latencies, clientCpuSeconds: cpuSecondsSince(cpuBefore) });
 }
 
 if (process.send && process.argv[2] === '--child') {
