@@ -8,8 +8,6 @@
 // (default 5: a cold server and client take four to five seconds to reach
 // their steady rate, starting at a third of it). Prints the figures as a
 // final JSON line.
-import { fork } from 'node:child_process';
-
 import { Session } from 'node:inspector/promises';
 import { rmSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -21,29 +19,13 @@ import { createHttpApp } from '../src/server/http.ts';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
-import type { ClientMessage, ClientResult, ClientTask } from './_rest-jobs-client.ts';
+import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
+import { JOB_LOAD_OPTIONS, jobLoadOf, runJobClients } from './lib/job-clients.ts';
 import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
-import { cpuSecondsSince, percentile, round } from './lib/stats.ts';
+import { cpuMsPer, cpuSecondsSince, percentile, round } from './lib/stats.ts';
 
-const { values } = parseArgs({
-  options: {
-    warmup: { type: 'string', default: '5' },
-    seconds: { type: 'string', default: '10' },
-    concurrency: { type: 'string', default: '4' },
-    'max-jobs': { type: 'string', default: '100000' },
-    'document-bytes': { type: 'string', default: '4096' },
-    sync: { type: 'string', default: 'normal' },
-  },
-});
-
-for (const name of ['warmup', 'seconds', 'concurrency', 'max-jobs', 'document-bytes'] as const) {
-  const least = name === 'warmup' ? 0 : 1;
-  const value = Number(values[name]);
-  if (!Number.isFinite(value) || value < least) throw new Error(`rest-jobs: --${name} must be a number of at least ${least}, got ${values[name]}`);
-}
-
-/** Milliseconds of CPU per job or per request. */
-const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
+const { values } = parseArgs({ options: { ...JOB_LOAD_OPTIONS, sync: { type: 'string', default: 'normal' } } });
+const load = jobLoadOf(values);
 
 interface Run {
   client: ClientResult;
@@ -52,26 +34,16 @@ interface Run {
   serverLoopBusy: number;
 }
 
-/** Runs the clients in a child process; `profiler`, if given, records the measured window. */
-function runClients(task: ClientTask, profiler?: Session): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = fork(new URL('./_rest-jobs-client.ts', import.meta.url), { execArgv: ['--import', 'tsx'] });
-    let cpuBefore = process.cpuUsage();
-    let eluBefore = performance.eventLoopUtilization();
-    child.on('message', (message: ClientMessage) => {
-      if (message === 'measuring') {
-        cpuBefore = process.cpuUsage();
-        eluBefore = performance.eventLoopUtilization();
-        void profiler?.post('Profiler.start');
-        return;
-      }
-      resolve({ client: message, serverCpuSeconds: cpuSecondsSince(cpuBefore), serverLoopBusy: performance.eventLoopUtilization(eluBefore).utilization });
-      child.disconnect();
-    });
-    child.once('error', reject);
-    child.once('exit', (code) => code && reject(new Error(`rest-jobs client exited with ${code}`)));
-    child.send(task);
+/** Runs the clients; `profiler`, if given, records the measured window. */
+async function runClients(task: ClientTask, profiler?: Session): Promise<Run> {
+  let cpuBefore = process.cpuUsage();
+  let eluBefore = performance.eventLoopUtilization();
+  const client = await runJobClients(task, () => {
+    cpuBefore = process.cpuUsage();
+    eluBefore = performance.eventLoopUtilization();
+    void profiler?.post('Profiler.start');
   });
+  return { client, serverCpuSeconds: cpuSecondsSince(cpuBefore), serverLoopBusy: performance.eventLoopUtilization(eluBefore).utilization };
 }
 
 const dataDir = tempDir('ocp-bench-');
@@ -80,7 +52,7 @@ const server = await startServer(config, silentLogger());
 try {
   const testServer = { ...server, dataDir, url: server.context.publicUrl, stop: async () => {} };
   const owner = await createUser(testServer, 'bench@example.com', 'benchmark password');
-  const concurrency = Number(values.concurrency);
+  const { concurrency, ...window } = load;
   const printers = [];
   for (let i = 0; i < concurrency; i++) printers.push(await registerAndClaim(testServer, owner, { name: `bench ${i}` }));
   const task: ClientTask = {
@@ -88,10 +60,7 @@ try {
     url: testServer.url,
     userToken: owner.token,
     printers: printers.map((p) => ({ id: p.printerId, robotToken: p.accessToken })),
-    warmupSeconds: Number(values.warmup),
-    seconds: Number(values.seconds),
-    maxJobs: Number(values['max-jobs']),
-    documentBytes: Number(values['document-bytes']),
+    ...window,
   };
   // Calibration: the same HTTP stack and client with no work behind the route.
   const baseline = await createHttpApp({ log: silentLogger(), maxDocumentSize: 1024 });

@@ -59,12 +59,21 @@ export async function startTlsBaseline(dataDir: string): Promise<ServerProcess> 
 function processStats(pid: number): Pick<ServerProcess, 'rssKb' | 'cpuSeconds'> {
   return {
     rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
-    cpuSeconds: () => {
-      // Fields after the command name: state is field 3, utime 14, stime 15.
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
-    },
+    cpuSeconds: () => cpuSecondsOf(pid),
   };
+}
+
+/** User + system CPU seconds that process `pid` has used so far. */
+function cpuSecondsOf(pid: number): number {
+  // Fields after the command name: state is field 3, utime 14, stime 15.
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+}
+
+/** CPU seconds of process `pid` and its living children (a node:cluster primary and its workers). */
+export function processTreeCpuSeconds(pid: number): number {
+  const children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  return children.reduce((sum, child) => sum + cpuSecondsOf(child), cpuSecondsOf(pid));
 }
 
 async function stopChild(child: ChildProcess): Promise<void> {

@@ -7,6 +7,9 @@ export function percentile(values: number[], p: number): number {
 
 export const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
 
+/** Milliseconds of CPU per job or per request, from CPU seconds over a count. */
+export const cpuMsPer = (seconds: number, count: number) => round((seconds * 1000) / Math.max(1, count), 3);
+
 /** CPU seconds (user + system) this process has used since `before` (a process.cpuUsage() reading). */
 export const cpuSecondsSince = (before: NodeJS.CpuUsage) => {
   const used = process.cpuUsage(before);
