@@ -27,8 +27,15 @@ export class AuthError extends Error {
   }
 }
 
-const TOKEN_PREFIX: Record<TokenKind, string> = { access: 'ocpa_', refresh: 'ocpr_', api: 'ocpk_', code: '4/' };
+type IssuedTokenKind = Exclude<TokenKind, 'used_refresh'>;
+const TOKEN_PREFIX: Record<IssuedTokenKind, string> = { access: 'ocpa_', refresh: 'ocpr_', api: 'ocpk_', code: '4/' };
 const AUTH_CODE_TTL_MS = 10 * 60 * 1000;
+/**
+ * How long a refresh token is remembered after its one use: presenting it
+ * again within that time revokes its whole grant (RFC 9700 §4.14.2), as
+ * either the client or a thief who copied it is replaying it.
+ */
+const USED_REFRESH_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
 
 export interface AccountsOptions {
   accessTokenTtlSeconds: number;
@@ -87,7 +94,7 @@ export class Accounts {
 
   private async insert(kind: AccountKind, email: string | null, passwordHash: string | null): Promise<Account> {
     const id = newId();
-    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now() };
+    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now(), credentials_issued_at: null };
     await this.db.insertInto('accounts').values(account).execute();
     return account;
   }
@@ -130,7 +137,7 @@ export class Accounts {
     return undefined;
   }
 
-  private async issue(accountId: string, kind: TokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null): Promise<string> {
+  private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null): Promise<string> {
     const token = newSecret(TOKEN_PREFIX[kind]);
     const now = this.now();
     await this.db
@@ -152,7 +159,7 @@ export class Accounts {
 
   async issueGrant(accountId: string, clientId: string | null, family = newId()): Promise<TokenGrant> {
     const ttl = this.options.accessTokenTtlSeconds;
-    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId);
+    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId, family);
     const refresh_token = await this.issue(accountId, 'refresh', null, clientId, family);
     return { access_token, token_type: 'Bearer', expires_in: ttl, refresh_token };
   }
@@ -172,24 +179,46 @@ export class Accounts {
     const { numDeletedRows } = await this.db.deleteFrom('tokens').where('token_hash', '=', row.token_hash).executeTakeFirst();
     if (numDeletedRows === 0n) throw new AuthError('authorization code was already used', 'invalid_grant');
     if (row.client_id && clientId && row.client_id !== clientId) throw new AuthError('authorization code was issued to another client', 'invalid_grant');
+    await this.db.updateTable('accounts').set({ credentials_issued_at: this.now() }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
     return this.issueGrant(row.account_id, clientId ?? row.client_id);
   }
 
-  /** Rotates a refresh token: the old one stops working, a new pair is issued. */
+  /**
+   * Rotates a refresh token: a new pair is issued in the same grant, and the
+   * old token works no more. Marking it used is one statement, so of two
+   * concurrent refreshes with one token only one gets a pair. A token
+   * presented again after its use revokes every token of its grant.
+   */
   async refresh(refreshToken: string): Promise<TokenGrant> {
     const hash = hashToken(refreshToken);
-    const row = await this.db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
-    if (!row || row.kind !== 'refresh') throw new AuthError('refresh token is invalid or revoked', 'invalid_grant');
-    await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+    const now = this.now();
+    const { numUpdatedRows } = await this.db
+      .updateTable('tokens')
+      .set({ kind: 'used_refresh', expires_at: now + USED_REFRESH_MEMORY_MS })
+      .where('token_hash', '=', hash)
+      .where('kind', '=', 'refresh')
+      .executeTakeFirst();
+    const row = await this.db.selectFrom('tokens').select(['account_id', 'client_id', 'family', 'kind', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
+    if (numUpdatedRows === 0n || !row) {
+      if (row?.kind === 'used_refresh' && row.family && (row.expires_at ?? 0) > now) {
+        await this.revokeGrant(row.family);
+        throw new AuthError('refresh token was already used: every token of its grant is revoked', 'invalid_grant');
+      }
+      throw new AuthError('refresh token is invalid or revoked', 'invalid_grant');
+    }
     return this.issueGrant(row.account_id, row.client_id, row.family ?? newId());
   }
 
-  /** Revokes one token; for a refresh token, its whole family. */
+  /** Revokes one token; for a refresh token, every token of its grant. */
   async revoke(token: string): Promise<void> {
     const hash = hashToken(token);
     const row = await this.db.selectFrom('tokens').select(['family', 'kind']).where('token_hash', '=', hash).executeTakeFirst();
-    if (row?.kind === 'refresh' && row.family) await this.db.deleteFrom('tokens').where('family', '=', row.family).execute();
+    if ((row?.kind === 'refresh' || row?.kind === 'used_refresh') && row.family) await this.revokeGrant(row.family);
     await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+  }
+
+  private async revokeGrant(family: string): Promise<void> {
+    await this.db.deleteFrom('tokens').where('family', '=', family).execute();
   }
 
   async revokeAll(accountId: string): Promise<void> {

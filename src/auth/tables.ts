@@ -1,6 +1,7 @@
 // Row types of the account tables (migration 0001).
 export type AccountKind = 'user' | 'robot' | 'device';
-export type TokenKind = 'access' | 'refresh' | 'api' | 'code';
+/** `used_refresh`: a refresh token already exchanged, kept a while so that a replay revokes its grant. */
+export type TokenKind = 'access' | 'refresh' | 'used_refresh' | 'api' | 'code';
 
 export interface AccountsTable {
   id: string;
@@ -10,6 +11,8 @@ export interface AccountsTable {
   /** Local part of the account's XMPP JID: JID = jid_local@domain. */
   jid_local: string;
   created_at: number;
+  /** When an authorization code of this account was first exchanged for tokens. */
+  credentials_issued_at: number | null;
 }
 
 export interface TokensTable {
@@ -18,7 +21,7 @@ export interface TokensTable {
   account_id: string;
   kind: TokenKind;
   client_id: string | null;
-  /** Refresh tokens of one grant share a family, so a replayed one revokes them all. */
+  /** The tokens of one grant (its access and refresh tokens, through every rotation) share a family, so a replayed refresh token revokes them all. */
   family: string | null;
   expires_at: number | null;
   created_at: number;

@@ -96,15 +96,19 @@ export async function authorizationFor(service: CloudService, printerId: string,
     if ((printer.registration_expires_at ?? 0) <= Date.now()) throw new CloudError('REGISTRATION_NOT_FOUND', `The registration of printer ${printerId} expired`);
     throw new CloudError('NOT_CLAIMED_YET', 'The printer has not been claimed yet; keep polling');
   }
-  // Once the robot holds credentials, the code is not handed out again: the
-  // printer id alone must not be enough to obtain the robot's tokens.
-  // A code that expired unused (lost on the way) may be replaced.
-  const credentials = await service.db
+  // Once the robot's code was exchanged, it is not handed out again, even
+  // after its tokens are revoked: the printer id alone must not be enough to
+  // obtain the robot's tokens. A code that expired unused (lost on the way)
+  // may be replaced.
+  const robot = await service.db.selectFrom('accounts').select('credentials_issued_at').where('id', '=', printer.robot_id).executeTakeFirst();
+  const liveCode = await service.db
     .selectFrom('tokens')
     .select('token_hash')
     .where('account_id', '=', printer.robot_id)
-    .where((eb) => eb.or([eb('kind', '=', 'refresh'), eb.and([eb('kind', '=', 'code'), eb('expires_at', '>', Date.now())])]))
+    .where('kind', '=', 'code')
+    .where('expires_at', '>', Date.now())
     .executeTakeFirst();
+  const credentials = robot?.credentials_issued_at != null || liveCode !== undefined;
   if (credentials) throw new CloudError('CREDENTIALS_ALREADY_ISSUED', 'The authorization code for this printer was already issued');
   const code = await service.accounts.issueAuthCode(printer.robot_id, clientId || null);
   const base = service.publicUrl();

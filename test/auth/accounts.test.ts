@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Accounts, AuthError } from '../../src/auth/accounts.ts';
+import { hashToken } from '../../src/auth/secrets.ts';
 import { describeEachDialect } from '../helpers/dialects.ts';
 
 describeEachDialect('accounts and tokens', (store) => {
@@ -39,14 +40,59 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().exchangeCode(code, 'printer-client'), /invalid, expired or already used/);
   });
 
-  test('refresh tokens rotate, and revoking one revokes its family', async () => {
+  test('refresh tokens rotate, and revoking one revokes every token of its grant', async () => {
     const user = await accounts().createUser('cat@example.com', 'password1');
     const first = await accounts().issueGrant(user.id, null);
     const second = await accounts().refresh(first.refresh_token);
     assert.notEqual(second.refresh_token, first.refresh_token);
-    await assert.rejects(accounts().refresh(first.refresh_token), /invalid or revoked/);
     const third = await accounts().refresh(second.refresh_token);
     await accounts().revoke(third.refresh_token);
     await assert.rejects(accounts().refresh(third.refresh_token), /invalid or revoked/);
+    assert.equal(await accounts().authenticate(third.access_token), undefined);
+    assert.equal(await accounts().authenticate(first.access_token), undefined);
+  });
+
+  test('a refresh token presented again after its use revokes every token of its grant, and no other grant', async () => {
+    const user = await accounts().createUser('dan@example.com', 'password1');
+    const other = await accounts().issueGrant(user.id, null);
+    const first = await accounts().issueGrant(user.id, null);
+    const second = await accounts().refresh(first.refresh_token);
+    await assert.rejects(accounts().refresh(first.refresh_token), /already used: every token of its grant is revoked/);
+    await assert.rejects(accounts().refresh(second.refresh_token), /invalid or revoked/);
+    assert.equal(await accounts().authenticate(second.access_token), undefined);
+    assert.equal((await accounts().authenticate(other.access_token))?.id, user.id);
+    assert.ok(await accounts().refresh(other.refresh_token));
+  });
+
+  test('a used refresh token is remembered for 30 days; after that presenting it only fails', async () => {
+    const user = await accounts().createUser('eve@example.com', 'password1');
+    const first = await accounts().issueGrant(user.id, null);
+    const second = await accounts().refresh(first.refresh_token);
+    clock += 30 * 24 * 3600 * 1000 + 1;
+    await assert.rejects(accounts().refresh(first.refresh_token), /invalid or revoked/);
+    assert.ok(await accounts().refresh(second.refresh_token));
+    await accounts().purgeExpired();
+    const remembered = await store.current.db.selectFrom('tokens').select('kind').where('token_hash', '=', hashToken(first.refresh_token)).executeTakeFirst();
+    assert.equal(remembered, undefined, 'the expired memory is purged');
+  });
+
+  test('of two concurrent refreshes with one token, only one gets a pair', async () => {
+    const user = await accounts().createUser('fay@example.com', 'password1');
+    const grant = await accounts().issueGrant(user.id, null);
+    const outcomes = await Promise.allSettled([accounts().refresh(grant.refresh_token), accounts().refresh(grant.refresh_token)]);
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+    const refused = outcomes.find((outcome) => outcome.status === 'rejected');
+    assert.ok(refused?.reason instanceof AuthError && refused.reason.code === 'invalid_grant');
+  });
+
+  test('exchanging an authorization code marks the account as holding credentials, once', async () => {
+    const robot = await accounts().createRobot();
+    assert.equal(robot.credentials_issued_at, null);
+    await accounts().exchangeCode(await accounts().issueAuthCode(robot.id), null);
+    const issuedAt = (await accounts().findById(robot.id))?.credentials_issued_at;
+    assert.equal(issuedAt, clock);
+    clock += 1000;
+    await accounts().exchangeCode(await accounts().issueAuthCode(robot.id), null);
+    assert.equal((await accounts().findById(robot.id))?.credentials_issued_at, issuedAt);
   });
 });

@@ -40,6 +40,19 @@ test('authorization_code and refresh_token grants, with single-use codes', async
   assert.notEqual(refreshed.body.access_token, granted.body.access_token);
 });
 
+test('a refresh token replayed after its rotation is invalid_grant, and the rotated grant is revoked with it', async () => {
+  const granted = await token({ grant_type: 'password', username: 'dee@example.com', password: 'password1' });
+  const rotated = await token({ grant_type: 'refresh_token', refresh_token: String(granted.body.refresh_token) });
+  assert.equal(rotated.status, 200);
+  const replayed = await token({ grant_type: 'refresh_token', refresh_token: String(granted.body.refresh_token) });
+  assert.equal(replayed.status, 400);
+  assert.equal(replayed.body.error, 'invalid_grant');
+  assert.match(String(replayed.body.error_description), /already used/);
+  assert.equal((await token({ grant_type: 'refresh_token', refresh_token: String(rotated.body.refresh_token) })).body.error, 'invalid_grant');
+  const list = await fetch(`${server.url}/cloudprint/list`, { headers: { authorization: `Bearer ${String(rotated.body.access_token)}` } });
+  assert.equal(list.status, 401, 'the rotated access token is revoked too');
+});
+
 test('unknown and missing grant types are refused with the RFC 6749 codes', async () => {
   assert.equal((await token({ grant_type: 'magic' })).body.error, 'unsupported_grant_type');
   assert.equal((await token({})).body.error, 'invalid_request');

@@ -90,6 +90,17 @@ test('getauthcode hands out a new code only after the last one expired unused', 
   assert.notEqual(second.authorization_code, first.authorization_code);
 });
 
+test("getauthcode does not hand out a new code after the robot's tokens are revoked", async () => {
+  const { body: reg } = await registerPrinter(server);
+  await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
+  const { authorization_code: code } = await (await fetch(reg.polling_url)).json();
+  const grant = await (await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code }) })).json();
+  await fetch(`${server.url}/oauth2/revoke`, { method: 'POST', body: new URLSearchParams({ token: grant.refresh_token }) });
+  const again = await (await fetch(reg.polling_url)).json();
+  assert.equal(again.success, false);
+  assert.equal(again.errorCode, 20, 'the printer id alone must not be enough to mint the robot new tokens');
+});
+
 test('at start-up, documents no job refers to and unfinished uploads are removed', async () => {
   const dataDir = server.dataDir;
   const { body } = await submitJob(server, owner.token, printer.printerId);
