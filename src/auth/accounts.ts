@@ -36,6 +36,12 @@ const AUTH_CODE_TTL_MS = 10 * 60 * 1000;
  * either the client or a thief who copied it is replaying it.
  */
 const USED_REFRESH_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
+/**
+ * A refresh token presented again this soon after its use is only refused:
+ * two of a client's own processes refreshing at once (two `ocp` commands), or
+ * a retry racing its first try, must not sign the client out.
+ */
+const REPLAY_GRACE_MS = 10_000;
 
 export interface AccountsOptions {
   accessTokenTtlSeconds: number;
@@ -137,10 +143,10 @@ export class Accounts {
     return undefined;
   }
 
-  private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null): Promise<string> {
+  private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null, db: Db = this.db): Promise<string> {
     const token = newSecret(TOKEN_PREFIX[kind]);
     const now = this.now();
-    await this.db
+    await db
       .insertInto('tokens')
       .values({ token_hash: hashToken(token), account_id: accountId, kind, client_id: clientId, family, expires_at: ttlMs === null ? null : now + ttlMs, created_at: now })
       .execute();
@@ -157,56 +163,68 @@ export class Accounts {
     return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId);
   }
 
-  async issueGrant(accountId: string, clientId: string | null, family = newId()): Promise<TokenGrant> {
+  /** A new access and refresh token; `db` is the transaction to issue them in, if any. */
+  async issueGrant(accountId: string, clientId: string | null, family = newId(), db: Db = this.db): Promise<TokenGrant> {
     const ttl = this.options.accessTokenTtlSeconds;
-    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId, family);
-    const refresh_token = await this.issue(accountId, 'refresh', null, clientId, family);
+    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId, family, db);
+    const refresh_token = await this.issue(accountId, 'refresh', null, clientId, family, db);
     return { access_token, token_type: 'Bearer', expires_in: ttl, refresh_token };
   }
 
-  /** Looks a token up by kind; undefined when unknown, expired or revoked. */
-  private async lookup(token: string, kinds: TokenKind[]) {
-    const row = await this.db.selectFrom('tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirst();
-    if (!row || !kinds.includes(row.kind)) return undefined;
-    if (row.expires_at !== null && row.expires_at <= this.now()) return undefined;
-    return row;
-  }
-
+  /**
+   * Exchanges a one-time code (RFC 6749 §4.1.2) for a grant, in one
+   * transaction: the account is marked as holding credentials in the same
+   * step as the code is used up, so getauthcode never sees neither. A code
+   * presented by another client than its own is used up all the same.
+   */
   async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {
-    const row = await this.lookup(code, ['code']);
-    if (!row) throw new AuthError('authorization code is invalid, expired or already used', 'invalid_grant');
-    // Codes are single-use (RFC 6749 §4.1.2): delete before issuing.
-    const { numDeletedRows } = await this.db.deleteFrom('tokens').where('token_hash', '=', row.token_hash).executeTakeFirst();
-    if (numDeletedRows === 0n) throw new AuthError('authorization code was already used', 'invalid_grant');
-    if (row.client_id && clientId && row.client_id !== clientId) throw new AuthError('authorization code was issued to another client', 'invalid_grant');
-    await this.db.updateTable('accounts').set({ credentials_issued_at: this.now() }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
-    return this.issueGrant(row.account_id, clientId ?? row.client_id);
+    const hash = hashToken(code);
+    const now = this.now();
+    return this.committed(async (db) => {
+      const row = await db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).where('kind', '=', 'code').where('expires_at', '>', now).executeTakeFirst();
+      if (!row) return new AuthError('authorization code is invalid, expired or already used', 'invalid_grant');
+      await db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+      if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
+      await db.updateTable('accounts').set({ credentials_issued_at: now }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
+      return this.issueGrant(row.account_id, clientId ?? row.client_id, newId(), db);
+    });
   }
 
   /**
-   * Rotates a refresh token: a new pair is issued in the same grant, and the
-   * old token works no more. Marking it used is one statement, so of two
-   * concurrent refreshes with one token only one gets a pair. A token
-   * presented again after its use revokes every token of its grant.
+   * Rotates a refresh token in one transaction: the token is marked used and
+   * a new pair issued in the same grant, so of two concurrent refreshes with
+   * one token only one gets a pair. A used token presented again, past
+   * REPLAY_GRACE_MS and within USED_REFRESH_MEMORY_MS, revokes every token of
+   * its grant (RFC 9700 §4.14.2).
    */
   async refresh(refreshToken: string): Promise<TokenGrant> {
     const hash = hashToken(refreshToken);
     const now = this.now();
-    const { numUpdatedRows } = await this.db
-      .updateTable('tokens')
-      .set({ kind: 'used_refresh', expires_at: now + USED_REFRESH_MEMORY_MS })
-      .where('token_hash', '=', hash)
-      .where('kind', '=', 'refresh')
-      .executeTakeFirst();
-    const row = await this.db.selectFrom('tokens').select(['account_id', 'client_id', 'family', 'kind', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
-    if (numUpdatedRows === 0n || !row) {
-      if (row?.kind === 'used_refresh' && row.family && (row.expires_at ?? 0) > now) {
-        await this.revokeGrant(row.family);
-        throw new AuthError('refresh token was already used: every token of its grant is revoked', 'invalid_grant');
+    return this.committed(async (db) => {
+      const { numUpdatedRows } = await db
+        .updateTable('tokens')
+        .set({ kind: 'used_refresh', expires_at: now + USED_REFRESH_MEMORY_MS })
+        .where('token_hash', '=', hash)
+        .where('kind', '=', 'refresh')
+        .executeTakeFirst();
+      const row = await db.selectFrom('tokens').select(['account_id', 'client_id', 'family', 'kind', 'expires_at']).where('token_hash', '=', hash).executeTakeFirst();
+      if (numUpdatedRows === 1n && row) return this.issueGrant(row.account_id, row.client_id, row.family ?? newId(), db);
+      if (row?.kind === 'used_refresh' && row.family && row.expires_at !== null && row.expires_at > now) {
+        const usedAt = row.expires_at - USED_REFRESH_MEMORY_MS;
+        if (now - usedAt > REPLAY_GRACE_MS) {
+          await this.revokeGrant(row.family, db);
+          return new AuthError('refresh token was already used: every token of its grant is revoked', 'invalid_grant');
+        }
       }
-      throw new AuthError('refresh token is invalid or revoked', 'invalid_grant');
-    }
-    return this.issueGrant(row.account_id, row.client_id, row.family ?? newId());
+      return new AuthError('refresh token is invalid or revoked', 'invalid_grant');
+    });
+  }
+
+  /** Runs `work` in a transaction that commits even when it returns an AuthError, which is then thrown. */
+  private async committed<T>(work: (db: Db) => Promise<T | AuthError>): Promise<T> {
+    const outcome = await this.db.transaction().execute(work);
+    if (outcome instanceof AuthError) throw outcome;
+    return outcome;
   }
 
   /** Revokes one token; for a refresh token, every token of its grant. */
@@ -217,8 +235,8 @@ export class Accounts {
     await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
   }
 
-  private async revokeGrant(family: string): Promise<void> {
-    await this.db.deleteFrom('tokens').where('family', '=', family).execute();
+  private async revokeGrant(family: string, db: Db = this.db): Promise<void> {
+    await db.deleteFrom('tokens').where('family', '=', family).execute();
   }
 
   async revokeAll(accountId: string): Promise<void> {

@@ -1,6 +1,9 @@
 // Revoking a grant deletes its tokens by family, and an account remembers that
 // its credentials were handed out (getauthcode must not hand them out again
-// once they are revoked). Robots that already hold tokens count as issued.
+// once they are revoked). Robots that hold tokens count as issued; one whose
+// tokens were all revoked before this migration cannot be told from one not
+// yet given its code, and stays open to getauthcode. Access tokens issued
+// before it have no family, so revoking their grant leaves them to expire.
 import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
