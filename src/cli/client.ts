@@ -8,7 +8,7 @@ import { AccessTokenSource, CloudPrintApi } from '../client/cloudprint-api.ts';
 import { PrivetClient } from '../client/privet-client.ts';
 import { browsePrivet } from '../client/discover.ts';
 import { contentTypeOf } from '../client/content-type.ts';
-import { loadCredentials, saveCredentials } from '../client/credentials.ts';
+import { loadCredentials, saveCredentials, withCredentialsLock } from '../client/credentials.ts';
 import { readSecret } from './prompt.ts';
 
 interface CloudOptions {
@@ -27,7 +27,10 @@ export function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?
   if (staticToken) return { api: new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: async () => staticToken }) };
   if (!saved) throw new Error('not signed in: run `ocp login EMAIL --cloud URL`, or give --token');
   let api: CloudPrintApi;
-  const tokens = new AccessTokenSource(() => api, saved.refreshToken, (refreshToken) => saveCredentials({ ...saved, refreshToken }));
+  const tokens = new AccessTokenSource(() => api, saved.refreshToken, (refreshToken) => saveCredentials({ ...saved, refreshToken }), {
+    exclusive: withCredentialsLock,
+    latest: () => loadCredentials()?.refreshToken,
+  });
   api = new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: () => tokens.get() });
   return { api, email: saved.email };
 }

@@ -288,6 +288,14 @@ function encodeForm(form: Form, multipart: boolean): URLSearchParams | FormData 
   return params;
 }
 
+/** A refresh token that other processes use and rotate too (the `ocp` commands' saved sign-in). */
+export interface SharedRefreshToken {
+  /** Runs `work` while no other process refreshes. */
+  exclusive<T>(work: () => Promise<T>): Promise<T>;
+  /** The refresh token as last saved by any of them. */
+  latest(): string | undefined;
+}
+
 /**
  * Keeps an access token fresh from a refresh token: a new one is fetched at
  * 80 % of its lifetime (cloudprint-protocol §b1.6), or when invalidated.
@@ -302,6 +310,7 @@ export class AccessTokenSource {
     private refreshToken: string,
     /** Called when the server rotates the refresh token, to persist the new one. */
     private readonly onRotate: (refreshToken: string) => void = () => {},
+    private readonly shared?: SharedRefreshToken,
   ) {}
 
   invalidate(): void {
@@ -312,18 +321,23 @@ export class AccessTokenSource {
     if (this.token && Date.now() < this.renewAt) return this.token;
     this.inflight ??= (async () => {
       try {
-        const grant = await this.api().refresh(this.refreshToken);
-        if (grant.refresh_token && grant.refresh_token !== this.refreshToken) {
-          this.refreshToken = grant.refresh_token;
-          this.onRotate(grant.refresh_token);
-        }
-        this.token = grant.access_token;
-        this.renewAt = Date.now() + grant.expires_in * 800;
-        return grant.access_token;
+        return await (this.shared ? this.shared.exclusive(() => this.renew()) : this.renew());
       } finally {
         this.inflight = undefined;
       }
     })();
     return this.inflight;
+  }
+
+  private async renew(): Promise<string> {
+    this.refreshToken = this.shared?.latest() ?? this.refreshToken;
+    const grant = await this.api().refresh(this.refreshToken);
+    if (grant.refresh_token && grant.refresh_token !== this.refreshToken) {
+      this.refreshToken = grant.refresh_token;
+      this.onRotate(grant.refresh_token);
+    }
+    this.token = grant.access_token;
+    this.renewAt = Date.now() + grant.expires_in * 800;
+    return grant.access_token;
   }
 }

@@ -1,7 +1,13 @@
 // Where the `ocp` client keeps its sign-in: the cloud URL, the email and a
 // refresh token, in a 0600 file (default ~/.config/ocp/credentials.json,
 // or $OCP_CREDENTIALS). Access tokens are never written down.
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+//
+// The refresh token works once: each command that refreshes it saves the new
+// one. Commands run at once take turns through a lock file beside it, each
+// reading the token the one before saved, since the server refuses (and, past
+// a few seconds, revokes the sign-in for) a token presented twice.
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -26,6 +32,48 @@ export function loadCredentials(): SavedCredentials | undefined {
 export function saveCredentials(credentials: SavedCredentials): void {
   const file = credentialsPath();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  writeFileSync(`${file}.tmp`, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  const temporary = `${file}.${process.pid}.tmp`;
+  writeFileSync(temporary, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
+  renameSync(temporary, file);
+}
+
+/** A lock older than this was left by a command that died holding it. */
+const STALE_LOCK_MS = 30_000;
+const LOCK_RETRY_MS = 25;
+
+/** Runs `work` while this process holds the credentials' lock file. */
+export async function withCredentialsLock<T>(work: () => Promise<T>): Promise<T> {
+  const lock = `${credentialsPath()}.lock`;
+  mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
+  for (;;) {
+    try {
+      closeSync(openSync(lock, 'wx', 0o600));
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    if (lockAgeMs(lock) > STALE_LOCK_MS) unlinkIfPresent(lock);
+    else await sleep(LOCK_RETRY_MS);
+  }
+  try {
+    return await work();
+  } finally {
+    unlinkIfPresent(lock);
+  }
+}
+
+function lockAgeMs(lock: string): number {
+  try {
+    return Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return 0; // released meanwhile: try again
+  }
+}
+
+function unlinkIfPresent(file: string): void {
+  try {
+    unlinkSync(file);
+  } catch {
+    // already gone
+  }
 }

@@ -35,6 +35,12 @@ test('login saves a refresh token only, in a file only its owner can read', asyn
   assert.equal(statSync(credentials).mode & 0o777, 0o600);
 });
 
+test('commands run at once take turns refreshing the saved login, and all of them work', async () => {
+  const listings = await Promise.all([1, 2, 3, 4, 5, 6].map(() => ocp(['printers'])));
+  for (const listing of listings) assert.match(listing, /^ID\s+NAME/);
+  assert.match(await ocp(['printers']), /^ID\s+NAME/, 'the login saved last is still good');
+});
+
 test('printers, print and jobs go through the cloud with the saved login', async () => {
   const printer = await registerAndClaim(server, user, { name: 'CLI Printer' });
   const listed = JSON.parse(await ocp(['printers', '--json'])) as Array<{ id: string }>;
