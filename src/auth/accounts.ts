@@ -183,7 +183,9 @@ export class Accounts {
     return this.committed(async (db) => {
       const row = await db.selectFrom('tokens').selectAll().where('token_hash', '=', hash).where('kind', '=', 'code').where('expires_at', '>', now).executeTakeFirst();
       if (!row) return new AuthError('authorization code is invalid, expired or already used', 'invalid_grant');
-      await db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+      // Two exchanges of one code may both have read it (PostgreSQL): the delete decides.
+      const { numDeletedRows } = await db.deleteFrom('tokens').where('token_hash', '=', hash).executeTakeFirst();
+      if (numDeletedRows === 0n) return new AuthError('authorization code was already used', 'invalid_grant');
       if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
       await db.updateTable('accounts').set({ credentials_issued_at: now }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
       return this.issueGrant(row.account_id, clientId ?? row.client_id, newId(), db);

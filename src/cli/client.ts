@@ -8,7 +8,7 @@ import { AccessTokenSource, CloudPrintApi } from '../client/cloudprint-api.ts';
 import { PrivetClient } from '../client/privet-client.ts';
 import { browsePrivet } from '../client/discover.ts';
 import { contentTypeOf } from '../client/content-type.ts';
-import { loadCredentials, saveCredentials, withCredentialsLock } from '../client/credentials.ts';
+import { loadCredentials, saveCredentials, sharedLogin, withCredentialsLock } from '../client/credentials.ts';
 import { readSecret } from './prompt.ts';
 
 interface CloudOptions {
@@ -27,10 +27,8 @@ export function signedInApi(options: CloudOptions): { api: CloudPrintApi; email?
   if (staticToken) return { api: new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: async () => staticToken }) };
   if (!saved) throw new Error('not signed in: run `ocp login EMAIL --cloud URL`, or give --token');
   let api: CloudPrintApi;
-  const tokens = new AccessTokenSource(() => api, saved.refreshToken, (refreshToken) => saveCredentials({ ...saved, refreshToken }), {
-    exclusive: withCredentialsLock,
-    latest: () => loadCredentials()?.refreshToken,
-  });
+  const login = sharedLogin(saved);
+  const tokens = new AccessTokenSource(() => api, saved.refreshToken, login.save, login);
   api = new CloudPrintApi({ cloudUrl: cloud, clientId: CLIENT_ID, accessToken: () => tokens.get() });
   return { api, email: saved.email };
 }
@@ -63,7 +61,8 @@ export function registerClientCommands(program: Command): void {
       const api = new CloudPrintApi({ cloudUrl: options.cloud, clientId: CLIENT_ID });
       const grant = await api.password(email, password);
       if (!grant.refresh_token) throw new Error('the server issued no refresh token');
-      saveCredentials({ cloud: options.cloud, email, refreshToken: grant.refresh_token });
+      const refreshToken = grant.refresh_token;
+      await withCredentialsLock(async () => saveCredentials({ cloud: options.cloud, email, refreshToken }));
       console.log(`signed in as ${email}`);
     });
 

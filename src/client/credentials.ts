@@ -6,8 +6,10 @@
 // one. Commands run at once take turns through a lock file beside it, each
 // reading the token the one before saved, since the server refuses (and, past
 // a few seconds, revokes the sign-in for) a token presented twice.
-import { closeSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { SharedRefreshToken } from './cloudprint-api.ts';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 
@@ -37,17 +39,40 @@ export function saveCredentials(credentials: SavedCredentials): void {
   renameSync(temporary, file);
 }
 
-/** A lock older than this was left by a command that died holding it. */
-const STALE_LOCK_MS = 30_000;
+/**
+ * `login`'s refresh token as the commands share it: `latest` is the token
+ * saved last, and `save` stores a rotated one, both only while the file still
+ * holds the same login (a concurrent `ocp login` may have replaced it).
+ */
+export function sharedLogin(login: SavedCredentials): SharedRefreshToken & { save(refreshToken: string): void } {
+  const current = () => {
+    const saved = loadCredentials();
+    return saved?.cloud === login.cloud && saved.email === login.email ? saved : undefined;
+  };
+  return {
+    exclusive: withCredentialsLock,
+    latest: () => current()?.refreshToken,
+    save: (refreshToken) => {
+      if (current()) saveCredentials({ ...login, refreshToken });
+    },
+  };
+}
+
+/**
+ * A lock older than this was left by a command that died holding it; well
+ * above the 30 s a token request may take.
+ */
+const STALE_LOCK_MS = 120_000;
 const LOCK_RETRY_MS = 25;
 
 /** Runs `work` while this process holds the credentials' lock file. */
 export async function withCredentialsLock<T>(work: () => Promise<T>): Promise<T> {
   const lock = `${credentialsPath()}.lock`;
+  const owner = randomBytes(8).toString('hex');
   mkdirSync(dirname(lock), { recursive: true, mode: 0o700 });
   for (;;) {
     try {
-      closeSync(openSync(lock, 'wx', 0o600));
+      writeFileSync(lock, owner, { flag: 'wx', mode: 0o600 });
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
@@ -58,7 +83,8 @@ export async function withCredentialsLock<T>(work: () => Promise<T>): Promise<T>
   try {
     return await work();
   } finally {
-    unlinkIfPresent(lock);
+    // Only our own: a lock broken as stale may since be another command's.
+    if (readIfPresent(lock) === owner) unlinkIfPresent(lock);
   }
 }
 
@@ -67,6 +93,14 @@ function lockAgeMs(lock: string): number {
     return Date.now() - statSync(lock).mtimeMs;
   } catch {
     return 0; // released meanwhile: try again
+  }
+}
+
+function readIfPresent(file: string): string | undefined {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
   }
 }
 

@@ -99,8 +99,9 @@ export async function authorizationFor(service: CloudService, printerId: string,
   // Once the robot's code was exchanged, it is not handed out again, even
   // after its tokens are revoked: the printer id alone must not be enough to
   // obtain the robot's tokens. A code that expired unused (lost on the way)
-  // may be replaced.
-  const robot = await service.db.selectFrom('accounts').select('credentials_issued_at').where('id', '=', printer.robot_id).executeTakeFirst();
+  // may be replaced. The code is read before the account: an exchange marks
+  // the account and uses the code up in one transaction, so reading in this
+  // order sees at least one of the two.
   const liveCode = await service.db
     .selectFrom('tokens')
     .select('token_hash')
@@ -108,6 +109,7 @@ export async function authorizationFor(service: CloudService, printerId: string,
     .where('kind', '=', 'code')
     .where('expires_at', '>', Date.now())
     .executeTakeFirst();
+  const robot = await service.db.selectFrom('accounts').select('credentials_issued_at').where('id', '=', printer.robot_id).executeTakeFirst();
   const credentials = robot?.credentials_issued_at != null || liveCode !== undefined;
   if (credentials) throw new CloudError('CREDENTIALS_ALREADY_ISSUED', 'The authorization code for this printer was already issued');
   const code = await service.accounts.issueAuthCode(printer.robot_id, clientId || null);

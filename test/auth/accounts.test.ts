@@ -103,6 +103,13 @@ describeEachDialect('accounts and tokens', (store) => {
     assert.ok(await accounts().refresh(won[0]!.refresh_token));
   });
 
+  test('of two concurrent exchanges of one code, only one gets a grant', async () => {
+    const robot = await accounts().createRobot();
+    const code = await accounts().issueAuthCode(robot.id);
+    const outcomes = await Promise.allSettled([accounts().exchangeCode(code, null), accounts().exchangeCode(code, null)]);
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 1);
+  });
+
   test('exchanging an authorization code marks the account as holding credentials, once', async () => {
     const robot = await accounts().createRobot();
     assert.equal(robot.credentials_issued_at, null);
