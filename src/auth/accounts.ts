@@ -43,6 +43,8 @@ const USED_REFRESH_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
  */
 const REPLAY_GRACE_MS = 10_000;
 
+const tooManySignIns = () => new AuthError('too many failed sign-ins; try again in a minute', 'temporarily_unavailable');
+
 export interface AccountsOptions {
   accessTokenTtlSeconds: number;
   now?: () => number;
@@ -128,19 +130,23 @@ export class Accounts {
   /**
    * The account whose password this is. Failures are counted per email and
    * per `source` address; past the limit every attempt is refused for a
-   * minute. An unknown email costs a scrypt too, so timing tells nothing.
+   * minute. An attempt is counted before its scrypt and taken back if the
+   * password is right, so that guesses sent in parallel count too. An
+   * unknown email costs a scrypt too, so timing tells nothing.
    */
   async checkPassword(email: string, password: string, source?: string): Promise<Account | undefined> {
     const key = email.trim().toLowerCase();
-    if (this.failuresByEmail.blocked(key) || (source !== undefined && this.failuresBySource.blocked(source))) {
-      throw new AuthError('too many failed sign-ins; try again in a minute', 'temporarily_unavailable');
+    if (!this.failuresByEmail.take(key)) throw tooManySignIns();
+    if (source !== undefined && !this.failuresBySource.take(source)) {
+      this.failuresByEmail.refund(key);
+      throw tooManySignIns();
     }
     const account = await this.findByEmail(email);
     const matches = await verifyPassword(password, account?.password_hash ?? (await decoyHash()));
-    if (account?.password_hash && matches) return account;
-    this.failuresByEmail.record(key);
-    if (source !== undefined) this.failuresBySource.record(source);
-    return undefined;
+    if (!account?.password_hash || !matches) return undefined;
+    this.failuresByEmail.refund(key);
+    if (source !== undefined) this.failuresBySource.refund(source);
+    return account;
   }
 
   private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null, db: Db = this.db): Promise<string> {

@@ -6,9 +6,18 @@ import { AuthError, type Accounts, type TokenGrant } from './accounts.ts';
 
 type Params = Record<string, string | undefined>;
 
+/** The query and form fields that are single strings: a repeated field or a JSON number is no value. */
+function textParams(...sources: unknown[]): Params {
+  const params: Params = {};
+  for (const source of sources) {
+    for (const [name, value] of Object.entries((source ?? {}) as Record<string, unknown>)) params[name] = typeof value === 'string' ? value : undefined;
+  }
+  return params;
+}
+
 export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): void {
   app.post('/oauth2/token', async (request, reply) => {
-    const params = { ...(request.query as Params), ...(request.body as Params | undefined) };
+    const params = textParams(request.query, request.body);
     const clientId = params.client_id ?? null;
     try {
       let grant: TokenGrant;
@@ -40,7 +49,7 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): v
   });
 
   app.post('/oauth2/revoke', async (request, reply) => {
-    const params = { ...(request.query as Params), ...(request.body as Params | undefined) };
+    const params = textParams(request.query, request.body);
     if (params.token) await accounts.revoke(params.token);
     return reply.code(200).send({});
   });

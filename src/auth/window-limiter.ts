@@ -32,6 +32,12 @@ export class WindowLimiter {
     return true;
   }
 
+  /** Takes back one event taken for `address` (an attempt that turned out to succeed). */
+  refund(address: string): void {
+    const entry = this.counts.get(address);
+    if (entry && entry.count > 0) entry.count--;
+  }
+
   prune(now = Date.now()): void {
     for (const [address, entry] of this.counts) if (now - entry.since >= WINDOW_MS) this.counts.delete(address);
   }

@@ -32,13 +32,17 @@ function claimForm(token: string, message = ''): string {
 <button>Claim printer</button></form>`;
 }
 
-type Fields = Record<string, string | undefined>;
+/** A query or form field as text; a repeated field or a JSON number counts as absent. */
+const field = (body: unknown, name: string): string => {
+  const value = (body as Record<string, unknown> | null)?.[name];
+  return typeof value === 'string' ? value : '';
+};
 
 export function registerClaimPages(app: FastifyInstance, service: CloudService): void {
-  app.get('/cloudprint/claimprinter.html', (request, reply) => page(reply, 'Claim a printer', claimForm((request.query as Fields).token ?? '')));
+  app.get('/cloudprint/claimprinter.html', (request, reply) => page(reply, 'Claim a printer', claimForm(field(request.query, 'token'))));
 
   app.post('/cloudprint/claimprinter.html', async (request, reply) => {
-    const { token = '', email = '', password = '' } = (request.body ?? {}) as Fields;
+    const [token, email, password] = ['token', 'email', 'password'].map((name) => field(request.body, name)) as [string, string, string];
     let user;
     try {
       user = await service.accounts.checkPassword(email, password, request.ip);
@@ -58,13 +62,12 @@ export function registerClaimPages(app: FastifyInstance, service: CloudService):
   });
 
   app.get('/cloudprint/regtokenpage', (request, reply) => {
-    const token = (request.query as Fields).t ?? '';
+    const token = field(request.query, 't');
     const url = `${service.publicUrl()}/cloudprint/claimprinter.html?token=${encodeURIComponent(token)}`;
     return page(reply, 'Printer registration', `<p>To add this printer, open <b>${escape(url)}</b> and sign in, or enter this token:</p><p class="token">${escape(token)}</p>`);
   });
 
   app.get('/cloudprint/regconfirmpage', (request, reply) => {
-    const { printername = '', email = '' } = request.query as Fields;
-    return page(reply, 'Printer registered', `<p>“${escape(printername)}” is registered to ${escape(email)}.</p>`);
+    return page(reply, 'Printer registered', `<p>“${escape(field(request.query, 'printername'))}” is registered to ${escape(field(request.query, 'email'))}.</p>`);
   });
 }

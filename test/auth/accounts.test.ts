@@ -20,6 +20,16 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().createUser('short@example.com', 'short'), /8 characters/);
   });
 
+  test('wrong passwords sent in parallel are counted against the limit; a right one is not', async () => {
+    await accounts().createUser('hal@example.com', 'password1');
+    const limited = accounts();
+    for (let i = 0; i < 15; i++) assert.ok(await limited.checkPassword('hal@example.com', 'password1', 'right-source'));
+    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => limited.checkPassword('hal@example.com', `guess ${i}`, 'parallel-source')));
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 10, 'ten wrong guesses a minute, however sent');
+    assert.ok(outcomes.every((outcome) => outcome.status === 'fulfilled' ? outcome.value === undefined : (outcome.reason as AuthError).code === 'temporarily_unavailable'));
+    await assert.rejects(limited.checkPassword('hal@example.com', 'password1', 'right-source'), /too many failed sign-ins/);
+  });
+
   test('access tokens expire; API tokens do not', async () => {
     const user = await accounts().createUser('bob@example.com', 'password1');
     const grant = await accounts().issueGrant(user.id, null);

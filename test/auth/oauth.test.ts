@@ -64,6 +64,13 @@ test('unknown and missing grant types are refused with the RFC 6749 codes', asyn
   assert.equal((await token({})).body.error, 'invalid_request');
 });
 
+test('a repeated or non-text username or password is invalid_request, not a server error', async () => {
+  const repeated = await fetch(`${server.url}/oauth2/token?grant_type=password&username=dee@example.com&username=x@example.com&password=password1`, { method: 'POST' });
+  assert.deepEqual([repeated.status, ((await repeated.json()) as { error: string }).error], [400, 'invalid_request']);
+  const numeric = await fetch(`${server.url}/oauth2/token`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ grant_type: 'password', username: 'dee@example.com', password: 12345678 }) });
+  assert.deepEqual([numeric.status, ((await numeric.json()) as { error: string }).error], [400, 'invalid_request']);
+});
+
 test('after 10 failed sign-ins an account is locked for a minute, even with the right password', async () => {
   await server.context.accounts.createUser('locked@example.com', 'password1');
   for (let i = 0; i < 10; i++) assert.equal((await token({ grant_type: 'password', username: 'locked@example.com', password: `guess ${i}` })).body.error, 'invalid_grant');

@@ -44,3 +44,16 @@ test('a wrong password claims nothing; the right one claims, and getauthcode the
   assert.equal(again.status, 404);
   assert.match(await again.text(), /unknown or has expired/);
 });
+
+test('fields that are not text (a JSON number, a repeated query field) count as absent, not as a server error', async () => {
+  const { body } = await registerPrinter(server);
+  const numeric = await fetch(`${server.url}/cloudprint/claimprinter.html`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ token: body.registration_token, email: 1, password: owner.password }),
+  });
+  assert.equal(numeric.status, 401);
+  const repeated = await fetch(`${server.url}/cloudprint/claimprinter.html?token=A&token=B`);
+  assert.equal(repeated.status, 200);
+  assert.match(await repeated.text(), /name="token" value=""/);
+});
