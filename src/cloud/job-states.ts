@@ -1,6 +1,7 @@
 // The job state machine [cloudprint-protocol.md §d]: QUEUED → IN_PROGRESS →
 // DONE | ABORTED, with STOPPED and HELD on the way. DONE and ABORTED are
-// final. Repeating the current state is allowed (a retried `control`).
+// final. Repeating the current state is allowed (a retried `control`); a
+// final job takes only the very same report again (see changeJobState).
 import { CloudError } from './errors.ts';
 import type { JobState } from './shapes.ts';
 

@@ -84,16 +84,29 @@ export function jobView(job: JobRow, base: string): Record<string, unknown> {
 /**
  * Moves a job to `state` (and/or a new pages_printed). The update is
  * conditional on the state read, so two racing updates cannot both pass the
- * state machine from the same starting point.
+ * state machine from the same starting point; the one that lost succeeds all
+ * the same if the job now holds what it asked for (a retry racing its first
+ * try). A final job keeps its end: the same report again is answered,
+ * anything else refused.
  */
 export async function changeJobState(db: Db, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
   const current = JSON.parse(job.state) as { state: JobState; pages_printed?: number };
   const next = state ?? current.state;
-  checkTransition(job.status, next.type);
   const pages = pagesPrinted ?? job.pages_printed;
-  const updated = await updateJobState(db).run({ id: job.id, from: job.status, status: next.type, state: printJobState(next, pages), pages_printed: pages, updated_at: Date.now() });
-  if (updated === 0) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
+  const wanted = printJobState(next, pages);
+  if (isFinal(job.status)) {
+    if (wanted === job.state) return;
+    throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} cannot change any more: ${job.status} is final`);
+  }
+  checkTransition(job.status, next.type);
+  const updated = await updateJobState(db).run({ id: job.id, from: job.status, status: next.type, state: wanted, pages_printed: pages, updated_at: Date.now() });
+  if (updated === 1) return;
+  const now = await db.selectFrom('jobs').select('state').where('id', '=', job.id).executeTakeFirst();
+  if (!now) throw new CloudError('JOB_NOT_FOUND', `Job ${job.id} was deleted meanwhile`);
+  if (now.state !== wanted) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
 }
+
+const isFinal = (status: string) => (FINAL_STATES as readonly string[]).includes(status);
 
 async function removeJobs(service: CloudService, rows: Array<{ id: string; document_path: string | null }>): Promise<void> {
   if (!rows.length) return;
@@ -129,7 +142,13 @@ export async function sweepJobs(service: CloudService, now = Date.now()): Promis
   const expired: JobState = { type: 'ABORTED', service_action_cause: { error_code: 'EXPIRATION' } };
   const stale = await db.selectFrom('jobs').select(['id', 'pages_printed']).where('status', 'not in', [...FINAL_STATES]).where('created_at', '<=', cutoff).execute();
   for (const job of stale) {
-    await db.updateTable('jobs').set({ status: 'ABORTED', state: printJobState(expired, job.pages_printed), updated_at: now }).where('id', '=', job.id).execute();
+    // Only if still unfinished: the device may have finished it since it was read.
+    await db
+      .updateTable('jobs')
+      .set({ status: 'ABORTED', state: printJobState(expired, job.pages_printed), updated_at: now })
+      .where('id', '=', job.id)
+      .where('status', 'not in', [...FINAL_STATES])
+      .execute();
   }
   return removed;
 }

@@ -21,9 +21,16 @@ export interface CloudService {
 /**
  * Tells a printer's device about a change it must act on (seed 002 §4.1.3–4.1.5):
  * new jobs, pending local settings, deletion. Printers without a robot have
- * nobody to tell.
+ * nobody to tell. The change is committed before this runs, so a bus that
+ * fails (Redis down) is logged, not answered as a failed request that a
+ * client would retry (printing a job twice): a device that missed the notice
+ * hears of queued jobs and pending settings when it reconnects.
  */
 export async function notifyDevice(service: CloudService, printer: Pick<PrinterRow, 'id' | 'robot_jid_local'>, kind: PrinterNotification['kind']): Promise<void> {
   if (!printer.robot_jid_local) return;
-  await service.bus.publish({ type: 'printer', kind, printerId: printer.id, recipients: [printer.robot_jid_local] });
+  try {
+    await service.bus.publish({ type: 'printer', kind, printerId: printer.id, recipients: [printer.robot_jid_local] });
+  } catch (error) {
+    service.log.error({ err: error, printerId: printer.id, kind }, 'could not notify the device; it catches up when it reconnects');
+  }
 }

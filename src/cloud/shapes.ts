@@ -50,11 +50,16 @@ function string(value: unknown, path: string): string {
 }
 
 /** Int64 fields come with or without quotes ("SchizophrenicInt64", §f). */
-function int(value: unknown, path: string, min = -Infinity): number {
+function int(value: unknown, path: string, min = -Infinity, max = Infinity): number {
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
-  if (typeof number !== 'number' || !Number.isInteger(number) || number < min) throw new ShapeError(`${path} must be a whole number${min > -Infinity ? ` ≥ ${min}` : ''}`);
+  if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
+    throw new ShapeError(`${path} must be a whole number${min > -Infinity ? ` ≥ ${min}` : ''}${max < Infinity ? ` and ≤ ${max}` : ''}`);
+  }
   return number;
 }
+
+/** pages_printed is stored in a 32-bit integer column. */
+const MAX_PAGES = 2 ** 31 - 1;
 
 function oneOf(value: unknown, allowed: readonly string[], path: string): string {
   if (typeof value !== 'string' || !allowed.includes(value)) throw new ShapeError(`${path} must be one of ${allowed.join(', ')}, got ${JSON.stringify(value)}`);
@@ -281,20 +286,17 @@ const CAUSES = [
   ['service_action_cause', 'error_code', ENUMS.serviceAction],
 ] as const;
 
+/** A JobState of the type and the causes it names, and nothing else it may carry (it is stored and shown to others). */
 function jobState(value: unknown, path: string): JobState {
   const state = object(value, path);
-  oneOf(state.type, ENUMS.jobStateType, `${path}.type`);
-  let causes = 0;
+  const result: Record<string, unknown> = { type: oneOf(state.type, ENUMS.jobStateType, `${path}.type`) };
   for (const [key, field, allowed] of CAUSES) {
     const cause = optionalObject(state, key, path);
-    if (cause) {
-      oneOf(cause[field], allowed, `${path}.${key}.${field}`);
-      causes++;
-    }
+    if (cause) result[key] = { [field]: oneOf(cause[field], allowed, `${path}.${key}.${field}`) };
   }
   // Privet §5.2 note: an ABORTED state must say why.
-  if (state.type === 'ABORTED' && causes === 0) throw new ShapeError(`${path}: an ABORTED state needs a cause (user_action_cause, device_state_cause, device_action_cause or service_action_cause)`);
-  return state as unknown as JobState;
+  if (result.type === 'ABORTED' && Object.keys(result).length === 1) throw new ShapeError(`${path}: an ABORTED state needs a cause (user_action_cause, device_state_cause, device_action_cause or service_action_cause)`);
+  return result as unknown as JobState;
 }
 
 export interface PrintJobStateDiff {
@@ -308,7 +310,7 @@ export function validateStateDiff(value: unknown): PrintJobStateDiff {
     const diff = object(value, 'semantic_state_diff');
     const result: PrintJobStateDiff = {};
     if (diff.state !== undefined) result.state = jobState(diff.state, 'semantic_state_diff.state');
-    if (diff.pages_printed !== undefined) result.pages_printed = int(diff.pages_printed, 'semantic_state_diff.pages_printed', 0);
+    if (diff.pages_printed !== undefined) result.pages_printed = int(diff.pages_printed, 'semantic_state_diff.pages_printed', 0, MAX_PAGES);
     if (!result.state && result.pages_printed === undefined) throw new ShapeError('semantic_state_diff must change state or pages_printed');
     return result;
   });
@@ -319,6 +321,6 @@ export function validatePrintJobState(value: unknown, name: string): { state: Jo
   return run('INVALID_STATE', name, () => {
     const state = object(value, name);
     optional(state, 'version', name, string);
-    return { state: jobState(state.state, `${name}.state`), pages_printed: optional(state, 'pages_printed', name, (v, at) => int(v, at, 0)) };
+    return { state: jobState(state.state, `${name}.state`), pages_printed: optional(state, 'pages_printed', name, (v, at) => int(v, at, 0, MAX_PAGES)) };
   });
 }

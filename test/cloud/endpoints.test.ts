@@ -246,6 +246,29 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await step({ type: 'DONE' })).status, 409);
     });
 
+    test('a final job answers the very same report again and refuses any other; a state keeps only what JobState names', async () => {
+      const { body } = await submitJob(server, owner.token, printer.printerId);
+      const jobId = body.job.id;
+      const control = (change: unknown, token = printer.accessToken) => cloudApi(server, 'control', { jobid: jobId, semantic_state_diff: diff(change) }, { token });
+      const failure = { state: { type: 'ABORTED', device_action_cause: { error_code: 'PRINT_FAILURE' }, note: 'x'.repeat(1000) }, pages_printed: 3 };
+      assert.equal((await control(failure)).status, 200);
+      assert.equal((await control(failure)).status, 200, 'a retried report of the same end');
+      const cancel = await control({ state: { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } } }, owner.token);
+      assert.deepEqual([cancel.status, cancel.body.errorCode], [409, 8]);
+      assert.match(cancel.body.message, /ABORTED is final/);
+      assert.equal((await control({ pages_printed: 999 })).status, 409);
+      const listed = await cloudApi(server, 'jobs', { printerid: printer.printerId }, { token: owner.token });
+      const job = listed.body.jobs.find((j: { id: string }) => j.id === jobId);
+      assert.deepEqual(job.semanticState, { version: '1.0', state: { type: 'ABORTED', device_action_cause: { error_code: 'PRINT_FAILURE' } }, pages_printed: 3 });
+    });
+
+    test('pages_printed above 2^31 - 1 is INVALID_STATE', async () => {
+      const { body } = await submitJob(server, owner.token, printer.printerId);
+      const tooMany = await cloudApi(server, 'control', { jobid: body.job.id, semantic_state_diff: diff({ pages_printed: 2 ** 31 }) }, { token: printer.accessToken });
+      assert.deepEqual([tooMany.status, tooMany.body.errorCode], [400, 7]);
+      assert.match(tooMany.body.message, /≤ 2147483647/);
+    });
+
     test('tickets must be valid CJT and fit the CDD', async () => {
       const cases: Array<[unknown, number, RegExp]> = [
         [{ version: '1.0', print: { duplex: { type: 'SHORT_EDGE' } } }, 6, /duplex SHORT_EDGE/],
