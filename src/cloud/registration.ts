@@ -45,7 +45,12 @@ export function registrationUrls(base: string, token: string, printerId: string)
 export const MAX_FAILED_CLAIMS = 10;
 const failedClaimsByService = new WeakMap<CloudService, Map<string, { count: number; resetAt: number }>>();
 
-function checkClaimAttempts(service: CloudService, userId: string, failed: boolean): void {
+/**
+ * Counts a claim attempt of `userId` before its token is looked up, so that
+ * guesses sent at once count too; returns how to take it back once the token
+ * proves right.
+ */
+function takeClaimAttempt(service: CloudService, userId: string): () => void {
   const now = Date.now();
   let failedClaims = failedClaimsByService.get(service);
   if (!failedClaims) failedClaimsByService.set(service, (failedClaims = new Map()));
@@ -57,23 +62,25 @@ function checkClaimAttempts(service: CloudService, userId: string, failed: boole
   if (entry.count >= MAX_FAILED_CLAIMS) {
     throw new CloudError('TOO_MANY_CLAIM_ATTEMPTS', `Too many wrong registration tokens; try again in ${Math.ceil((entry.resetAt - now) / 1000)} s`);
   }
-  if (failed) entry.count++;
+  entry.count++;
   if (failedClaims.size > 10_000) for (const [key, value] of failedClaims) if (value.resetAt <= now) failedClaims.delete(key);
+  const counted = entry;
+  return () => {
+    counted.count = Math.max(0, counted.count - 1);
+  };
 }
 
 /** Claims the unclaimed printer holding `token` for `user`; returns the printer id. */
 export async function claimPrinter(service: CloudService, token: string, user: Account): Promise<string> {
   if (user.kind !== 'user') throw new CloudError('FORBIDDEN', 'Only a user can claim a printer');
-  checkClaimAttempts(service, user.id, false);
+  const rightToken = takeClaimAttempt(service, user.id);
   const printer = await service.db
     .selectFrom('printers')
     .select(['id', 'registration_expires_at'])
     .where('registration_token_hash', '=', claimTokenHash(token))
     .executeTakeFirst();
-  if (!printer || (printer.registration_expires_at ?? 0) <= Date.now()) {
-    checkClaimAttempts(service, user.id, true);
-    throw new CloudError('REGISTRATION_NOT_FOUND', 'The registration token is unknown or has expired');
-  }
+  if (!printer || (printer.registration_expires_at ?? 0) <= Date.now()) throw new CloudError('REGISTRATION_NOT_FOUND', 'The registration token is unknown or has expired');
+  rightToken();
   const robot = await service.accounts.createRobot();
   const claimed = await service.db
     .updateTable('printers')

@@ -3,7 +3,9 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { MAX_FAILED_CLAIMS } from '../../src/cloud/registration.ts';
+import { claimPrinter, MAX_FAILED_CLAIMS } from '../../src/cloud/registration.ts';
+import type { CloudError } from '../../src/cloud/errors.ts';
+import type { CloudService } from '../../src/cloud/service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import {
   cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser,
@@ -88,6 +90,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(blocked.status, 429, 'even the right token is refused once the guesses are used up');
       assert.equal(blocked.body.errorCode, 23);
       assert.equal((await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token })).body.success, true, 'other users are not affected');
+    });
+
+    test('registration-token guesses sent at once are counted too, and a right token is not counted', async () => {
+      const guesser = (await server.context.accounts.findByEmail((await createUser(server)).email))!;
+      // Called directly, all the attempts are under way before the first lookup answers.
+      const service = { db: server.context.store.db, config: server.context.config, accounts: server.context.accounts } as unknown as CloudService;
+      for (let i = 0; i < MAX_FAILED_CLAIMS + 2; i++) {
+        const { body: reg } = await registerPrinter(server, { name: `Mine ${i}` });
+        await claimPrinter(service, reg.registration_token, guesser);
+      }
+      const { body: target } = await registerPrinter(server, { name: 'Guessed' });
+      const guesses = Array.from({ length: 29 }, (_, i) => `YYYY${i}`).concat(target.registration_token);
+      const outcomes = await Promise.allSettled(guesses.map((token) => claimPrinter(service, token, guesser)));
+      const codes = outcomes.map((outcome) => (outcome.status === 'rejected' ? (outcome.reason as CloudError).kind : 'claimed'));
+      assert.equal(codes.filter((code) => code === 'REGISTRATION_NOT_FOUND').length, MAX_FAILED_CLAIMS);
+      assert.equal(codes.filter((code) => code === 'TOO_MANY_CLAIM_ATTEMPTS').length, 30 - MAX_FAILED_CLAIMS, 'the right token, guessed thirtieth, is refused too');
     });
 
     test('Chrome-style register: capabilities as a multipart part with Content-Type application/json', async () => {
@@ -369,6 +387,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(allJobs.body.jobs.some((j: { title: string }) => j.title === 'owner secret'), 'a MANAGER sees every job of the printer');
       assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: stranger.email, role: 'OWNER' }, { token: friend.token })).status, 403, 'a MANAGER cannot make owners');
       assert.equal((await cloudApi(server, 'delete', { printerid: printer.printerId }, { token: friend.token })).status, 403);
+      assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: stranger.email, role: 'OWNER' }, { token: owner.token })).body.success, true);
+      assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: stranger.email, role: 'USER' }, { token: friend.token })).status, 403, 'a MANAGER cannot demote an owner either');
+      assert.equal((await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: stranger.email }, { token: owner.token })).body.success, true);
 
       const unshared = await cloudApi(server, 'unshare', { printerid: printer.printerId, scope: friend.email }, { token: owner.token });
       assert.equal(unshared.body.success, true);

@@ -43,6 +43,11 @@ export function sharingRoutes(service: CloudService): CloudRoute[] {
         if (!ROLES.includes(role)) throw new CloudError('INVALID_PARAMETER', `Parameter role must be one of ${ROLES.join(', ')}, got "${params.get('role')}"`);
         if (scope === PUBLIC_SCOPE && role !== 'USER') throw new CloudError('INVALID_PARAMETER', 'A public share can only have the USER role');
         if (role === 'OWNER' && !atLeast(callerRole, 'OWNER')) throw new CloudError('FORBIDDEN', 'Only an owner can share the OWNER role');
+        if (!atLeast(callerRole, 'OWNER')) {
+          // Changing an OWNER share's role would undo it, which unshare allows only owners.
+          const existing = await db.selectFrom('shares').select('role').where('printer_id', '=', printer.id).where('scope', '=', scope).executeTakeFirst();
+          if (existing?.role === 'OWNER') throw new CloudError('FORBIDDEN', 'Only an owner can change an OWNER share');
+        }
         const row = { printer_id: printer.id, scope, role, created_at: Date.now() };
         await db.insertInto('shares').values(row).onConflict((oc) => oc.columns(['printer_id', 'scope']).doUpdateSet({ role })).execute();
         return { message: scope === PUBLIC_SCOPE ? 'Printer shared publicly.' : `Printer shared with ${scope} as ${role}.` };
