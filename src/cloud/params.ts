@@ -73,8 +73,10 @@ export class Params {
 function add(values: Map<string, string[]>, name: string, value: unknown): void {
   if (value === undefined || value === null) return;
   const list = values.get(name) ?? [];
-  if (Array.isArray(value)) for (const item of value) list.push(String(item));
-  else list.push(typeof value === 'object' ? JSON.stringify(value) : String(value));
+  const texts = Array.isArray(value) ? value.map(String) : [typeof value === 'object' ? JSON.stringify(value) : String(value)];
+  // No parameter has a use for NUL, and PostgreSQL cannot store it in text.
+  if (texts.some((text) => text.includes('\0'))) throw new CloudError('INVALID_PARAMETER', `Parameter ${name} contains a NUL character`);
+  list.push(...texts);
   values.set(name, list);
 }
 

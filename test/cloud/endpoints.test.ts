@@ -354,6 +354,16 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(anonymous.body.success, false);
     });
 
+    test('a NUL in a parameter, or a contentType that is no media type, is INVALID_PARAMETER, not a server error', async () => {
+      const nul = await submitJob(server, owner.token, printer.printerId, { title: 'a\u0000b' });
+      assert.deepEqual([nul.status, nul.body.errorCode], [400, 2]);
+      assert.match(nul.body.message, /title contains a NUL/);
+      const poll = await fetch(`${server.url}/cloudprint/getauthcode?printerid=%00&oauth_client_id=x`);
+      assert.equal(poll.status, 400);
+      const euro = await submitJob(server, owner.token, printer.printerId, { contentType: 'application/pdf\u20ac' });
+      assert.deepEqual([euro.status, euro.body.errorCode], [400, 2]);
+    });
+
     test('sharing is enforced on every call', async () => {
       const { body: job } = await submitJob(server, owner.token, printer.printerId, { title: 'owner secret' });
       const hidden = await cloudApi(server, 'printer', { printerid: printer.printerId }, { token: stranger.token });

@@ -17,6 +17,9 @@ import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../tables.ts';
 import { containsText } from '../text-search.ts';
 
+/** type/subtype with optional parameters, in the characters an HTTP header allows (RFC 9110 §8.3.1). */
+const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(\s*;[\x20-\x7e]*)?$/;
+
 const EMPTY_TICKET = { version: '1.0', print: {} };
 const LEGACY_STATUS: Record<string, string[]> = { QUEUED: ['QUEUED', 'HELD', 'DRAFT'], IN_PROGRESS: ['IN_PROGRESS', 'STOPPED'], DONE: ['DONE'], ERROR: ['ABORTED'] };
 
@@ -78,6 +81,8 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     const contentType = params.get('contentType') || uploadType;
     if (!contentType) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: contentType');
     if (contentType === 'url') throw new CloudError('UNSUPPORTED_CONTENT_TYPE', 'URL jobs are not supported; send the document as content');
+    // It becomes the Content-Type header of every download of the job.
+    if (!MEDIA_TYPE.test(contentType)) throw new CloudError('INVALID_PARAMETER', `Parameter contentType must be a media type such as application/pdf, got "${contentType}"`);
     if (!acceptsContentType(capabilities, contentType)) {
       throw new CloudError('UNSUPPORTED_CONTENT_TYPE', `The printer does not accept ${contentType}`);
     }
