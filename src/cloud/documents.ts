@@ -5,7 +5,7 @@
 // directory are fsynced before the job is acknowledged; with --sync normal the
 // page cache carries it through a process crash, like SQLite's WAL does.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, open as openFd, readdirSync, rmSync, writeFileSync, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, mkdirSync, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -27,6 +27,26 @@ export interface ReceivedDocument {
 const SMALL_DOCUMENT_BYTES = 64 * 1024;
 /** Larger documents are written in batches of this size as they arrive, so memory stays bounded. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
+/**
+ * Start-up clean-ups leave files written in the last ten minutes alone: nodes
+ * that share the directory (several servers on one PostgreSQL) may have an
+ * upload in flight, or a document renamed into place whose job row is about
+ * to commit. What a crash left that young goes at a later start.
+ */
+const SETTLED_AFTER_MS = 10 * 60 * 1000;
+
+/** Names in `dir` whose file was last written more than SETTLED_AFTER_MS ago. */
+function settledFiles(dir: string, keep: (name: string) => boolean = () => true): string[] {
+  const before = Date.now() - SETTLED_AFTER_MS;
+  return readdirSync(dir).filter((name) => {
+    if (!keep(name)) return false;
+    try {
+      return statSync(join(dir, name)).mtimeMs < before;
+    } catch {
+      return false; // gone meanwhile
+    }
+  });
+}
 
 async function syncPath(path: string): Promise<void> {
   const handle = await open(path, 'r');
@@ -54,8 +74,8 @@ export class DocumentStore {
   ) {
     this.tempDir = join(dir, '.incoming');
     mkdirSync(this.tempDir, { recursive: true });
-    // Uploads that were in flight when the process died were never acknowledged.
-    for (const name of readdirSync(this.tempDir)) rmSync(join(this.tempDir, name), { force: true });
+    // Uploads that were in flight when a process died were never acknowledged.
+    for (const name of settledFiles(this.tempDir)) rmSync(join(this.tempDir, name), { force: true });
   }
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */
@@ -119,9 +139,9 @@ export class DocumentStore {
     await rm(this.path(name), { force: true });
   }
 
-  /** Names of the committed documents, for the start-up sweep of orphans. */
-  list(): string[] {
-    return readdirSync(this.dir).filter((name) => !name.startsWith('.'));
+  /** Names of the committed documents settled on disk, for the start-up sweep of orphans. */
+  settled(): string[] {
+    return settledFiles(this.dir, (name) => !name.startsWith('.'));
   }
 
   private path(name: string): string {

@@ -28,7 +28,7 @@ export function cloudRoutes(service: CloudService): CloudRoute[] {
 
 /** Removes committed documents no job refers to (a crash between rename and commit). */
 async function removeOrphanDocuments(service: CloudService): Promise<void> {
-  const names = service.documents.list();
+  const names = service.documents.settled();
   for (let i = 0; i < names.length; i += 500) {
     const batch = names.slice(i, i + 500);
     const known = new Set((await service.db.selectFrom('jobs').select('document_path').where('document_path', 'in', batch).execute()).map((row) => row.document_path));

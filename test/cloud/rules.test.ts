@@ -1,7 +1,7 @@
 // Smaller rules of the interface, each with a test that fails without it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
@@ -101,18 +101,25 @@ test("getauthcode does not hand out a new code after the robot's tokens are revo
   assert.equal(again.errorCode, 20, 'the printer id alone must not be enough to mint the robot new tokens');
 });
 
-test('at start-up, documents no job refers to and unfinished uploads are removed', async () => {
+test('at start-up, documents no job refers to and unfinished uploads are removed once ten minutes old', async () => {
   const dataDir = server.dataDir;
   const { body } = await submitJob(server, owner.token, printer.printerId);
   await server.stop({ keepData: true });
-  const orphan = join(dataDir, 'documents', '00000000-0000-0000-0000-000000000000');
-  const partial = join(dataDir, 'documents', '.incoming', 'cut-off-upload');
-  writeFileSync(orphan, 'never acknowledged');
-  writeFileSync(partial, 'half');
+  const file = (...path: string[]) => join(dataDir, 'documents', ...path);
+  const old = new Date(Date.now() - 11 * 60_000);
+  const stale = [file('00000000-0000-0000-0000-000000000000'), file('.incoming', 'cut-off-upload')];
+  for (const path of stale) {
+    writeFileSync(path, 'never acknowledged');
+    utimesSync(path, old, old);
+  }
+  // As another node sharing the directory may have them right now.
+  const young = [file('11111111-1111-1111-1111-111111111111'), file('.incoming', 'upload-in-flight')];
+  for (const path of young) writeFileSync(path, 'being written');
   server = await startTestServer({ dataDir });
-  assert.equal(existsSync(orphan), false);
-  assert.equal(existsSync(partial), false);
-  assert.equal(existsSync(join(dataDir, 'documents', body.job.id)), true, 'documents of jobs stay');
+  for (const path of stale) assert.equal(existsSync(path), false, `${path} is removed`);
+  for (const path of young) assert.equal(existsSync(path), true, `${path} stays`);
+  assert.equal(existsSync(file(body.job.id)), true, 'documents of jobs stay');
+  for (const path of young) rmSync(path);
 });
 
 test('remove_tag takes `.*` as its only wildcard: a catastrophic regular expression is just text', async () => {
