@@ -8,8 +8,12 @@ import type { PrintersTable, ShareRole } from './tables.ts';
 
 export interface Caller {
   account: Account;
-  /** Set when the caller holds a proximity token: it may print to this printer only. */
-  proximityPrinterId?: string;
+  /**
+   * Set when the caller holds a proximity token: it may print to this printer
+   * only, and sees only the jobs it made there since the token was minted
+   * (whoever reaches the printer can have a token minted for any user).
+   */
+  proximity?: { printerId: string; since: number };
 }
 
 export type Role = ShareRole | 'DEVICE';
@@ -23,7 +27,7 @@ export function atLeast(role: Role | undefined, wanted: Role): boolean {
 export const PUBLIC_SCOPE = 'public';
 
 export async function roleOn(db: Db, printer: Pick<PrintersTable, 'id' | 'owner_id' | 'robot_id'>, caller: Caller): Promise<Role | undefined> {
-  if (caller.proximityPrinterId !== undefined) return caller.proximityPrinterId === printer.id ? 'USER' : undefined;
+  if (caller.proximity) return caller.proximity.printerId === printer.id ? 'USER' : undefined;
   if (printer.robot_id === caller.account.id) return 'DEVICE';
   if (!printer.owner_id) return undefined; // unclaimed: nobody but its device
   if (printer.owner_id === caller.account.id) return 'OWNER';

@@ -28,16 +28,17 @@ const SMALL_DOCUMENT_BYTES = 64 * 1024;
 /** Larger documents are written in batches of this size as they arrive, so memory stays bounded. */
 const WRITE_BATCH_BYTES = 1024 * 1024;
 /**
- * Start-up clean-ups leave files written in the last ten minutes alone: nodes
- * that share the directory (several servers on one PostgreSQL) may have an
- * upload in flight, or a document renamed into place whose job row is about
- * to commit. What a crash left that young goes at a later start.
+ * Where nodes share the directory (several servers on one PostgreSQL), the
+ * start-up clean-ups leave files written in the last ten minutes alone:
+ * another node may have an upload in flight, or a document renamed into
+ * place whose job row is about to commit. What a crash left that young goes
+ * at a later start.
  */
-const SETTLED_AFTER_MS = 10 * 60 * 1000;
+export const SHARED_SETTLE_MS = 10 * 60 * 1000;
 
-/** Names in `dir` whose file was last written more than SETTLED_AFTER_MS ago. */
-function settledFiles(dir: string, keep: (name: string) => boolean = () => true): string[] {
-  const before = Date.now() - SETTLED_AFTER_MS;
+/** Names in `dir` whose file was last written more than `settleMs` ago. */
+function settledFiles(dir: string, settleMs: number, keep: (name: string) => boolean = () => true): string[] {
+  const before = Date.now() - settleMs;
   return readdirSync(dir).filter((name) => {
     if (!keep(name)) return false;
     try {
@@ -71,11 +72,13 @@ export class DocumentStore {
   constructor(
     readonly dir: string,
     private readonly fsync: boolean,
+    /** 0 for a directory of this server's alone; SHARED_SETTLE_MS where nodes share it. */
+    private readonly settleMs = 0,
   ) {
     this.tempDir = join(dir, '.incoming');
     mkdirSync(this.tempDir, { recursive: true });
     // Uploads that were in flight when a process died were never acknowledged.
-    for (const name of settledFiles(this.tempDir)) rmSync(join(this.tempDir, name), { force: true });
+    for (const name of settledFiles(this.tempDir, settleMs)) rmSync(join(this.tempDir, name), { force: true });
   }
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */
@@ -141,7 +144,7 @@ export class DocumentStore {
 
   /** Names of the committed documents settled on disk, for the start-up sweep of orphans. */
   settled(): string[] {
-    return settledFiles(this.dir, (name) => !name.startsWith('.'));
+    return settledFiles(this.dir, this.settleMs, (name) => !name.startsWith('.'));
   }
 
   private path(name: string): string {

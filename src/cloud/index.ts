@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../server/index.ts';
 import { registerClaimPages } from '../web/claim-pages.ts';
-import { DocumentStore } from './documents.ts';
+import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
 import { claimRoutes } from './routes/claim.ts';
@@ -42,7 +42,7 @@ export async function startCloud(app: FastifyInstance, context: ServerContext): 
     db: context.store.db,
     accounts: context.accounts,
     bus: context.bus,
-    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full'),
+    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', context.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
     config,
     log: context.log,
     publicUrl: () => context.publicUrl,

@@ -40,8 +40,8 @@ export async function getPrinter(db: Db, id: string): Promise<PrinterRow> {
 /** The printers a caller sees in `list`/`search`: its own as device or owner, and those shared with it by email. */
 export async function visiblePrinters(db: Db, caller: Caller, filter: { proxy?: string; q?: string }): Promise<PrinterRow[]> {
   let query = printerQuery(db);
-  if (caller.proximityPrinterId !== undefined) {
-    query = query.where('printers.id', '=', caller.proximityPrinterId);
+  if (caller.proximity) {
+    query = query.where('printers.id', '=', caller.proximity.printerId);
   } else {
     const { id, email } = caller.account;
     query = query.where((eb) => {

@@ -57,12 +57,12 @@ async function authenticate(service: CloudService, request: FastifyRequest): Pro
       .selectFrom('proximity_tokens')
       .innerJoin('accounts', 'accounts.id', 'proximity_tokens.user_id')
       .selectAll('accounts')
-      .select(['proximity_tokens.printer_id', 'proximity_tokens.expires_at'])
+      .select(['proximity_tokens.printer_id', 'proximity_tokens.expires_at', 'proximity_tokens.created_at as minted_at'])
       .where('token_hash', '=', hashToken(token))
       .executeTakeFirst();
     if (row && row.expires_at > Date.now()) {
-      const { printer_id, expires_at: _expires, ...account } = row;
-      return { account, proximityPrinterId: printer_id };
+      const { printer_id, expires_at: _expires, minted_at, ...account } = row;
+      return { account, proximity: { printerId: printer_id, since: minted_at } };
     }
   } else {
     const account = await service.accounts.authenticate(token);
@@ -99,7 +99,7 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
         try {
           caller = route.auth === 'none' ? undefined : await authenticate(service, request);
           if (route.auth === 'required' && !caller) throw new CloudError('UNAUTHENTICATED', 'This call needs an Authorization header with a Bearer or OAuth token');
-          if (caller?.proximityPrinterId !== undefined && !route.proximity) throw new CloudError('FORBIDDEN', `A proximity token cannot call /${route.path}`);
+          if (caller?.proximity && !route.proximity) throw new CloudError('FORBIDDEN', `A proximity token cannot call /${route.path}`);
           const documents = route.document
             ? { store: service.documents, maxDocumentSize: service.config.maxDocumentSize, beforeDocument: route.beforeDocument && ((early: Params) => route.beforeDocument!(early, caller)) }
             : undefined;

@@ -3,10 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { DocumentStore } from '../../src/cloud/documents.ts';
+import { DocumentStore, SHARED_SETTLE_MS } from '../../src/cloud/documents.ts';
 import { tempDir } from '../helpers/server.ts';
 
 function chunksOf(content: Buffer, size: number): Buffer[] {
@@ -49,6 +49,28 @@ test('a source that fails after 2 MiB leaves no temporary file behind', async ()
     await assert.rejects(store.receive(Readable.from(failing())), /connection reset/);
     assert.deepEqual(readdirSync(join(dir, '.incoming')), []);
     assert.deepEqual(readdirSync(dir), ['.incoming']);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('in a directory nodes share, start-up removes unfinished uploads and lists orphans only once ten minutes old', () => {
+  const dir = tempDir();
+  try {
+    mkdirSync(join(dir, '.incoming'));
+    const old = new Date(Date.now() - SHARED_SETTLE_MS - 60_000);
+    for (const name of ['.incoming/dead-upload', 'old-orphan']) {
+      writeFileSync(join(dir, name), 'left by a crash');
+      utimesSync(join(dir, name), old, old);
+    }
+    // As another node may have them right now.
+    for (const name of ['.incoming/upload-in-flight', 'about-to-commit']) writeFileSync(join(dir, name), 'being written');
+    const shared = new DocumentStore(dir, false, SHARED_SETTLE_MS);
+    assert.deepEqual(readdirSync(join(dir, '.incoming')), ['upload-in-flight']);
+    assert.deepEqual(shared.settled(), ['old-orphan']);
+    const own = new DocumentStore(dir, false);
+    assert.deepEqual(readdirSync(join(dir, '.incoming')), [], 'a directory of its own is cleared at once');
+    assert.deepEqual(own.settled().sort(), ['about-to-commit', 'old-orphan']);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

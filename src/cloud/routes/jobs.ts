@@ -31,7 +31,8 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     const role = await roleOn(db, { id: job.printer_id, owner_id: job.printer_owner_id, robot_id: job.printer_robot_id }, caller);
     if (atLeast(role, 'MANAGER')) return role!;
     // Owners keep their jobs even after the printer stops being shared with them (as in the `jobs` list).
-    const ownJob = job.owner_id === caller.account.id && (caller.proximityPrinterId === undefined || caller.proximityPrinterId === job.printer_id);
+    const { proximity } = caller;
+    const ownJob = job.owner_id === caller.account.id && (!proximity || (proximity.printerId === job.printer_id && job.created_at >= proximity.since));
     if (ownJob) return 'USER';
     throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
   }
@@ -128,8 +129,8 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       query = query.where('printers.robot_id', '=', caller.account.id);
     } else {
       query = query.where('jobs.owner_id', '=', caller.account.id);
-      if (caller.proximityPrinterId !== undefined) query = query.where('jobs.printer_id', '=', caller.proximityPrinterId);
     }
+    if (caller.proximity) query = query.where('jobs.printer_id', '=', caller.proximity.printerId).where('jobs.created_at', '>=', caller.proximity.since);
     const owner = params.get('owner');
     if (owner) query = query.where('accounts.email', '=', owner.trim().toLowerCase());
     const status = params.get('status');
