@@ -180,7 +180,7 @@ export class Accounts {
   /**
    * Exchanges a one-time code (RFC 6749 §4.1.2) for a grant, in one
    * transaction: the account is marked as holding credentials in the same
-   * step as the code is used up, so getauthcode never sees neither. A code
+   * step as the code is used up, so getauthcode always sees one of the two. A code
    * presented by another client than its own is used up all the same.
    */
   async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {

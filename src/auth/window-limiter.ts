@@ -1,19 +1,28 @@
-// Events counted per key (a source address, an account) in a fixed one-minute
-// window. Failed logins (XMPP SASL, the OAuth2 password grant, the claim page)
-// and anonymous registrations (printers, CCS devices) are refused for a key
-// that reached its limit.
-const WINDOW_MS = 60_000;
+// Events counted per key (a source address, an account) in a fixed window, a
+// minute unless told otherwise. Failed logins (XMPP SASL, the OAuth2 password
+// grant, the claim page), anonymous registrations (printers, CCS devices) and
+// wrong registration tokens are refused for a key that reached its limit.
+const MINUTE_MS = 60_000;
 const MAX_KEYS = 10_000;
 
-/** Counts events per key in a fixed one-minute window; a limit of 0 never blocks. */
+/** Counts events per key in a fixed window that starts at a key's first event; a limit of 0 never blocks. */
 export class WindowLimiter {
   private readonly counts = new Map<string, { count: number; since: number }>();
 
-  constructor(private readonly maxPerWindow: number) {}
+  constructor(
+    private readonly maxPerWindow: number,
+    private readonly windowMs = MINUTE_MS,
+  ) {}
 
   blocked(address: string, now = Date.now()): boolean {
     const entry = this.counts.get(address);
-    return this.maxPerWindow > 0 && entry !== undefined && now - entry.since < WINDOW_MS && entry.count >= this.maxPerWindow;
+    return this.maxPerWindow > 0 && entry !== undefined && now - entry.since < this.windowMs && entry.count >= this.maxPerWindow;
+  }
+
+  /** Milliseconds until `address`'s window ends. */
+  retryAfterMs(address: string, now = Date.now()): number {
+    const entry = this.counts.get(address);
+    return entry ? Math.max(0, entry.since + this.windowMs - now) : 0;
   }
 
   record(address: string, now = Date.now()): void {
@@ -21,7 +30,7 @@ export class WindowLimiter {
     // Keys come from clients: keep the map bounded even if nobody prunes it.
     if (this.counts.size >= MAX_KEYS) this.prune(now);
     const entry = this.counts.get(address);
-    if (!entry || now - entry.since >= WINDOW_MS) this.counts.set(address, { count: 1, since: now });
+    if (!entry || now - entry.since >= this.windowMs) this.counts.set(address, { count: 1, since: now });
     else entry.count++;
   }
 
@@ -39,6 +48,6 @@ export class WindowLimiter {
   }
 
   prune(now = Date.now()): void {
-    for (const [address, entry] of this.counts) if (now - entry.since >= WINDOW_MS) this.counts.delete(address);
+    for (const [address, entry] of this.counts) if (now - entry.since >= this.windowMs) this.counts.delete(address);
   }
 }

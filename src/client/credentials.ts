@@ -5,13 +5,13 @@
 // The refresh token works once: each command that refreshes it saves the new
 // one. Commands run at once take turns through a lock file beside it, each
 // reading the token the one before saved, since the server refuses (and, past
-// a few seconds, revokes the sign-in for) a token presented twice.
+// ten seconds, revokes the sign-in for) a token presented twice.
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { SharedRefreshToken } from './cloudprint-api.ts';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { SharedRefreshToken } from './cloudprint-api.ts';
 
 export interface SavedCredentials {
   cloud: string;

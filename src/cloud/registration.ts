@@ -6,6 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { Account } from '../auth/accounts.ts';
 import { hashToken } from '../auth/secrets.ts';
+import { WindowLimiter } from '../auth/window-limiter.ts';
 import { CloudError } from './errors.ts';
 import { findPrinter } from './printers.ts';
 import type { CloudService } from './service.ts';
@@ -43,7 +44,7 @@ export function registrationUrls(base: string, token: string, printerId: string)
  * space is small (31^5), so guessing must stay slow; counted per server node.
  */
 export const MAX_FAILED_CLAIMS = 10;
-const failedClaimsByService = new WeakMap<CloudService, Map<string, { count: number; resetAt: number }>>();
+const claimAttempts = new WeakMap<CloudService, WindowLimiter>();
 
 /**
  * Counts a claim attempt of `userId` before its token is looked up, so that
@@ -51,23 +52,12 @@ const failedClaimsByService = new WeakMap<CloudService, Map<string, { count: num
  * proves right.
  */
 function takeClaimAttempt(service: CloudService, userId: string): () => void {
-  const now = Date.now();
-  let failedClaims = failedClaimsByService.get(service);
-  if (!failedClaims) failedClaimsByService.set(service, (failedClaims = new Map()));
-  let entry = failedClaims.get(userId);
-  if (!entry || entry.resetAt <= now) {
-    entry = { count: 0, resetAt: now + service.config.registrationTtlSeconds * 1000 };
-    failedClaims.set(userId, entry);
+  let limiter = claimAttempts.get(service);
+  if (!limiter) claimAttempts.set(service, (limiter = new WindowLimiter(MAX_FAILED_CLAIMS, service.config.registrationTtlSeconds * 1000)));
+  if (!limiter.take(userId)) {
+    throw new CloudError('TOO_MANY_CLAIM_ATTEMPTS', `Too many wrong registration tokens; try again in ${Math.ceil(limiter.retryAfterMs(userId) / 1000)} s`);
   }
-  if (entry.count >= MAX_FAILED_CLAIMS) {
-    throw new CloudError('TOO_MANY_CLAIM_ATTEMPTS', `Too many wrong registration tokens; try again in ${Math.ceil((entry.resetAt - now) / 1000)} s`);
-  }
-  entry.count++;
-  if (failedClaims.size > 10_000) for (const [key, value] of failedClaims) if (value.resetAt <= now) failedClaims.delete(key);
-  const counted = entry;
-  return () => {
-    counted.count = Math.max(0, counted.count - 1);
-  };
+  return () => limiter.refund(userId);
 }
 
 /** Claims the unclaimed printer holding `token` for `user`; returns the printer id. */

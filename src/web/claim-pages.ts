@@ -6,6 +6,7 @@
 import { AuthError } from '../auth/accounts.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError } from '../cloud/errors.ts';
+import { textField } from '../server/http.ts';
 import { claimPrinter } from '../cloud/registration.ts';
 import type { CloudService } from '../cloud/service.ts';
 
@@ -32,17 +33,16 @@ function claimForm(token: string, message = ''): string {
 <button>Claim printer</button></form>`;
 }
 
-/** A query or form field as text; a repeated field or a JSON number counts as absent. */
-const field = (body: unknown, name: string): string => {
-  const value = (body as Record<string, unknown> | null)?.[name];
-  return typeof value === 'string' ? value : '';
-};
+/** A query or form field as text; absent, repeated or not a string, it is empty. */
+const field = (source: unknown, name: string): string => textField(source, name) ?? '';
 
 export function registerClaimPages(app: FastifyInstance, service: CloudService): void {
   app.get('/cloudprint/claimprinter.html', (request, reply) => page(reply, 'Claim a printer', claimForm(field(request.query, 'token'))));
 
   app.post('/cloudprint/claimprinter.html', async (request, reply) => {
-    const [token, email, password] = ['token', 'email', 'password'].map((name) => field(request.body, name)) as [string, string, string];
+    const token = field(request.body, 'token');
+    const email = field(request.body, 'email');
+    const password = field(request.body, 'password');
     let user;
     try {
       user = await service.accounts.checkPassword(email, password, request.ip);
