@@ -247,6 +247,11 @@ export class Accounts {
     await db.deleteFrom('tokens').where('family', '=', family).execute();
   }
 
+  /** Revokes an account's refresh tokens: its access tokens work until they expire, and then it is signed out. */
+  async revokeRefreshTokens(accountId: string): Promise<void> {
+    await this.db.deleteFrom('tokens').where('account_id', '=', accountId).where('kind', 'in', ['refresh', 'used_refresh']).execute();
+  }
+
   async revokeAll(accountId: string): Promise<void> {
     await this.db.deleteFrom('tokens').where('account_id', '=', accountId).execute();
   }

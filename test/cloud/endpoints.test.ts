@@ -73,7 +73,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(second.success, false, 'the code is handed out once');
       const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: auth.authorization_code, client_id: 'client-1', redirect_uri: 'oob' }) });
       assert.equal(grant.status, 200);
-      const { access_token } = (await grant.json()) as { access_token: string };
+      const { access_token, refresh_token } = (await grant.json()) as { access_token: string; refresh_token: string };
       const listed = await cloudApi(server, 'list', {}, { token: access_token });
       assert.deepEqual(listed.body.printers.map((p: { id: string }) => p.id), [reg.printers[0].id]);
       const mine = await cloudApi(server, 'search', {}, { token: owner.token });
@@ -480,6 +480,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(gone.status, 200);
       assert.equal(gone.body.success, false);
       assert.equal(gone.body.printers, undefined);
+      const refreshed = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: doomed.refreshToken }) });
+      assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant', 'a robot without a printer gets no new tokens');
     });
 
     test('createrobot: a robot registers printers for its user', async () => {
@@ -487,7 +489,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(body.success, true);
       assert.match(body.xmpp_jid, /@localhost$/);
       const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: body.authorization_code, client_id: 'connector' }) });
-      const { access_token } = (await grant.json()) as { access_token: string };
+      const { access_token, refresh_token } = (await grant.json()) as { access_token: string; refresh_token: string };
       const registered = await cloudApi(server, 'register', { name: 'cups-queue', proxy: 'proxy-1', capabilities: JSON.stringify(SAMPLE_CDD), semantic_state: diff({ version: '', printer: { state: 'IDLE' } }) }, { token: access_token });
       assert.equal(registered.body.success, true);
       assert.equal(registered.body.registration_token, undefined);
@@ -496,6 +498,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.deepEqual(listed.body.printers.map((p: { name: string }) => p.name), ['cups-queue']);
       assert.equal(listed.body.printers[0].tags, undefined);
       assert.equal((await cloudApi(server, 'list', { proxy: 'other' }, { token: access_token })).body.printers.length, 0);
+      assert.equal((await cloudApi(server, 'delete', { printerid: registered.body.printers[0].id }, { token: owner.token })).body.success, true);
+      const refreshed = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh_token }) });
+      assert.equal(refreshed.status, 200, 'a connector keeps its credentials when its last printer goes');
     });
   });
 }

@@ -187,10 +187,23 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
         await deleteJobsOf(service, printer.id);
         await db.deleteFrom('printers').where('id', '=', printer.id).execute();
         await notifyDevice(service, printer, 'delete');
+        if (printer.robot_id) await retireRobot(printer.robot_id);
         return { message: 'Printer deleted successfully' };
       },
     },
   ];
+
+  /**
+   * A claimed printer's robot that has no printer left stops getting tokens:
+   * its access tokens still let the device read, within the hour, that its
+   * printer is gone (Privet §4.1.5), but it cannot stay signed in for good.
+   * A connector's robot (`createrobot`) serves its user, printers or not.
+   */
+  async function retireRobot(robotId: string): Promise<void> {
+    const stillUsed = await db.selectFrom('printers').select('id').where('robot_id', '=', robotId).executeTakeFirst();
+    const connector = await db.selectFrom('robot_owners').select('robot_id').where('robot_id', '=', robotId).executeTakeFirst();
+    if (!stillUsed && !connector) await service.accounts.revokeRefreshTokens(robotId);
+  }
 
   /**
    * Privet §4.1.5: a deleted printer's device gets a successful HTTP reply
