@@ -2,6 +2,9 @@
 // file and once on a real PostgreSQL database.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { claimPrinter, MAX_FAILED_CLAIMS } from '../../src/cloud/registration.ts';
 import type { CloudError } from '../../src/cloud/errors.ts';
@@ -482,6 +485,33 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(gone.body.printers, undefined);
       const refreshed = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: doomed.refreshToken }) });
       assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant', 'a robot without a printer gets no new tokens');
+    });
+
+    test('a printer deleted while a job is being sent to it: PRINTER_NOT_FOUND, and the document is not kept', async () => {
+      const doomed = await registerAndClaim(server, owner, { name: 'Deleted mid-upload' });
+      const documentsDir = join(server.dataDir, 'documents');
+      const documentsBefore = readdirSync(documentsDir).filter((name) => !name.startsWith('.')).sort();
+      const boundary = 'midupload';
+      const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
+      const head = field('printerid', doomed.printerId) + field('title', 'cut short') + field('contentType', 'application/pdf') +
+        `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="a.pdf"\r\nContent-Type: application/pdf\r\n\r\n`;
+      const url = new URL(`${server.url}/cloudprint/submit`);
+      const request = httpRequest({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { authorization: `Bearer ${owner.token}`, 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      const replied = new Promise<{ status: number; body: { errorCode: number } }>((resolve, reject) => {
+        request.on('response', async (response) => {
+          let text = '';
+          for await (const chunk of response) text += chunk;
+          resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) });
+        });
+        request.on('error', reject);
+      });
+      request.write(head + '%PDF-1.4 '.padEnd(64 * 1024, 'x'));
+      await new Promise((resolve) => setTimeout(resolve, 200)); // the printer is checked when the document starts
+      assert.equal((await cloudApi(server, 'delete', { printerid: doomed.printerId }, { token: owner.token })).body.success, true);
+      request.end(`${'y'.repeat(1024)}\r\n--${boundary}--\r\n`);
+      const { status, body } = await replied;
+      assert.deepEqual([status, body.errorCode], [404, 14]);
+      assert.deepEqual(readdirSync(documentsDir).filter((name) => !name.startsWith('.')).sort(), documentsBefore);
     });
 
     test('createrobot: a robot registers printers for its user', async () => {

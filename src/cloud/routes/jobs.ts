@@ -16,6 +16,7 @@ import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../tables.ts';
 import { containsText } from '../text-search.ts';
+import { isForeignKeyViolation } from '../../store/db.ts';
 
 /** type/subtype with optional parameters, in the characters an HTTP header allows (RFC 9110 §8.3.1). */
 const MEDIA_TYPE = /^[\w!#$%&'*+.^`|~-]+\/[\w!#$%&'*+.^`|~-]+(\s*;[\x20-\x7e]*)?$/;
@@ -40,7 +41,12 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
   async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at'>) {
     const now = Date.now();
     const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now };
-    await insertJob(db, job);
+    try {
+      await insertJob(db, job);
+    } catch (error) {
+      if (isForeignKeyViolation(error)) throw new CloudError('PRINTER_NOT_FOUND', `Printer ${printer.id} was deleted while the job was sent`);
+      throw error;
+    }
     return jobView({ ...job, owner_email: caller.account.email, printer_name: printer.name, printer_owner_id: printer.owner_id, printer_robot_id: printer.robot_id }, service.publicUrl());
   }
 
