@@ -195,7 +195,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
 
   /**
    * A claimed printer's robot that has no printer left stops getting tokens:
-   * its access tokens still let the device read, within the hour, that its
+   * until its access tokens expire they still let the device read that its
    * printer is gone (Privet §4.1.5), but it cannot stay signed in for good.
    * A connector's robot (`createrobot`) serves its user, printers or not.
    */
