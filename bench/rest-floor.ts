@@ -13,9 +13,8 @@ import { rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { tempDir } from '../test/helpers/server.ts';
 import type { FloorClients } from './lib/floor-server.ts';
-import { JOB_LOAD_OPTIONS, jobLoadOf, runJobClients } from './lib/job-clients.ts';
+import { JOB_LOAD_OPTIONS, jobFigures, jobLoadOf, runJobClients } from './lib/job-clients.ts';
 import { processTreeCpuSeconds } from './lib/server-process.ts';
-import { cpuMsPer, percentile } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { ...JOB_LOAD_OPTIONS, processes: { type: 'string', default: '1' } } });
 const { concurrency, ...window } = jobLoadOf(values);
@@ -38,16 +37,7 @@ try {
   console.log(
     JSON.stringify({
       bench: 'rest-floor',
-      jobsPerSecond: Math.round(result.jobs / result.seconds),
-      medianWindowJobsPerSecond: percentile(result.windowJobsPerSecond, 50),
-      windowJobsPerSecond: result.windowJobsPerSecond,
-      p50RequestMs: result.p50RequestMs,
-      p99RequestMs: result.p99RequestMs,
-      p99JobMs: result.p99JobMs,
-      serverCpuMsPerJob: cpuMsPer(serverCpuSeconds, result.jobs),
-      clientCpuMsPerJob: cpuMsPer(result.cpuSeconds, result.jobs),
-      jobs: result.jobs,
-      errors: result.errors,
+      ...jobFigures(result, serverCpuSeconds),
       processes,
       concurrency,
       warmupSeconds: window.warmupSeconds,

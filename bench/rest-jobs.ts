@@ -1,4 +1,5 @@
-// `npm run bench -- rest-jobs [--warmup S] [--seconds N] [--concurrency N] [--max-jobs N]`:
+// `npm run bench -- rest-jobs [--warmup S] [--seconds N] [--concurrency N] [--max-jobs N]
+//   [--document-bytes N] [--sync normal|full]`:
 // cloud print job round trips over loopback HTTP against a real server on
 // SQLite. Each job is three requests, as a connector makes them: submit
 // (multipart, 4 KB document), fetch (the printer's QUEUED jobs), control
@@ -20,9 +21,9 @@ import type { AddressInfo } from 'node:net';
 import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
 import type { ClientResult, ClientTask } from './_rest-jobs-client.ts';
-import { JOB_LOAD_OPTIONS, jobLoadOf, runJobClients } from './lib/job-clients.ts';
+import { JOB_LOAD_OPTIONS, jobFigures, jobLoadOf, runJobClients } from './lib/job-clients.ts';
 import { fileCreateMicros, warnIfFileCreateSlow } from './lib/file-create-cost.ts';
-import { cpuMsPer, cpuSecondsSince, percentile, round } from './lib/stats.ts';
+import { cpuMsPer, cpuSecondsSince, round } from './lib/stats.ts';
 
 const { values } = parseArgs({ options: { ...JOB_LOAD_OPTIONS, sync: { type: 'string', default: 'normal' } } });
 const load = jobLoadOf(values);
@@ -84,26 +85,14 @@ try {
   console.log(
     JSON.stringify({
       bench: 'rest-jobs',
-      jobsPerSecond: Math.round(result.jobs / result.seconds),
-      // The same run second by second: this shared machine's speed drifts within a run.
-      medianWindowJobsPerSecond: percentile(result.windowJobsPerSecond, 50),
-      windowJobsPerSecond: result.windowJobsPerSecond,
+      ...jobFigures(result, run.serverCpuSeconds),
       requestsPerSecond: Math.round((result.jobs * 3) / result.seconds),
-      p50RequestMs: result.p50RequestMs,
-      p99RequestMs: result.p99RequestMs,
-      p99JobMs: result.p99JobMs,
-      // The least load-dependent figure: the server process's CPU time per job.
-      serverCpuMsPerJob: cpuMsPer(run.serverCpuSeconds, result.jobs),
       serverLoopBusy: round(run.serverLoopBusy, 2),
-      // The load generator shares the machine's cores with the server.
-      clientCpuMsPerJob: cpuMsPer(result.cpuSeconds, result.jobs),
       baselineEmptyRequestsPerSecond: Math.round(noop.client.jobs / noop.client.seconds),
       // What the HTTP stack alone costs, server and client: a job is three requests.
       baselineServerCpuMsPerRequest: cpuMsPer(noop.serverCpuSeconds, noop.client.jobs),
       baselineClientCpuMsPerRequest: cpuMsPer(noop.client.cpuSeconds, noop.client.jobs),
       fileCreateUs,
-      jobs: result.jobs,
-      errors: result.errors,
       concurrency,
       warmupSeconds: task.warmupSeconds,
       documentBytes: task.documentBytes,

@@ -2,6 +2,7 @@
 // CPU time is measured apart from the load generator's.
 import { fork } from 'node:child_process';
 import type { ClientMessage, ClientResult, ClientTask } from '../_rest-jobs-client.ts';
+import { cpuMsPer, percentile } from './stats.ts';
 
 /** Resolves with the client's result; `onMeasuring` runs when its measured window opens (after the warm-up). */
 export function runJobClients(task: ClientTask, onMeasuring: () => void): Promise<ClientResult> {
@@ -38,4 +39,23 @@ export function jobLoadOf(values: Record<keyof typeof JOB_LOAD_OPTIONS, string |
     return value;
   };
   return { warmupSeconds: number('warmup'), seconds: number('seconds'), concurrency: number('concurrency'), maxJobs: number('max-jobs'), documentBytes: number('document-bytes') };
+}
+
+/** The figures both job benchmarks print, from the client's result and the server's CPU seconds over the same window. */
+export function jobFigures(result: ClientResult, serverCpuSeconds: number) {
+  return {
+    jobsPerSecond: Math.round(result.jobs / result.seconds),
+    // The same run second by second: this shared machine's speed drifts within a run.
+    medianWindowJobsPerSecond: percentile(result.windowJobsPerSecond, 50),
+    windowJobsPerSecond: result.windowJobsPerSecond,
+    p50RequestMs: result.p50RequestMs,
+    p99RequestMs: result.p99RequestMs,
+    p99JobMs: result.p99JobMs,
+    // The least load-dependent figure: the server's CPU time per job.
+    serverCpuMsPerJob: cpuMsPer(serverCpuSeconds, result.jobs),
+    // The load generator shares the machine's cores with the server.
+    clientCpuMsPerJob: cpuMsPer(result.cpuSeconds, result.jobs),
+    jobs: result.jobs,
+    errors: result.errors,
+  };
 }

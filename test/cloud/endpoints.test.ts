@@ -11,7 +11,7 @@ import type { CloudError } from '../../src/cloud/errors.ts';
 import type { CloudService } from '../../src/cloud/service.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import {
-  cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser,
+  cloudApi, createUser, oauthToken, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser,
 } from '../helpers/cloud.ts';
 
 const diff = (value: unknown) => JSON.stringify(value);
@@ -74,9 +74,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.match(auth.confirmation_page_url, /\/cloudprint\/regconfirmpage\?printername=Claimed&email=/);
       const second = await (await fetch(reg.polling_url + 'client-1')).json();
       assert.equal(second.success, false, 'the code is handed out once');
-      const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: auth.authorization_code, client_id: 'client-1', redirect_uri: 'oob' }) });
+      const grant = await oauthToken(server, { grant_type: 'authorization_code', code: auth.authorization_code, client_id: 'client-1', redirect_uri: 'oob' });
       assert.equal(grant.status, 200);
-      const { access_token, refresh_token } = (await grant.json()) as { access_token: string; refresh_token: string };
+      const { access_token, refresh_token } = grant.body as { access_token: string; refresh_token: string };
       const listed = await cloudApi(server, 'list', {}, { token: access_token });
       assert.deepEqual(listed.body.printers.map((p: { id: string }) => p.id), [reg.printers[0].id]);
       const mine = await cloudApi(server, 'search', {}, { token: owner.token });
@@ -483,8 +483,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(gone.status, 200);
       assert.equal(gone.body.success, false);
       assert.equal(gone.body.printers, undefined);
-      const refreshed = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: doomed.refreshToken }) });
-      assert.equal(((await refreshed.json()) as { error: string }).error, 'invalid_grant', 'a robot without a printer gets no new tokens');
+      const refreshed = await oauthToken(server, { grant_type: 'refresh_token', refresh_token: doomed.refreshToken });
+      assert.equal(refreshed.body.error, 'invalid_grant', 'a robot without a printer gets no new tokens');
     });
 
     test('a printer deleted while a job is being sent to it: PRINTER_NOT_FOUND, and the document is not kept', async () => {
@@ -518,8 +518,8 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const { body } = await cloudApi(server, 'createrobot', { oauth_client_id: 'connector' }, { token: owner.token, as: 'query' });
       assert.equal(body.success, true);
       assert.match(body.xmpp_jid, /@localhost$/);
-      const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code: body.authorization_code, client_id: 'connector' }) });
-      const { access_token, refresh_token } = (await grant.json()) as { access_token: string; refresh_token: string };
+      const grant = await oauthToken(server, { grant_type: 'authorization_code', code: body.authorization_code, client_id: 'connector' });
+      const { access_token, refresh_token } = grant.body as { access_token: string; refresh_token: string };
       const registered = await cloudApi(server, 'register', { name: 'cups-queue', proxy: 'proxy-1', capabilities: JSON.stringify(SAMPLE_CDD), semantic_state: diff({ version: '', printer: { state: 'IDLE' } }) }, { token: access_token });
       assert.equal(registered.body.success, true);
       assert.equal(registered.body.registration_token, undefined);
@@ -529,7 +529,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(listed.body.printers[0].tags, undefined);
       assert.equal((await cloudApi(server, 'list', { proxy: 'other' }, { token: access_token })).body.printers.length, 0);
       assert.equal((await cloudApi(server, 'delete', { printerid: registered.body.printers[0].id }, { token: owner.token })).body.success, true);
-      const refreshed = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: refresh_token }) });
+      const refreshed = await oauthToken(server, { grant_type: 'refresh_token', refresh_token });
       assert.equal(refreshed.status, 200, 'a connector keeps its credentials when its last printer goes');
     });
   });

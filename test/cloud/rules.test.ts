@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+import { cloudApi, createUser, oauthToken, registerAndClaim, registerPrinter, SAMPLE_CDD, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 
 let server: TestServer;
 let owner: TestUser;
@@ -96,8 +96,8 @@ test("getauthcode does not hand out a new code after the robot's tokens are revo
   const { body: reg } = await registerPrinter(server);
   await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
   const { authorization_code: code } = await (await fetch(reg.polling_url)).json();
-  const grant = await (await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'authorization_code', code }) })).json();
-  await fetch(`${server.url}/oauth2/revoke`, { method: 'POST', body: new URLSearchParams({ token: grant.refresh_token }) });
+  const grant = await oauthToken(server, { grant_type: 'authorization_code', code });
+  await fetch(`${server.url}/oauth2/revoke`, { method: 'POST', body: new URLSearchParams({ token: grant.body.refresh_token }) });
   const again = await (await fetch(reg.polling_url)).json();
   assert.equal(again.success, false);
   assert.equal(again.errorCode, 20, 'the printer id alone must not be enough to mint the robot new tokens');

@@ -83,13 +83,18 @@ export interface TestUser {
   id: string;
 }
 
+/** POST /oauth2/token with a form; the reply's status and JSON body. */
+export async function oauthToken(server: Pick<TestServer, 'url'>, form: Record<string, string>): Promise<{ status: number; body: Record<string, any> }> {
+  const response = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams(form) });
+  return { status: response.status, body: (await response.json()) as Record<string, any> };
+}
+
 /** Creates a user in the store, then signs in over HTTP (password grant). */
 export async function createUser(server: TestServer, email = `user${++userCounter}-${process.pid}@example.com`, password = 'correct horse battery'): Promise<TestUser> {
   const account = await server.context.accounts.createUser(email, password);
-  const response = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: email, password }) });
-  const grant = (await response.json()) as { access_token: string };
-  if (!response.ok) throw new Error(`sign-in failed: ${JSON.stringify(grant)}`);
-  return { email: account.email!, password, token: grant.access_token, id: account.id };
+  const grant = await oauthToken(server, { grant_type: 'password', username: email, password });
+  if (grant.status !== 200) throw new Error(`sign-in failed: ${JSON.stringify(grant.body)}`);
+  return { email: account.email!, password, token: grant.body.access_token, id: account.id };
 }
 
 export interface RegisterOptions {
@@ -145,12 +150,9 @@ export async function registerAndClaim(server: Pick<TestServer, 'url'>, owner: T
   const polled = await fetch(`${registration.polling_url}test-client`);
   const auth = (await polled.json()) as Record<string, string>;
   if (!auth.success) throw new Error(`getauthcode failed: ${JSON.stringify(auth)}`);
-  const exchanged = await fetch(`${server.url}/oauth2/token`, {
-    method: 'POST',
-    body: new URLSearchParams({ grant_type: 'authorization_code', code: auth.authorization_code!, client_id: 'test-client', redirect_uri: 'oob' }),
-  });
-  const grant = (await exchanged.json()) as { access_token: string; refresh_token: string };
-  if (!exchanged.ok) throw new Error(`code exchange failed: ${JSON.stringify(grant)}`);
+  const exchanged = await oauthToken(server, { grant_type: 'authorization_code', code: auth.authorization_code!, client_id: 'test-client', redirect_uri: 'oob' });
+  if (exchanged.status !== 200) throw new Error(`code exchange failed: ${JSON.stringify(exchanged.body)}`);
+  const grant = exchanged.body as { access_token: string; refresh_token: string };
   return {
     printerId: registration.printers[0].id,
     xmppJid: auth.xmpp_jid!,
