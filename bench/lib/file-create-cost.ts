@@ -29,5 +29,5 @@ export function fileCreateMicros(dir: string, files = 200): number {
 
 /** Says on stderr when file creation is slow enough to skew the figures. */
 export function warnIfFileCreateSlow(micros: number): void {
-  if (micros > 100) console.error(`note: creating a file costs ${micros} µs here now (files deleted in the last minutes? see docs/architecture.md, Benchmarks and the file system); figures are lower than on a quiet file system`);
+  if (micros > 100) console.error(`note: creating a file costs ${micros} µs here now (files deleted in the last minutes? see docs/performance.md, Benchmarks and the file system); figures are lower than on a quiet file system`);
 }

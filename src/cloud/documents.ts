@@ -22,7 +22,7 @@ export interface ReceivedDocument {
  * A document up to this size is written with one call, into a file created
  * on the thread pool: creating it (inode and directory updates) is what
  * costs, 0.03–0.4 ms on ext4, and the event loop serves other requests
- * meanwhile (docs/architecture.md, Hot paths, has the measurements).
+ * meanwhile (docs/performance.md has the measurements).
  */
 const SMALL_DOCUMENT_BYTES = 64 * 1024;
 /** Larger documents are written in batches of this size as they arrive, so memory stays bounded. */
