@@ -60,7 +60,7 @@ export class AppServerHub {
   private readonly senders = new Map<string, SenderState>();
   private readonly acks: GroupCommit<string, undefined>;
   private readonly now: () => number;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: Array<() => void>;
 
   constructor(private readonly options: AppServerHubOptions) {
     this.now = options.now ?? Date.now;
@@ -69,9 +69,15 @@ export class AppServerHub {
       return ids.map(() => undefined);
     });
     // Another node stored messages for a sender connected here.
-    this.unsubscribe = options.bus.subscribe((event) => {
-      if (event.type === 'ccs-sender' && this.senders.has(event.senderId)) void this.load(event.senderId);
-    });
+    this.unsubscribe = [
+      options.bus.subscribe((event) => {
+        if (event.type === 'ccs-sender' && this.senders.has(event.senderId)) void this.load(event.senderId);
+      }),
+      // The bus was down: announcements for senders here may be lost; their messages wait in the store.
+      options.bus.onResumed(() => {
+        for (const senderId of this.senders.keys()) void this.load(senderId);
+      }),
+    ];
   }
 
   attach(senderId: string, link: GcmLink): AppConnection {
@@ -145,6 +151,7 @@ export class AppServerHub {
       touched.add(state);
     }
     for (const state of touched) this.pump(state);
+    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
     for (const senderId of elsewhere) void this.options.bus.publish({ type: 'ccs-sender', senderId });
   }
 
@@ -296,6 +303,6 @@ export class AppServerHub {
   }
 
   close(): void {
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
   }
 }

@@ -66,7 +66,7 @@ export class DeviceHub {
   private readonly acks: GroupCommit<DownstreamRow, undefined>;
   private readonly upstream: GroupCommit<UpstreamRow, undefined>;
   private readonly now: () => number;
-  private readonly unsubscribe: () => void;
+  private readonly unsubscribe: Array<() => void>;
 
   constructor(private readonly options: DeviceHubOptions) {
     this.now = options.now ?? Date.now;
@@ -84,11 +84,17 @@ export class DeviceHub {
       return rows.map(() => undefined);
     });
     // Another node stored a message for a device whose session is here.
-    this.unsubscribe = options.bus.subscribe((event) => {
-      if (event.type !== 'ccs-device') return;
-      const session = this.current(event.deviceJidLocal);
-      if (session) void this.load(session);
-    });
+    this.unsubscribe = [
+      options.bus.subscribe((event) => {
+        if (event.type !== 'ccs-device') return;
+        const session = this.current(event.deviceJidLocal);
+        if (session) void this.load(session);
+      }),
+      // The bus was down: announcements for devices here may be lost; their messages wait in the store.
+      options.bus.onResumed(() => {
+        for (const list of this.sessions.values()) void this.load(list.at(-1)!);
+      }),
+    ];
   }
 
   attach(identity: DeviceIdentity, link: GcmLink): DeviceSession {
@@ -134,6 +140,7 @@ export class DeviceHub {
       touched.add(session);
     }
     for (const session of touched) this.pump(session);
+    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
     for (const jidLocal of elsewhere) void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: jidLocal });
   }
 
@@ -291,7 +298,7 @@ export class DeviceHub {
   }
 
   close(): void {
-    this.unsubscribe();
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
     for (const list of this.sessions.values()) for (const session of list) session.closed = true;
     this.sessions.clear();
   }

@@ -1,6 +1,7 @@
 // `ocp connector init|run`: the CUPS connector.
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
+import { installErrorPolicy } from './error-policy.ts';
 import { signedInApi, withCloudOptions } from './client.ts';
 
 export function registerConnectorCommands(program: Command): void {
@@ -28,6 +29,7 @@ export function registerConnectorCommands(program: Command): void {
     .action(async (options: { data: string; cups: string; xmpp?: string; ca?: string; syncInterval: string; logLevel: string }) => {
       const { Connector } = await import('../connector/connector.ts');
       const log = createLogger(options.logLevel, 'ocp-connector');
+      installErrorPolicy('connector', log);
       const running = new Connector({
         dataDir: options.data,
         cups: options.cups,

@@ -3,6 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
+import { installErrorPolicy } from './error-policy.ts';
 import { Printer } from '../privet/printer.ts';
 import { StateFile } from '../privet/state.ts';
 import { attachConsolePanel } from '../privet/panel-server.ts';
@@ -35,6 +36,9 @@ export function registerPrinterCommands(program: Command): void {
     .option('--confirmation-timeout <seconds>', 'how long a registration waits for OK on the panel', int, 60)
     .option('--claim-wait <seconds>', 'how long action=complete waits for the claim in the cloud', int, 30)
     .option('--job-lifetime <seconds>', 'how long created and finished jobs are kept', int, 600)
+    .option('--cloud-timeout <seconds>', 'how long a cloud request waits for its answer, and a cloud job download for its next byte', int, 30)
+    .option('--download-attempts <n>', 'downloads tried per cloud job before it is ABORTED with DOWNLOAD_FAILURE', int, 3)
+    .option('--download-retry-delay <seconds>', 'wait before the second download attempt, doubled before each further one', int, 2)
     .option('--no-mdns', 'do not advertise over mDNS')
     .option('--no-console', 'no interactive console front panel')
     .option('--log-level <level>', 'pino log level', 'info')
@@ -42,6 +46,7 @@ export function registerPrinterCommands(program: Command): void {
       if (!opts.name || !opts.cloud) throw new Error('printer: --name and --cloud are required');
       if (opts.output && opts.cups) throw new Error('printer: --output and --cups exclude each other');
       const log = createLogger(String(opts.logLevel), 'ocp-printer');
+      installErrorPolicy('printer', log);
       const confirmationMs = Number(opts.confirmationTimeout) * 1000;
       const lifetimeMs = Number(opts.jobLifetime) * 1000;
       const device = new Printer({
@@ -62,6 +67,9 @@ export function registerPrinterCommands(program: Command): void {
         mdns: opts.mdns !== false,
         maxDocumentSize: Number(opts.maxDocumentSize),
         claimWaitMs: Number(opts.claimWait) * 1000,
+        cloudTimeoutMs: Math.max(1, Number(opts.cloudTimeout)) * 1000,
+        downloadAttempts: Math.max(1, Number(opts.downloadAttempts)),
+        downloadRetryDelayMs: Number(opts.downloadRetryDelay) * 1000,
         registrationTimeouts: { confirmationMs, idleMs: Math.max(confirmationMs, 60_000) },
         jobLimits: { pendingCapacity: 5, pendingLifetimeMs: lifetimeMs, finishedCapacity: 20, finishedLifetimeMs: lifetimeMs },
         log,

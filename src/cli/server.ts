@@ -1,6 +1,7 @@
 // `ocp server`: runs the whole service until SIGINT/SIGTERM.
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
+import { installErrorPolicy } from './error-policy.ts';
 import { addOptions, configFromCommand } from './options.ts';
 
 export function registerServerCommands(program: Command): void {
@@ -8,6 +9,7 @@ export function registerServerCommands(program: Command): void {
   addOptions(command).action(async () => {
     const config = configFromCommand(command);
     const log = createLogger(config.logLevel);
+    installErrorPolicy('server', log);
     // Loaded here, not at the top: the other subcommands should not pay for the whole server.
     const { startServer } = await import('../server/index.ts');
     const server = await startServer(config, log);

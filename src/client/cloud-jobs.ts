@@ -3,9 +3,23 @@
 // it, and report every change of state with /control (only when the diff
 // changes, as the original connector did). Failures before printing abort the
 // job with the cause the original used.
-import { Readable } from 'node:stream';
+//
+// The document is downloaded whole into a private spool file before it is
+// printed, so that no download waits on the printer: a job queued behind
+// another one, or held by paper-out, prints from its file whenever the
+// engine takes it, while the cloud's connection was closed long before. A
+// download that stalls (no byte for `timeoutMs`) or fails in a way worth
+// retrying (cloudprint-protocol §a: transport errors and 5xx) is tried again;
+// one that cannot be fetched ends the job ABORTED with DOWNLOAD_FAILURE.
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Readable, Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import type { ReadableStream } from 'node:stream/web';
-import type { CloudJob, CloudPrintApi } from './cloudprint-api.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CloudPrintError, type CloudJob, type CloudPrintApi } from './cloudprint-api.ts';
 import type { Logger } from '../log.ts';
 import type { JobState } from '../cloud/shapes.ts';
 
@@ -17,17 +31,53 @@ export interface JobProgress {
 /** Prints one downloaded job; calls `report` with each new state and resolves with the final one. */
 export type PrintCloudJob = (job: CloudJob, ticket: unknown, document: Readable, contentType: string, report: (progress: JobProgress) => void) => Promise<JobProgress>;
 
+export interface CloudJobOptions {
+  /** Documents are spooled here (files 0600, the directory 0700) between download and print; see clearSpool. */
+  spoolDir: string;
+  /** How long a download may go without receiving a byte (the answer's headers included). */
+  timeoutMs?: number;
+  /** Downloads tried per job before it is ABORTED with DOWNLOAD_FAILURE. */
+  downloadAttempts?: number;
+  /** Wait before the second attempt; doubled before each further one. */
+  retryDelayMs?: number;
+  /** Larger documents are not spooled: the job is ABORTED with PRINT_FAILURE. */
+  maxDocumentSize?: number;
+}
+
+export const DEFAULT_CLOUD_JOB_OPTIONS = { timeoutMs: 30_000, downloadAttempts: 3, retryDelayMs: 2_000 } as const;
+
+/** The download made no progress for the configured time. */
+class DownloadStalled extends Error {}
+/** The document is larger than the device accepts. */
+class DocumentTooLarge extends Error {}
+
+interface Spooled {
+  path: string;
+  contentType: string;
+}
+
 export class CloudJobRunner {
   private readonly inFlight = new Set<string>();
   private running: Promise<void> | undefined;
   private again = false;
+  private readonly options: Required<Omit<CloudJobOptions, 'maxDocumentSize'>> & Pick<CloudJobOptions, 'maxDocumentSize'>;
 
   constructor(
     private readonly api: CloudPrintApi,
     private readonly printerId: string,
     private readonly print: PrintCloudJob,
     private readonly log: Logger,
-  ) {}
+    options: CloudJobOptions,
+  ) {
+    this.options = {
+      spoolDir: options.spoolDir,
+      timeoutMs: options.timeoutMs ?? DEFAULT_CLOUD_JOB_OPTIONS.timeoutMs,
+      downloadAttempts: options.downloadAttempts ?? DEFAULT_CLOUD_JOB_OPTIONS.downloadAttempts,
+      retryDelayMs: options.retryDelayMs ?? DEFAULT_CLOUD_JOB_OPTIONS.retryDelayMs,
+      maxDocumentSize: options.maxDocumentSize,
+    };
+    mkdirSync(options.spoolDir, { recursive: true, mode: 0o700 });
+  }
 
   /** Fetches and prints; a call while a run is going on causes one more run after it. */
   fetchAndPrint(): Promise<void> {
@@ -70,15 +120,13 @@ export class CloudJobRunner {
     } catch {
       return this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } } });
     }
-    let document: Readable;
-    let contentType: string;
+    let spooled: Spooled;
     try {
-      const response = await this.api.download(job.fileUrl);
-      if (!response.body) throw new Error('empty download');
-      contentType = (job.contentType ?? response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-      document = Readable.fromWeb(response.body as ReadableStream<Uint8Array>);
-    } catch {
-      return this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: 'DOWNLOAD_FAILURE' } } });
+      spooled = await this.spool(job);
+    } catch (error) {
+      const cause = error instanceof DocumentTooLarge ? 'PRINT_FAILURE' : 'DOWNLOAD_FAILURE';
+      this.log.warn({ jobId: job.id, err: (error as Error).message, cause }, 'cloud job aborted: its document was not fetched');
+      return this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: cause } } });
     }
     let last = '';
     const report = async (progress: JobProgress) => {
@@ -87,12 +135,71 @@ export class CloudJobRunner {
       last = key;
       await this.control(job.id, progress);
     };
+    const document = createReadStream(spooled.path, { highWaterMark: 1 << 20 });
     try {
-      const final = await this.print(job, ticket, document, contentType, (progress) => void report(progress));
+      const final = await this.print(job, ticket, document, spooled.contentType, (progress) => void report(progress));
       await report(final);
     } catch (error) {
-      document.destroy();
       this.log.warn({ jobId: job.id, err: (error as Error).message }, 'cloud job failed');
+    } finally {
+      document.destroy();
+      await rm(spooled.path, { force: true });
     }
   }
+
+  /** Downloads the job's document into a spool file, retrying stalls, transport errors and 5xx. */
+  private async spool(job: CloudJob): Promise<Spooled> {
+    const { downloadAttempts, retryDelayMs } = this.options;
+    for (let attempt = 1; ; attempt++) {
+      const path = join(this.options.spoolDir, randomUUID());
+      try {
+        return { path, contentType: await this.download(job, path) };
+      } catch (error) {
+        await rm(path, { force: true });
+        const retry = attempt < downloadAttempts && worthRetrying(error);
+        this.log.warn({ jobId: job.id, attempt, err: (error as Error).message }, retry ? 'document download failed; trying again' : 'document download failed');
+        if (!retry) throw error;
+        await sleep(retryDelayMs * 2 ** (attempt - 1));
+      }
+    }
+  }
+
+  /** One download into `path`; resolves with the document's content type. */
+  private async download(job: CloudJob, path: string): Promise<string> {
+    const { timeoutMs, maxDocumentSize } = this.options;
+    const abort = new AbortController();
+    const stalled = setTimeout(() => abort.abort(new DownloadStalled(`no data for ${timeoutMs} ms`)), timeoutMs);
+    try {
+      const response = await this.api.download(job.fileUrl, { signal: abort.signal });
+      if (!response.body) throw new Error('empty download');
+      const contentType = (job.contentType ?? response.headers.get('content-type') ?? '').split(';')[0]!.trim().toLowerCase();
+      let size = 0;
+      const progress = new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          stalled.refresh();
+          size += chunk.length;
+          if (maxDocumentSize !== undefined && size > maxDocumentSize) return callback(new DocumentTooLarge(`the document exceeds ${maxDocumentSize} bytes`));
+          callback(null, chunk);
+        },
+      });
+      await pipeline(Readable.fromWeb(response.body as ReadableStream<Uint8Array>), progress, createWriteStream(path, { mode: 0o600 }), { signal: abort.signal });
+      return contentType;
+    } catch (error) {
+      throw abort.signal.aborted ? (abort.signal.reason as Error) : error;
+    } finally {
+      clearTimeout(stalled);
+    }
+  }
+}
+
+/** Empties a spool directory of what a crash left behind; call it before any runner using it starts. */
+export function clearSpool(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const name of readdirSync(dir)) rmSync(join(dir, name), { force: true, recursive: true });
+}
+
+function worthRetrying(error: unknown): boolean {
+  if (error instanceof DocumentTooLarge) return false;
+  if (error instanceof CloudPrintError) return error.retryable;
+  return true; // a stall or a connection lost mid-body
 }

@@ -128,7 +128,7 @@ export class CloudPrintApi {
     }
     let response: Response;
     try {
-      response = await fetch(url, { ...init, headers, signal: AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      response = await fetch(url, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
     } catch (error) {
       throw new CloudPrintError(`${api}: ${(error as Error).message}`, 'offline', api);
     }
@@ -242,10 +242,14 @@ export class CloudPrintApi {
     return response.json();
   }
 
-  /** GETs a job's fileUrl with the device's credentials; the body is a stream. */
-  download(fileUrl: string, accept?: string): Promise<Response> {
+  /**
+   * GETs a job's fileUrl with the device's credentials; the body is a stream.
+   * `signal` replaces the per-request timeout, which would otherwise also cut
+   * a long body: the caller then decides when the download has stalled.
+   */
+  download(fileUrl: string, options: { accept?: string; signal?: AbortSignal } = {}): Promise<Response> {
     const url = /^https?:/.test(fileUrl) ? fileUrl : new URL(fileUrl, this.apiUrl + '/').href;
-    return this.send('/download', url, { method: 'GET', headers: accept ? { Accept: accept } : undefined });
+    return this.send('/download', url, { method: 'GET', headers: options.accept ? { Accept: options.accept } : undefined, signal: options.signal });
   }
 
   /** /control with a PrintJobStateDiff (cloudprint-protocol §d). */

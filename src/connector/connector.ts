@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from '
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AccessTokenSource, CloudPrintApi, type CloudJob } from '../client/cloudprint-api.ts';
-import { CloudJobRunner, type JobProgress } from '../client/cloud-jobs.ts';
+import { clearSpool, CloudJobRunner, type JobProgress } from '../client/cloud-jobs.ts';
 import { XmppChannel } from '../client/push-channel.ts';
 import type { Logger } from '../log.ts';
 import { CupsClient } from './cups.ts';
@@ -107,7 +107,13 @@ export class Connector {
     });
   }
 
+  /** Where cloud job documents wait between download and print. */
+  private get spoolDir(): string {
+    return join(this.options.dataDir, 'spool');
+  }
+
   async start(): Promise<void> {
+    clearSpool(this.spoolDir);
     await this.sync();
     this.channel.start();
     const every = this.options.syncIntervalMs ?? 60_000;
@@ -176,7 +182,7 @@ export class Connector {
         if (existing.capsHash !== fields.capsHash) await this.api.update(id, changed);
         else await this.api.update(id, { semantic_state: fields.semantic_state });
       }
-      this.printers.set(id, { queue, runner: new CloudJobRunner(this.api, id, (...args) => this.printJob(queue, ...args), this.options.log) });
+      this.printers.set(id, { queue, runner: new CloudJobRunner(this.api, id, (...args) => this.printJob(queue, ...args), this.options.log, { spoolDir: this.spoolDir }) });
     }
   }
 

@@ -30,13 +30,26 @@ export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderM
 export type BusHandler = (event: BusEvent) => void;
 
 export interface NotificationBus {
+  /**
+   * Never rejects: an event is a hint to re-read the store, so one the bus
+   * cannot carry now is kept and sent when the bus is back (src/events/redis-bus.ts).
+   */
   publish(event: BusEvent): Promise<void>;
   subscribe(handler: BusHandler): () => void;
+  /**
+   * `handler` runs when this node's subscription comes back after an outage:
+   * events published meanwhile were lost to it, so what it serves must be
+   * re-read from the store.
+   */
+  onResumed(handler: () => void): () => void;
+  /** Whether events published now reach every node (the ocp_bus_up gauge). */
+  readonly up: boolean;
   close(): Promise<void>;
 }
 
 export class LocalBus implements NotificationBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
+  readonly up = true;
 
   async publish(event: BusEvent): Promise<void> {
     this.emitter.emit('event', event);
@@ -45,6 +58,11 @@ export class LocalBus implements NotificationBus {
   subscribe(handler: BusHandler): () => void {
     this.emitter.on('event', handler);
     return () => this.emitter.off('event', handler);
+  }
+
+  /** An in-process bus is never down. */
+  onResumed(): () => void {
+    return () => {};
   }
 
   async close(): Promise<void> {

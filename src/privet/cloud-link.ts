@@ -3,7 +3,7 @@
 // channel, cloud job printing, and reports of local jobs.
 import { hostname } from 'node:os';
 import { AccessTokenSource, CloudPrintApi, CloudPrintError } from '../client/cloudprint-api.ts';
-import { CloudJobRunner, type PrintCloudJob } from '../client/cloud-jobs.ts';
+import { CloudJobRunner, type CloudJobOptions, type PrintCloudJob } from '../client/cloud-jobs.ts';
 import type { Logger } from '../log.ts';
 import { PrivetError } from './errors.ts';
 import type { ClaimTicket, Registrar } from './registration.ts';
@@ -40,6 +40,8 @@ export interface CloudLinkOptions {
   dailyCheckMs?: [number, number];
   /** How long `complete` polls getauthcode for the claim. */
   claimPollMs?: number;
+  /** Spooling, stall timeout and retries of cloud job downloads; `timeoutMs` is also every cloud request's timeout. */
+  cloudJobs: CloudJobOptions;
 }
 
 const DAY = 24 * 3600_000;
@@ -63,7 +65,7 @@ export class CloudLink implements Registrar {
     private readonly printer: LinkedPrinter,
     private readonly options: CloudLinkOptions,
   ) {
-    this.api = new CloudPrintApi({ cloudUrl: options.cloudUrl, proxy: `ocp-printer-${hostname()}`, accessToken: () => this.accessToken() });
+    this.api = new CloudPrintApi({ cloudUrl: options.cloudUrl, proxy: `ocp-printer-${hostname()}`, accessToken: () => this.accessToken(), timeoutMs: options.cloudJobs.timeoutMs });
   }
 
   private get registration() {
@@ -144,7 +146,7 @@ export class CloudLink implements Registrar {
         if (state.registration) state.registration.refreshToken = rotated;
       }),
     );
-    this.jobs = new CloudJobRunner(this.api, registration.printerId, (job, ticket, body, contentType, report) => this.printer.printCloudJob(job, ticket, body, contentType, report), this.options.log);
+    this.jobs = new CloudJobRunner(this.api, registration.printerId, (job, ticket, body, contentType, report) => this.printer.printCloudJob(job, ticket, body, contentType, report), this.options.log, this.options.cloudJobs);
     this.setConnection('connecting');
     await this.checkPrinter('startup');
     if (!this.registration) return;

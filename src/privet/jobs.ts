@@ -2,6 +2,7 @@
 // implicitly by simple-printing submitdoc) wait in a small queue; finished
 // jobs keep their state for jobstate. Cloud jobs share the same records so
 // that one print engine serves both.
+import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import type { JobState } from '../cloud/shapes.ts';
 
@@ -49,6 +50,8 @@ export const DEFAULT_JOB_LIMITS: JobQueueLimits = {
   finishedLifetimeMs: 10 * 60_000,
 };
 
+const JOB_ID_BYTES = 16;
+
 const FINAL = new Set<JobState['type']>(['DONE', 'ABORTED']);
 
 export function isFinal(job: JobRecord): boolean {
@@ -58,7 +61,6 @@ export function isFinal(job: JobRecord): boolean {
 export class JobQueue {
   private readonly pending = new Map<string, JobRecord>();
   private readonly finished = new Map<string, JobRecord>();
-  private sequence = 0;
 
   constructor(
     private readonly clock: Clock,
@@ -70,9 +72,12 @@ export class JobQueue {
     for (const job of history) this.finished.set(job.id, job);
   }
 
-  /** Job ids are unique per boot and never reused: base-36 time plus a counter. */
+  /**
+   * A job id is the only thing jobstate asks for (§5.3), so it must not be
+   * guessable from a neighbour's: 128 random bits, base64url (22 characters).
+   */
   private nextId(): string {
-    return (this.clock.now() * 1000 + (this.sequence++ % 1000)).toString(36);
+    return randomBytes(JOB_ID_BYTES).toString('base64url');
   }
 
   /** §5: createjob takes the first free spot; when full, the oldest non-printing job is evicted. */

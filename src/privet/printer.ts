@@ -8,7 +8,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { CloudJob } from '../client/cloudprint-api.ts';
-import type { JobProgress } from '../client/cloud-jobs.ts';
+import { clearSpool, type JobProgress } from '../client/cloud-jobs.ts';
 import type { Logger } from '../log.ts';
 import { createPrivetServer, exposedApis, type PrivetDevice } from './api.ts';
 import { CloudLink, type ConnectionState, type LinkedPrinter } from './cloud-link.ts';
@@ -58,6 +58,12 @@ export interface PrinterOptions {
   dailyCheckMs?: [number, number];
   /** How long action=complete waits for the cloud claim (getauthcode polling). */
   claimWaitMs?: number;
+  /** How long a cloud request waits for its answer, and a document download for its next byte. */
+  cloudTimeoutMs?: number;
+  /** Downloads tried per cloud job before it is ABORTED with DOWNLOAD_FAILURE. */
+  downloadAttempts?: number;
+  /** Wait before a cloud job's second download attempt, doubled before each further one. */
+  downloadRetryDelayMs?: number;
   log: Logger;
 }
 
@@ -101,6 +107,13 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       log: options.log,
       dailyCheckMs: options.dailyCheckMs,
       claimPollMs: options.claimWaitMs,
+      cloudJobs: {
+        spoolDir: this.cloudSpoolDir,
+        timeoutMs: options.cloudTimeoutMs,
+        downloadAttempts: options.downloadAttempts,
+        retryDelayMs: options.downloadRetryDelayMs,
+        maxDocumentSize: this.maxDocumentSize,
+      },
     });
     this.registration = new LocalRegistration(this.panel, this.cloud, options.registrationTimeouts ?? DEFAULT_REGISTRATION_TIMEOUTS, options.autoConfirm);
     this.discovery = new Discovery(options.log, options.networkInterface);
@@ -110,6 +123,11 @@ export class Printer implements PrivetDevice, LinkedPrinter {
 
   get name(): string {
     return this.options.name;
+  }
+
+  /** Where cloud job documents wait between download and print. */
+  private get cloudSpoolDir(): string {
+    return join(this.options.dataDir, 'cloud-spool');
   }
 
   get note(): string | undefined {
@@ -355,6 +373,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     await once(panel, 'listening');
     this.ports.panel = (panel.address() as AddressInfo).port;
     if (this.options.autoConfirm) this.options.log.warn('--auto-confirm: registration requests are confirmed WITHOUT anyone pressing OK on the printer');
+    clearSpool(this.cloudSpoolDir);
     // §4.1: check the local settings with the server before exposing any API.
     await this.cloud.start();
     await this.applyLocalDiscovery();

@@ -11,6 +11,7 @@ import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
+import { registerBusMetrics } from '../events/metrics.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
@@ -76,6 +77,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
+    registerBusMetrics(metrics, bus);
     const ccs = createCcs(context, http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });

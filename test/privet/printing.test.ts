@@ -181,6 +181,27 @@ test('§5 queue: the oldest non-printing job is evicted beyond 5 pending; expire
   assert.equal((await submit(pdf, `?job_id=${ids[5]}`)).json.error, 'invalid_print_job');
 });
 
+test('job ids are 128 random bits (base64url), so a neighbour\'s id cannot be guessed; a guess is invalid_print_job', async () => {
+  const ids: string[] = [];
+  for (let i = 0; i < 5; i++) ids.push(String((await printer.call('/privet/printer/createjob', { method: 'POST', body: '{}' })).json.job_id));
+  for (const id of ids) assert.match(id, /^[A-Za-z0-9_-]{22}$/);
+  assert.equal(new Set(ids).size, ids.length);
+  // Consecutive ids share no structure: about half of their 128 bits differ (a counter or a clock changes a few).
+  for (let i = 1; i < ids.length; i++) {
+    const [a, b] = [Buffer.from(ids[i - 1]!, 'base64url'), Buffer.from(ids[i]!, 'base64url')];
+    let differing = 0;
+    for (let byte = 0; byte < 16; byte++) for (let x = a[byte]! ^ b[byte]!; x; x &= x - 1) differing++;
+    assert.ok(differing > 32, `ids ${ids[i - 1]} and ${ids[i]} differ in only ${differing} bits`);
+  }
+  // What a neighbour would try: the next id of a sequence, or one character off.
+  const last = ids.at(-1)!;
+  const guesses = [(parseInt(last, 36) + 1).toString(36), last.slice(0, -1) + (last.endsWith('A') ? 'B' : 'A')];
+  for (const guess of guesses) {
+    const reply = (await printer.call(`/privet/printer/jobstate?job_id=${encodeURIComponent(guess)}`)).json;
+    assert.equal(reply.error, 'invalid_print_job', guess);
+  }
+});
+
 test('finished job states survive a restart (kill -9), and the token secret changes', async () => {
   const dataDir = tempDir();
   seedRegistration(dataDir);
