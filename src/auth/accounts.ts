@@ -102,7 +102,7 @@ export class Accounts {
 
   private async insert(kind: AccountKind, email: string | null, passwordHash: string | null): Promise<Account> {
     const id = newId();
-    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now(), credentials_issued_at: null };
+    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now(), credentials_issued_at: null, code_issued_at: null };
     await this.db.insertInto('accounts').values(account).execute();
     return account;
   }
@@ -164,9 +164,31 @@ export class Accounts {
     return this.issue(accountId, 'api', null);
   }
 
-  /** A one-time authorization code, exchanged at /oauth2/token. */
-  issueAuthCode(accountId: string, clientId: string | null = null): Promise<string> {
-    return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId);
+  /** A one-time authorization code, exchanged at /oauth2/token; `db` is the transaction to issue it in, if any. */
+  issueAuthCode(accountId: string, clientId: string | null = null, db: Db = this.db): Promise<string> {
+    return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId, null, db);
+  }
+
+  /**
+   * getauthcode's code for a robot, or undefined when the robot's code was
+   * already handed out and has not expired unused, or was exchanged (or
+   * burnt). One conditional update decides, so of any number of concurrent
+   * polls exactly one gets a code, on SQLite and PostgreSQL alike (a
+   * concurrent update waits for the row and re-checks the condition).
+   */
+  async issueRobotCode(robotId: string, clientId: string | null): Promise<string | undefined> {
+    const now = this.now();
+    return this.db.transaction().execute(async (db) => {
+      const { numUpdatedRows } = await db
+        .updateTable('accounts')
+        .set({ code_issued_at: now })
+        .where('id', '=', robotId)
+        .where('credentials_issued_at', 'is', null)
+        .where((eb) => eb.or([eb('code_issued_at', 'is', null), eb('code_issued_at', '<=', now - AUTH_CODE_TTL_MS)]))
+        .executeTakeFirst();
+      if (numUpdatedRows === 0n) return undefined;
+      return this.issueAuthCode(robotId, clientId, db);
+    });
   }
 
   /** A new access and refresh token; `db` is the transaction to issue them in, if any. */
@@ -180,8 +202,10 @@ export class Accounts {
   /**
    * Exchanges a one-time code (RFC 6749 §4.1.2) for a grant, in one
    * transaction: the account is marked as holding credentials in the same
-   * step as the code is used up, so getauthcode always sees one of the two. A code
-   * presented by another client than its own is used up all the same.
+   * step as the code is used up. A code presented by another client than its
+   * own is used up all the same, and marks the account too: the code may have
+   * leaked, and whoever holds it knows the printer id, so getauthcode must not
+   * hand out a fresh one (docs/api.md § getauthcode).
    */
   async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {
     const hash = hashToken(code);
@@ -192,8 +216,9 @@ export class Accounts {
       // Two exchanges of one code may both have read it (PostgreSQL): the delete decides.
       const { numDeletedRows } = await db.deleteFrom('tokens').where('token_hash', '=', hash).executeTakeFirst();
       if (numDeletedRows === 0n) return new AuthError('authorization code was already used', 'invalid_grant');
-      if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
+      // Burnt or exchanged, the code was used: getauthcode hands out no other.
       await db.updateTable('accounts').set({ credentials_issued_at: now }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
+      if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
       return this.issueGrant(row.account_id, clientId ?? row.client_id, newId(), db);
     });
   }

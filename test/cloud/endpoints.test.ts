@@ -83,6 +83,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(mine.body.printers.some((p: { id: string; ownerId: string }) => p.id === reg.printers[0].id && p.ownerId === owner.email));
     });
 
+    test('of 16 concurrent getauthcode polls exactly one gets a code, and it works', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { body: reg } = await registerPrinter(server, { name: `Polled ${round}` });
+        await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
+        const polls = await Promise.all(Array.from({ length: 16 }, async () => (await fetch(reg.polling_url + 'client-p')).json()));
+        const codes = polls.filter((poll) => poll.success).map((poll) => poll.authorization_code as string);
+        assert.equal(codes.length, 1, `round ${round}: ${codes.length} codes`);
+        assert.ok(polls.every((poll) => poll.success || poll.errorCode === 20));
+        assert.equal((await oauthToken(server, { grant_type: 'authorization_code', code: codes[0]!, client_id: 'client-p' })).status, 200);
+      }
+    });
+
     test('guessing registration tokens is cut off after MAX_FAILED_CLAIMS wrong ones', async () => {
       const guesser = await createUser(server);
       const { body: reg } = await registerPrinter(server, { name: 'Guarded' });
