@@ -33,13 +33,18 @@ export const SERVER_OPTIONS = [
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
+  { key: 'sign-in-free-failures', type: 'int', default: 5, help: 'wrong passwords one address may try for one account before each further try has to wait (0 = no wait)' },
+  { key: 'sign-in-backoff', type: 'duration', default: 1, help: 'the first such wait; it doubles with each further wrong password, and the address and account are forgotten after a quiet --sign-in-max-backoff' },
+  { key: 'sign-in-max-backoff', type: 'duration', default: 900, help: 'the longest wait between wrong passwords of one address for one account' },
+  { key: 'sign-in-failures-per-source', type: 'int', default: 30, help: 'wrong passwords one address may try per minute, for all accounts together, before its sign-ins are refused for the rest of the minute (0 = unlimited)' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
   { key: 'xmpp-max-auth-failures', type: 'int', default: 3, help: 'failed XMPP logins on one connection before it is closed' },
-  { key: 'xmpp-auth-failures-per-minute', type: 'int', default: 20, help: 'failed XMPP logins from one address per minute before its logins are refused' },
+  { key: 'xmpp-auth-failures-per-minute', type: 'int', default: 20, help: 'failed XMPP logins from one address per minute before each further failure is answered only after --xmpp-auth-failure-delay (a right login is never delayed)' },
+  { key: 'xmpp-auth-failure-delay', type: 'duration', default: 5, help: 'how long a failed XMPP login waits for its answer once its address is past --xmpp-auth-failures-per-minute' },
   { key: 'xmpp-handshake-timeout', type: 'duration', default: 30, help: 'time an XMPP client has from connecting to binding a resource' },
   { key: 'xmpp-idle-timeout', type: 'duration', default: 300, help: 'silence after which the server pings an XMPP client (a printer\'s xmpp_timeout_value overrides it)' },
   { key: 'xmpp-ping-timeout', type: 'duration', default: 30, help: 'time an XMPP client has to answer the server\'s ping before it is disconnected' },
@@ -69,6 +74,10 @@ export interface ServerConfig {
   maxDocumentSize: number;
   jobRetentionSeconds: number;
   accessTokenTtlSeconds: number;
+  signInFreeFailures: number;
+  signInBackoffSeconds: number;
+  signInMaxBackoffSeconds: number;
+  signInFailuresPerSource: number;
   registrationTtlSeconds: number;
   anonymousRegistrationsPerMinute: number;
   maxStanzaSize: number;
@@ -76,6 +85,7 @@ export interface ServerConfig {
   xmppMaxBuffered: number;
   xmppMaxAuthFailures: number;
   xmppAuthFailuresPerMinute: number;
+  xmppAuthFailureDelaySeconds: number;
   xmppHandshakeTimeoutSeconds: number;
   xmppIdleTimeoutSeconds: number;
   xmppPingTimeoutSeconds: number;
@@ -169,6 +179,10 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     maxDocumentSize: num('max-document-size'),
     jobRetentionSeconds: num('job-retention'),
     accessTokenTtlSeconds: num('access-token-ttl'),
+    signInFreeFailures: num('sign-in-free-failures'),
+    signInBackoffSeconds: num('sign-in-backoff'),
+    signInMaxBackoffSeconds: num('sign-in-max-backoff'),
+    signInFailuresPerSource: num('sign-in-failures-per-source'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxStanzaSize: num('max-stanza-size'),
@@ -176,6 +190,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     xmppMaxBuffered: num('xmpp-max-buffered'),
     xmppMaxAuthFailures: num('xmpp-max-auth-failures'),
     xmppAuthFailuresPerMinute: num('xmpp-auth-failures-per-minute'),
+    xmppAuthFailureDelaySeconds: num('xmpp-auth-failure-delay'),
     xmppHandshakeTimeoutSeconds: num('xmpp-handshake-timeout'),
     xmppIdleTimeoutSeconds: num('xmpp-idle-timeout'),
     xmppPingTimeoutSeconds: num('xmpp-ping-timeout'),

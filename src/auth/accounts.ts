@@ -6,6 +6,7 @@ import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
+import { FailureBackoff, type BackoffLimits } from './failure-backoff.ts';
 import { WindowLimiter } from './window-limiter.ts';
 
 export type Account = AccountsTable;
@@ -22,6 +23,8 @@ export class AuthError extends Error {
     message: string,
     /** OAuth2 error code (RFC 6749 §5.2). */
     readonly code: 'invalid_grant' | 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'temporarily_unavailable',
+    /** With `temporarily_unavailable`: when to try again. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -43,16 +46,29 @@ const USED_REFRESH_MEMORY_MS = 30 * 24 * 60 * 60 * 1000;
  */
 const REPLAY_GRACE_MS = 10_000;
 
-const tooManySignIns = () => new AuthError('too many failed sign-ins; try again in a minute', 'temporarily_unavailable');
+function tooManySignIns(waitMs: number): AuthError {
+  const seconds = Math.max(1, Math.ceil(waitMs / 1000));
+  return new AuthError(`too many failed sign-ins; try again in ${seconds} s`, 'temporarily_unavailable', seconds);
+}
+
+/**
+ * Password sign-in throttling (docs/security.md): wrong passwords are
+ * counted per (account, source address) with backoff, so a guesser delays
+ * only its own further guesses at that account, never the account's owner
+ * elsewhere; and per source address across accounts, in a one-minute window
+ * (--sign-in-failures-per-source), so one address cannot spray every account.
+ */
+export interface SignInLimits extends BackoffLimits {
+  failuresPerSourcePerMinute: number;
+}
+
+export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 15 * 60_000, failuresPerSourcePerMinute: 30 };
 
 export interface AccountsOptions {
   accessTokenTtlSeconds: number;
+  signIn?: SignInLimits;
   now?: () => number;
 }
-
-/** Failed sign-ins allowed each minute per email, and per source address (offices share one). */
-const SIGN_IN_FAILURES_PER_EMAIL = 10;
-const SIGN_IN_FAILURES_PER_SOURCE = 30;
 
 let decoy: Promise<string> | undefined;
 /** A hash to check passwords of unknown accounts against. */
@@ -73,14 +89,17 @@ const accountByBearerToken = preparedQuery<{ hash: string; now: number }, Accoun
 
 export class Accounts {
   private readonly now: () => number;
-  private readonly failuresByEmail = new WindowLimiter(SIGN_IN_FAILURES_PER_EMAIL);
-  private readonly failuresBySource = new WindowLimiter(SIGN_IN_FAILURES_PER_SOURCE);
+  private readonly failuresByAccountAndSource: FailureBackoff;
+  private readonly failuresBySource: WindowLimiter;
 
   constructor(
     private readonly db: Db,
     private readonly options: AccountsOptions,
   ) {
     this.now = options.now ?? Date.now;
+    const limits = options.signIn ?? DEFAULT_SIGN_IN_LIMITS;
+    this.failuresByAccountAndSource = new FailureBackoff(limits);
+    this.failuresBySource = new WindowLimiter(limits.failuresPerSourcePerMinute);
   }
 
   async createUser(email: string, password: string): Promise<Account> {
@@ -102,7 +121,7 @@ export class Accounts {
 
   private async insert(kind: AccountKind, email: string | null, passwordHash: string | null): Promise<Account> {
     const id = newId();
-    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now(), credentials_issued_at: null };
+    const account: Account = { id, kind, email, password_hash: passwordHash, jid_local: id, created_at: this.now(), credentials_issued_at: null, code_issued_at: null };
     await this.db.insertInto('accounts').values(account).execute();
     return account;
   }
@@ -128,24 +147,25 @@ export class Accounts {
   }
 
   /**
-   * The account whose password this is. Failures are counted per email and
-   * per `source` address; past the limit every attempt is refused for a
-   * minute. An attempt is counted before its scrypt and taken back if the
+   * The account whose password this is. A wrong password makes the same
+   * `source` address wait before trying that account again, with backoff
+   * (SignInLimits); other addresses are not affected, so nobody can lock the
+   * owner out. An attempt is counted before its scrypt and taken back if the
    * password is right, so that guesses sent in parallel count too. An
    * unknown email costs a scrypt too, so timing tells nothing.
    */
-  async checkPassword(email: string, password: string, source?: string): Promise<Account | undefined> {
-    const key = email.trim().toLowerCase();
-    if (!this.failuresByEmail.take(key)) throw tooManySignIns();
-    if (source !== undefined && !this.failuresBySource.take(source)) {
-      this.failuresByEmail.refund(key);
-      throw tooManySignIns();
-    }
+  async checkPassword(email: string, password: string, source = ''): Promise<Account | undefined> {
+    const now = this.now();
+    const key = `${email.trim().toLowerCase()}\n${source}`;
+    const wait = this.failuresByAccountAndSource.waitMs(key, now);
+    if (wait > 0) throw tooManySignIns(wait);
+    if (!this.failuresBySource.take(source, now)) throw tooManySignIns(this.failuresBySource.retryAfterMs(source, now));
+    this.failuresByAccountAndSource.fail(key, now);
     const account = await this.findByEmail(email);
     const matches = await verifyPassword(password, account?.password_hash ?? (await decoyHash()));
     if (!account?.password_hash || !matches) return undefined;
-    this.failuresByEmail.refund(key);
-    if (source !== undefined) this.failuresBySource.refund(source);
+    this.failuresByAccountAndSource.succeed(key);
+    this.failuresBySource.refund(source);
     return account;
   }
 
@@ -164,9 +184,31 @@ export class Accounts {
     return this.issue(accountId, 'api', null);
   }
 
-  /** A one-time authorization code, exchanged at /oauth2/token. */
-  issueAuthCode(accountId: string, clientId: string | null = null): Promise<string> {
-    return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId);
+  /** A one-time authorization code, exchanged at /oauth2/token; `db` is the transaction to issue it in, if any. */
+  issueAuthCode(accountId: string, clientId: string | null = null, db: Db = this.db): Promise<string> {
+    return this.issue(accountId, 'code', AUTH_CODE_TTL_MS, clientId, null, db);
+  }
+
+  /**
+   * getauthcode's code for a robot, or undefined when the robot's code was
+   * already handed out and has not expired unused, or was exchanged (or
+   * burnt). One conditional update decides, so of any number of concurrent
+   * polls exactly one gets a code, on SQLite and PostgreSQL alike (a
+   * concurrent update waits for the row and re-checks the condition).
+   */
+  async issueRobotCode(robotId: string, clientId: string | null): Promise<string | undefined> {
+    const now = this.now();
+    return this.db.transaction().execute(async (db) => {
+      const { numUpdatedRows } = await db
+        .updateTable('accounts')
+        .set({ code_issued_at: now })
+        .where('id', '=', robotId)
+        .where('credentials_issued_at', 'is', null)
+        .where((eb) => eb.or([eb('code_issued_at', 'is', null), eb('code_issued_at', '<=', now - AUTH_CODE_TTL_MS)]))
+        .executeTakeFirst();
+      if (numUpdatedRows === 0n) return undefined;
+      return this.issueAuthCode(robotId, clientId, db);
+    });
   }
 
   /** A new access and refresh token; `db` is the transaction to issue them in, if any. */
@@ -180,8 +222,10 @@ export class Accounts {
   /**
    * Exchanges a one-time code (RFC 6749 §4.1.2) for a grant, in one
    * transaction: the account is marked as holding credentials in the same
-   * step as the code is used up, so getauthcode always sees one of the two. A code
-   * presented by another client than its own is used up all the same.
+   * step as the code is used up. A code presented by another client than its
+   * own is used up all the same, and marks the account too: the code may have
+   * leaked, and whoever holds it knows the printer id, so getauthcode must not
+   * hand out a fresh one (docs/api.md § getauthcode).
    */
   async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {
     const hash = hashToken(code);
@@ -192,8 +236,9 @@ export class Accounts {
       // Two exchanges of one code may both have read it (PostgreSQL): the delete decides.
       const { numDeletedRows } = await db.deleteFrom('tokens').where('token_hash', '=', hash).executeTakeFirst();
       if (numDeletedRows === 0n) return new AuthError('authorization code was already used', 'invalid_grant');
-      if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
+      // Burnt or exchanged, the code was used: getauthcode hands out no other.
       await db.updateTable('accounts').set({ credentials_issued_at: now }).where('id', '=', row.account_id).where('credentials_issued_at', 'is', null).execute();
+      if (row.client_id && clientId && row.client_id !== clientId) return new AuthError('authorization code was issued to another client', 'invalid_grant');
       return this.issueGrant(row.account_id, clientId ?? row.client_id, newId(), db);
     });
   }
@@ -261,7 +306,10 @@ export class Accounts {
     return accountByBearerToken(this.db).first({ hash: hashToken(token), now: this.now() });
   }
 
+  /** Deletes expired tokens, and forgets sign-in failures that no longer delay anyone. */
   async purgeExpired(): Promise<void> {
+    this.failuresByAccountAndSource.prune(this.now());
+    this.failuresBySource.prune(this.now());
     await this.db.deleteFrom('tokens').where('expires_at', '<=', this.now()).execute();
   }
 }

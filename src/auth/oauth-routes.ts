@@ -40,6 +40,7 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): v
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
       const status = error.code === 'temporarily_unavailable' ? 429 : 400;
+      if (error.retryAfterSeconds !== undefined) reply.header('retry-after', error.retryAfterSeconds);
       return reply.code(status).header('cache-control', 'no-store').send({ error: error.code, error_description: error.message });
     }
   });

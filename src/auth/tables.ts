@@ -11,8 +11,10 @@ export interface AccountsTable {
   /** Local part of the account's XMPP JID: JID = jid_local@domain. */
   jid_local: string;
   created_at: number;
-  /** When an authorization code of this account was first exchanged for tokens. */
+  /** When an authorization code of this account was first exchanged for tokens, or burnt by an exchange with another client. */
   credentials_issued_at: number | null;
+  /** When getauthcode last handed out this robot's code (another is handed out only once it expired unused). */
+  code_issued_at: number | null;
 }
 
 export interface TokensTable {

@@ -1,7 +1,8 @@
 // Events counted per key (a source address, an account) in a fixed window, a
-// minute unless told otherwise. Failed logins (XMPP SASL, the OAuth2 password
-// grant, the claim page), anonymous registrations (printers, CCS devices) and
-// wrong registration tokens are refused for a key that reached its limit.
+// minute unless told otherwise: wrong passwords per source address, anonymous
+// registrations (printers, CCS devices) and wrong registration tokens are
+// refused for a key that reached its limit; failed XMPP logins past it are
+// answered late. Wrong passwords per (account, source) use FailureBackoff.
 const MINUTE_MS = 60_000;
 const MAX_KEYS = 10_000;
 

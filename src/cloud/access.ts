@@ -10,10 +10,11 @@ export interface Caller {
   account: Account;
   /**
    * Set when the caller holds a proximity token: it may print to this printer
-   * only, and sees only the jobs it made there since the token was minted
-   * (whoever reaches the printer can have a token minted for any user).
+   * only, and reaches only the jobs submitted with this very token (whoever
+   * reaches the printer can have a token minted for any user, so it must not
+   * reach what that user prints through the cloud).
    */
-  proximity?: { printerId: string; since: number };
+  proximity?: { printerId: string; tokenHash: string };
 }
 
 export type Role = ShareRole | 'DEVICE';

@@ -32,7 +32,7 @@ export function jobQuery(db: Db) {
 
 // The queries of a job's life (submit → fetch → control), prepared: they run for every job.
 const jobById = preparedQuery<{ id: string }, JobRow>((db, param) => jobQuery(db).where('jobs.id', '=', param('id')));
-const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at'] as const;
+const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash'] as const;
 const insertJobRow = preparedQuery<JobsTable, never>((db, param) => db.insertInto('jobs').values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, param(column)])) as unknown as JobsTable));
 const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' | 'pages_printed' | 'updated_at'> & { from: string }, never>((db, param) =>
   db

@@ -93,23 +93,12 @@ export async function authorizationFor(service: CloudService, printerId: string,
     if ((printer.registration_expires_at ?? 0) <= Date.now()) throw new CloudError('REGISTRATION_NOT_FOUND', `The registration of printer ${printerId} expired`);
     throw new CloudError('NOT_CLAIMED_YET', 'The printer has not been claimed yet; keep polling');
   }
-  // Once the robot's code was exchanged, it is not handed out again, even
-  // after its tokens are revoked: the printer id alone must not be enough to
-  // obtain the robot's tokens. A code that expired unused (lost on the way)
-  // may be replaced. The code is read before the account: an exchange marks
-  // the account and uses the code up in one transaction, so reading in this
-  // order sees at least one of the two.
-  const liveCode = await service.db
-    .selectFrom('tokens')
-    .select('token_hash')
-    .where('account_id', '=', printer.robot_id)
-    .where('kind', '=', 'code')
-    .where('expires_at', '>', Date.now())
-    .executeTakeFirst();
-  const robot = await service.db.selectFrom('accounts').select('credentials_issued_at').where('id', '=', printer.robot_id).executeTakeFirst();
-  const credentials = robot?.credentials_issued_at != null || liveCode !== undefined;
-  if (credentials) throw new CloudError('CREDENTIALS_ALREADY_ISSUED', 'The authorization code for this printer was already issued');
-  const code = await service.accounts.issueAuthCode(printer.robot_id, clientId || null);
+  // Once the robot's code was exchanged (or burnt by another client), it is
+  // not handed out again, even after its tokens are revoked: the printer id
+  // alone must not be enough to obtain the robot's tokens. A code that
+  // expired unused (lost on the way) may be replaced.
+  const code = await service.accounts.issueRobotCode(printer.robot_id, clientId || null);
+  if (code === undefined) throw new CloudError('CREDENTIALS_ALREADY_ISSUED', 'The authorization code for this printer was already issued');
   const base = service.publicUrl();
   const email = printer.owner_email ?? '';
   return {

@@ -53,16 +53,17 @@ async function authenticate(service: CloudService, request: FastifyRequest): Pro
   const token = bearerToken(request);
   if (!token) return undefined;
   if (token.startsWith(PROXIMITY_PREFIX)) {
+    const tokenHash = hashToken(token);
     const row = await service.db
       .selectFrom('proximity_tokens')
       .innerJoin('accounts', 'accounts.id', 'proximity_tokens.user_id')
       .selectAll('accounts')
-      .select(['proximity_tokens.printer_id', 'proximity_tokens.expires_at', 'proximity_tokens.created_at as minted_at'])
-      .where('token_hash', '=', hashToken(token))
+      .select(['proximity_tokens.printer_id', 'proximity_tokens.expires_at'])
+      .where('token_hash', '=', tokenHash)
       .executeTakeFirst();
     if (row && row.expires_at > Date.now()) {
-      const { printer_id, expires_at: _expires, minted_at, ...account } = row;
-      return { account, proximity: { printerId: printer_id, since: minted_at } };
+      const { printer_id, expires_at: _expires, ...account } = row;
+      return { account, proximity: { printerId: printer_id, tokenHash } };
     }
   } else {
     const account = await service.accounts.authenticate(token);

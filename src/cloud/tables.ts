@@ -69,6 +69,8 @@ export interface JobsTable {
   tags: string;
   created_at: number;
   updated_at: number;
+  /** SHA-256 of the proximity token the job was submitted with: that token reaches only such jobs. */
+  proximity_token_hash: string | null;
 }
 
 export interface ProximityTokensTable {

@@ -65,7 +65,13 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
-    const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });
+    const signIn = {
+      freeFailures: config.signInFreeFailures,
+      baseDelayMs: config.signInBackoffSeconds * 1000,
+      maxDelayMs: config.signInMaxBackoffSeconds * 1000,
+      failuresPerSourcePerMinute: config.signInFailuresPerSource,
+    };
+    const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds, signIn });
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });

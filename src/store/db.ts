@@ -44,8 +44,19 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.database);
   let db: Db;
   let checkpointer: Checkpointer | undefined;
+  const openConnections = new Set<Promise<void>>();
   if (isPostgres) {
     const pool = new pg.Pool({ connectionString: options.database, max: options.poolSize ?? 10 });
+    // pg's Pool.end() resolves as soon as it has asked its idle connections
+    // to close, not when they have: close() waits for each, so no connection
+    // of the store outlives it (one still closing when the database is
+    // dropped or restarted fails after close() returned).
+    pool.on('connect', (client) => {
+      const ended = new Promise<void>((resolve) => client.once('end', resolve)).then(() => void openConnections.delete(ended));
+      openConnections.add(ended);
+    });
+    // An idle connection PostgreSQL ends (a restart, an administrator) is dropped by the pool; without a listener it would end the process.
+    pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection failed'));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   } else {
     let file = ':memory:';
@@ -70,6 +81,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     async close() {
       await checkpointer?.stop();
       await db.destroy();
+      await Promise.all(openConnections);
     },
   };
   await migrate(db);

@@ -48,7 +48,7 @@ export function registerClaimPages(app: FastifyInstance, service: CloudService):
       user = await service.accounts.checkPassword(email, password, request.ip);
     } catch (error) {
       if (!(error instanceof AuthError)) throw error;
-      return page(reply, 'Claim a printer', claimForm(token, 'Too many failed sign-ins. Try again in a minute.'), 429);
+      return page(reply, 'Claim a printer', claimForm(token, `Too many failed sign-ins. Try again in ${error.retryAfterSeconds ?? 60} s.`), 429);
     }
     if (!user) return page(reply, 'Claim a printer', claimForm(token, 'Wrong email or password.'), 401);
     try {

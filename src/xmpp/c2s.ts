@@ -38,6 +38,7 @@ export function createC2sServer(deps: C2sDependencies): XmppServer {
       maxBufferedBytes: config.xmppMaxBuffered,
       maxAuthFailuresPerConnection: config.xmppMaxAuthFailures,
       maxAuthFailuresPerAddress: config.xmppAuthFailuresPerMinute,
+      authFailureDelayMs: config.xmppAuthFailureDelaySeconds * 1000,
       maxConnectionsPerAccount: config.maxConnectionsPerAccount,
       handshakeTimeoutMs: config.xmppHandshakeTimeoutSeconds * 1000,
       idleTimeoutMs: config.xmppIdleTimeoutSeconds * 1000,

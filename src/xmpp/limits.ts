@@ -8,8 +8,10 @@ export interface XmppLimits {
   maxBufferedBytes: number;
   /** Failed SASL attempts on one connection before it is closed (RFC 6120 §6.4.5). */
   maxAuthFailuresPerConnection: number;
-  /** Failed SASL attempts from one address within a minute before its logins are refused. */
+  /** Failed SASL attempts from one address within a minute before each further failure is answered only after authFailureDelayMs. */
   maxAuthFailuresPerAddress: number;
+  /** How long a failed login from an address past maxAuthFailuresPerAddress waits for its answer (ms); right logins never wait. */
+  authFailureDelayMs: number;
   /** Bound sessions one account may hold at once. */
   maxConnectionsPerAccount: number;
   /** Time from connect until a resource is bound (ms). */
@@ -26,6 +28,7 @@ export const DEFAULT_LIMITS: XmppLimits = {
   maxBufferedBytes: 1024 * 1024,
   maxAuthFailuresPerConnection: 3,
   maxAuthFailuresPerAddress: 20,
+  authFailureDelayMs: 5_000,
   maxConnectionsPerAccount: 100,
   handshakeTimeoutMs: 30_000,
   idleTimeoutMs: 300_000,

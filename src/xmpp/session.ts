@@ -62,6 +62,8 @@ export class XmppSession implements StreamParserHandler {
   private headerSent = false;
   private decoder = new StringDecoder('utf8');
   private authFailures = 0;
+  /** A failed login's delayed answer (failedLogin). */
+  private failureTimer: NodeJS.Timeout | undefined;
   private pendingMechanism: SaslMechanism | undefined;
 
   constructor(
@@ -124,6 +126,7 @@ export class XmppSession implements StreamParserHandler {
     socket.on('data', (chunk: Buffer) => this.receive(chunk));
     socket.on('error', () => socket.destroy());
     socket.once('close', () => {
+      clearTimeout(this.failureTimer);
       this.stage = Stage.Closed;
       this.parser = undefined;
       this.server.sessionClosed(this);
@@ -265,15 +268,11 @@ export class XmppSession implements StreamParserHandler {
     if (base64 !== '=' && !/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/.test(base64)) return this.saslFailure('incorrect-encoding');
     const credentials = mechanism.decode(Buffer.from(base64 === '=' ? '' : base64, 'base64'));
     if (!credentials) return this.saslFailure('not-authorized');
-    if (this.server.authLimiter.blocked(this.address)) throw new StreamError('policy-violation', 'too many failed logins from this address');
     this.stage = Stage.Authenticating;
     this.server.authenticator.authenticate({ mechanism: mechanism.name, credentials, address: this.address }).then(
       (result) => {
         if (this.closed) return;
-        if (!result) {
-          this.stage = Stage.NeedAuth;
-          return this.saslFailure('not-authorized');
-        }
+        if (!result) return this.failedLogin();
         this.local = result.local;
         this.account = result.account;
         this.write(`<success xmlns="${NS.sasl}"/>`);
@@ -285,6 +284,24 @@ export class XmppSession implements StreamParserHandler {
         this.close('internal-server-error');
       },
     );
+  }
+
+  /**
+   * A wrong login. Once its address is past --xmpp-auth-failures-per-minute,
+   * the answer waits --xmpp-auth-failure-delay: guessing from there slows
+   * down (with at most maxAuthFailuresPerConnection tries per connection),
+   * while a right login from the same address (devices behind one NAT) is
+   * never refused nor delayed (RFC 6120 §6.4.5 leaves the policy to us).
+   */
+  private failedLogin(): void {
+    const answer = () => {
+      this.failureTimer = undefined;
+      if (this.closed) return;
+      this.stage = Stage.NeedAuth;
+      this.saslFailure('not-authorized');
+    };
+    if (!this.server.authLimiter.blocked(this.address)) return answer();
+    this.failureTimer = setTimeout(answer, this.server.limits.authFailureDelayMs);
   }
 
   private saslFailure(condition: string, counts = true): void {

@@ -20,14 +20,31 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().createUser('short@example.com', 'short'), /8 characters/);
   });
 
-  test('wrong passwords sent in parallel are counted against the limit; a right one is not', async () => {
+  test('wrong passwords sent in parallel meet the backoff of their source; the owner elsewhere is never refused', async () => {
     await accounts().createUser('hal@example.com', 'password1');
-    const limited = accounts();
-    for (let i = 0; i < 15; i++) assert.ok(await limited.checkPassword('hal@example.com', 'password1', 'right-source'));
-    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => limited.checkPassword('hal@example.com', `guess ${i}`, 'parallel-source')));
-    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 10, 'ten wrong guesses a minute, however sent');
+    const limited = new Accounts(store.current.db, { accessTokenTtlSeconds: 60, now: () => clock, signIn: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, failuresPerSourcePerMinute: 1000 } });
+    for (let i = 0; i < 15; i++) assert.ok(await limited.checkPassword('hal@example.com', 'password1', 'right-source'), 'a right password is not counted');
+    const outcomes = await Promise.allSettled(Array.from({ length: 25 }, (_, i) => limited.checkPassword('hal@example.com', `guess ${i}`, 'guessing-source')));
+    assert.equal(outcomes.filter((outcome) => outcome.status === 'fulfilled').length, 5, 'five free wrong guesses, however sent');
     assert.ok(outcomes.every((outcome) => outcome.status === 'fulfilled' ? outcome.value === undefined : (outcome.reason as AuthError).code === 'temporarily_unavailable'));
-    await assert.rejects(limited.checkPassword('hal@example.com', 'password1', 'right-source'), /too many failed sign-ins/);
+    assert.ok(await limited.checkPassword('hal@example.com', 'password1', 'right-source'), "the guesser's failures do not lock the owner out");
+    const refused = await limited.checkPassword('hal@example.com', 'password1', 'guessing-source').then(() => undefined, (error: AuthError) => error);
+    assert.equal(refused?.retryAfterSeconds, 1, 'the guessing source waits, even with the right password');
+    clock += 1000;
+    assert.equal(await limited.checkPassword('hal@example.com', 'guess 26', 'guessing-source'), undefined);
+    clock += 1000;
+    await assert.rejects(limited.checkPassword('hal@example.com', 'guess 27', 'guessing-source'), /try again in 1 s/, 'the wait doubles');
+    clock += 1000;
+    assert.ok(await limited.checkPassword('hal@example.com', 'password1', 'guessing-source'));
+    assert.equal(await limited.checkPassword('hal@example.com', 'typo', 'guessing-source'), undefined, 'a right password forgets the failures');
+  });
+
+  test('one source trying many accounts meets its per-minute limit; other sources do not', async () => {
+    await accounts().createUser('ida@example.com', 'password1');
+    const limited = new Accounts(store.current.db, { accessTokenTtlSeconds: 60, now: () => clock, signIn: { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 60_000, failuresPerSourcePerMinute: 3 } });
+    for (let i = 0; i < 3; i++) assert.equal(await limited.checkPassword(`nobody${i}@example.com`, 'guess', 'spraying-source'), undefined);
+    await assert.rejects(limited.checkPassword('ida@example.com', 'guess', 'spraying-source'), /too many failed sign-ins/);
+    assert.ok(await limited.checkPassword('ida@example.com', 'password1', 'other-source'));
   });
 
   test('access tokens expire; API tokens do not', async () => {

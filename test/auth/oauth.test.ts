@@ -1,5 +1,6 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { request as httpRequest } from 'node:http';
 import { hashToken } from '../../src/auth/secrets.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 
@@ -71,10 +72,28 @@ test('a repeated or non-text username or password is invalid_request, not a serv
   assert.deepEqual([numeric.status, ((await numeric.json()) as { error: string }).error], [400, 'invalid_request']);
 });
 
-test('after 10 failed sign-ins an account is locked for a minute, even with the right password', async () => {
+/** A password grant sent from `localAddress` (another loopback address: another source). */
+function tokenFrom(localAddress: string, form: Record<string, string>): Promise<{ status: number; retryAfter: string | undefined; body: Record<string, unknown> }> {
+  const { hostname, port } = new URL(server.url);
+  return new Promise((resolve, reject) => {
+    const request = httpRequest({ host: hostname, port, localAddress, method: 'POST', path: '/oauth2/token', headers: { 'content-type': 'application/x-www-form-urlencoded' } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => {
+        resolve({ status: response.statusCode ?? 0, retryAfter: response.headers['retry-after'], body: JSON.parse(text) as Record<string, unknown> });
+      });
+    });
+    request.on('error', reject);
+    request.end(new URLSearchParams(form).toString());
+  });
+}
+
+test('wrong passwords slow down their own address only: the owner signs in from another at once', async () => {
   await server.context.accounts.createUser('locked@example.com', 'password1');
-  for (let i = 0; i < 10; i++) assert.equal((await token({ grant_type: 'password', username: 'locked@example.com', password: `guess ${i}` })).body.error, 'invalid_grant');
-  const refused = await token({ grant_type: 'password', username: 'locked@example.com', password: 'password1' });
-  assert.equal(refused.status, 429);
-  assert.equal(refused.body.error, 'temporarily_unavailable');
+  const attempt = (password: string, from = '127.0.0.1') => tokenFrom(from, { grant_type: 'password', username: 'locked@example.com', password });
+  for (let i = 0; i < 11; i++) await attempt(`guess ${i}`);
+  const refused = await attempt('password1');
+  assert.deepEqual([refused.status, refused.body.error], [429, 'temporarily_unavailable'], 'the guessing address waits');
+  assert.ok(Number(refused.retryAfter) >= 1);
+  const owner = await attempt('password1', '127.0.0.2');
+  assert.equal(owner.status, 200, 'the account is not locked for everyone');
 });

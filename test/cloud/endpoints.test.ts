@@ -83,6 +83,18 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.ok(mine.body.printers.some((p: { id: string; ownerId: string }) => p.id === reg.printers[0].id && p.ownerId === owner.email));
     });
 
+    test('of 16 concurrent getauthcode polls exactly one gets a code, and it works', async () => {
+      for (let round = 0; round < 3; round++) {
+        const { body: reg } = await registerPrinter(server, { name: `Polled ${round}` });
+        await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
+        const polls = await Promise.all(Array.from({ length: 16 }, async () => (await fetch(reg.polling_url + 'client-p')).json()));
+        const codes = polls.filter((poll) => poll.success).map((poll) => poll.authorization_code as string);
+        assert.equal(codes.length, 1, `round ${round}: ${codes.length} codes`);
+        assert.ok(polls.every((poll) => poll.success || poll.errorCode === 20));
+        assert.equal((await oauthToken(server, { grant_type: 'authorization_code', code: codes[0]!, client_id: 'client-p' })).status, 200);
+      }
+    });
+
     test('guessing registration tokens is cut off after MAX_FAILED_CLAIMS wrong ones', async () => {
       const guesser = await createUser(server);
       const { body: reg } = await registerPrinter(server, { name: 'Guarded' });
@@ -432,6 +444,31 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await submitJob(server, token, other.printerId)).status, 404, 'only that printer');
       assert.equal((await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: stranger.email }, { token: stranger.token })).status, 404);
       assert.equal((await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: 'nobody@example.com' }, { token: printer.accessToken })).status, 404);
+    });
+
+    test("a proximity token reaches only the jobs submitted with it, not its user's later cloud jobs", async () => {
+      const bob = await createUser(server);
+      await cloudApi(server, 'share', { printerid: printer.printerId, scope: bob.email, role: 'USER', skip_notification: 'true' }, { token: owner.token });
+      const { body } = await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: bob.email }, { token: printer.accessToken });
+      const token = body.proximity_token.token as string;
+      const walkUp = (await submitJob(server, token, printer.printerId, { title: 'walk-up', content: 'walk-up', contentType: 'text/plain' })).body.job;
+      const cloud = (await submitJob(server, bob.token, printer.printerId, { title: 'through the cloud', content: 'secret', contentType: 'text/plain' })).body.job;
+      const listed = await cloudApi(server, 'jobs', {}, { token });
+      assert.deepEqual(listed.body.jobs.map((job: { id: string }) => job.id), [walkUp.id], 'the cloud job is not listed');
+      const onPrinter = await cloudApi(server, 'jobs', { printerid: printer.printerId }, { token });
+      assert.deepEqual(onPrinter.body.jobs.map((job: { id: string }) => job.id), [walkUp.id]);
+      assert.equal((await cloudApi(server, 'download', { id: cloud.id }, { token, as: 'query' })).status, 404);
+      assert.equal((await cloudApi(server, 'ticket', { jobid: cloud.id }, { token, as: 'query' })).status, 404);
+      assert.equal((await cloudApi(server, 'deletejob', { jobid: cloud.id }, { token })).status, 404);
+      const kept = await cloudApi(server, 'download', { id: cloud.id }, { token: bob.token, as: 'query' });
+      assert.deepEqual([kept.status, kept.body], [200, 'secret'], 'the cloud job is still there for Bob');
+      const own = await cloudApi(server, 'download', { id: walkUp.id }, { token, as: 'query' });
+      assert.deepEqual([own.status, own.body], [200, 'walk-up']);
+      assert.equal((await cloudApi(server, 'ticket', { jobid: walkUp.id }, { token, as: 'query' })).status, 200);
+      assert.equal((await cloudApi(server, 'deletejob', { jobid: walkUp.id }, { token })).body.success, true);
+      const { body: second } = await cloudApi(server, 'proximitytoken', { printerid: printer.printerId, user: bob.email }, { token: printer.accessToken });
+      const another = await cloudApi(server, 'jobs', {}, { token: second.proximity_token.token as string });
+      assert.deepEqual(another.body.jobs, [], 'another token for Bob reaches neither');
     });
 
     test('a reported local job is stored final, without a document', async () => {

@@ -53,7 +53,7 @@ test('unshare: a USER may drop their own share; only owners drop OWNER shares', 
   assert.equal((await cloudApi(server, 'share', { printerid: printer.printerId, scope: 'not-an-email' }, { token: owner.token })).status, 400);
 });
 
-test('a proximity token sees only its printer, and its user\'s jobs there made since it was minted', async () => {
+test('a proximity token sees only its printer, and only the jobs made with it', async () => {
   const other = await registerAndClaim(server, owner, { name: 'Elsewhere' });
   await submitJob(server, owner.token, other.printerId, { title: 'elsewhere' });
   const before = await submitJob(server, owner.token, printer.printerId, { title: 'here, before the token' });
@@ -86,10 +86,30 @@ test('getauthcode hands out a new code only after the last one expired unused', 
   const first = await (await fetch(reg.polling_url)).json();
   assert.equal(first.success, true);
   assert.equal((await (await fetch(reg.polling_url)).json()).errorCode, 20);
-  await server.context.store.db.updateTable('tokens').set({ expires_at: Date.now() - 1 }).where('kind', '=', 'code').execute();
+  await expireCodes();
   const second = await (await fetch(reg.polling_url)).json();
   assert.equal(second.success, true);
   assert.notEqual(second.authorization_code, first.authorization_code);
+});
+
+/** Ages every handed-out code past its 10 minutes, as if it expired unused. */
+async function expireCodes() {
+  const past = Date.now() - 10 * 60 * 1000 - 1;
+  await server.context.store.db.updateTable('tokens').set({ expires_at: past }).where('kind', '=', 'code').execute();
+  await server.context.store.db.updateTable('accounts').set({ code_issued_at: past }).where('code_issued_at', 'is not', null).execute();
+}
+
+test('getauthcode hands out no new code after the last one was burnt by an exchange with another client_id', async () => {
+  const { body: reg } = await registerPrinter(server);
+  await cloudApi(server, 'confirm', { token: reg.registration_token }, { token: owner.token });
+  const { authorization_code: code } = await (await fetch(reg.polling_url + 'printer-client')).json();
+  const stolen = await oauthToken(server, { grant_type: 'authorization_code', code, client_id: 'thief-client' });
+  assert.equal(stolen.body.error, 'invalid_grant');
+  assert.equal((await oauthToken(server, { grant_type: 'authorization_code', code, client_id: 'printer-client' })).body.error, 'invalid_grant', 'the code is burnt');
+  const again = await (await fetch(reg.polling_url + 'thief-client')).json();
+  assert.equal(again.errorCode, 20, 'whoever burnt the code knows the printer id: no fresh code for it');
+  await expireCodes();
+  assert.equal((await (await fetch(reg.polling_url + 'printer-client')).json()).errorCode, 20, 'a burnt code did not expire unused');
 });
 
 test("getauthcode does not hand out a new code after the robot's tokens are revoked", async () => {

@@ -41,5 +41,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const issued = Object.fromEntries((await db.selectFrom('accounts').select(['id', 'credentials_issued_at']).execute()).map((row) => [row.id, row.credentials_issued_at]));
       assert.deepEqual(issued, { claimed: 400, waiting: null, person: null });
     });
+
+    test('0005 counts a robot holding a code as having had it handed out then, so getauthcode gives no second one', async () => {
+      const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0004_token_grants');
+      assert.ifError(error);
+      await db.insertInto('tokens').values({ token_hash: 'e', account_id: 'waiting', kind: 'code', client_id: null, family: null, expires_at: 9_999_999_999_999, created_at: 700 }).execute();
+      await migrate(db);
+      const handedOut = Object.fromEntries((await db.selectFrom('accounts').select(['id', 'code_issued_at']).execute()).map((row) => [row.id, row.code_issued_at === null ? null : Number(row.code_issued_at)]));
+      assert.deepEqual(handedOut, { claimed: null, waiting: 700, person: null });
+    });
   });
 }

@@ -33,14 +33,14 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     if (atLeast(role, 'MANAGER')) return role!;
     // Owners keep their jobs even after the printer stops being shared with them (as in the `jobs` list).
     const { proximity } = caller;
-    const ownJob = job.owner_id === caller.account.id && (!proximity || (proximity.printerId === job.printer_id && job.created_at >= proximity.since));
+    const ownJob = proximity ? job.proximity_token_hash === proximity.tokenHash : job.owner_id === caller.account.id;
     if (ownJob) return 'USER';
     throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
   }
 
-  async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at'>) {
+  async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash'>) {
     const now = Date.now();
-    const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now };
+    const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
     try {
       await insertJob(db, job);
     } catch (error) {
@@ -136,7 +136,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     } else {
       query = query.where('jobs.owner_id', '=', caller.account.id);
     }
-    if (caller.proximity) query = query.where('jobs.printer_id', '=', caller.proximity.printerId).where('jobs.created_at', '>=', caller.proximity.since);
+    if (caller.proximity) query = query.where('jobs.proximity_token_hash', '=', caller.proximity.tokenHash);
     const owner = params.get('owner');
     if (owner) query = query.where('accounts.email', '=', owner.trim().toLowerCase());
     const status = params.get('status');
