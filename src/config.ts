@@ -35,6 +35,7 @@ export const SERVER_OPTIONS = [
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
+  { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
@@ -71,6 +72,7 @@ export interface ServerConfig {
   accessTokenTtlSeconds: number;
   registrationTtlSeconds: number;
   anonymousRegistrationsPerMinute: number;
+  maxJsonDepth: number;
   maxStanzaSize: number;
   maxConnectionsPerAccount: number;
   xmppMaxBuffered: number;
@@ -151,6 +153,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
   return {
     dataDir: resolve(str('data') ?? './data'),
     host: str('host') ?? '127.0.0.1',
@@ -171,6 +174,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     accessTokenTtlSeconds: num('access-token-ttl'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
+    maxJsonDepth: num('max-json-depth'),
     maxStanzaSize: num('max-stanza-size'),
     maxConnectionsPerAccount: num('max-connections-per-account'),
     xmppMaxBuffered: num('xmpp-max-buffered'),

@@ -54,6 +54,8 @@ export interface DeviceHubOptions {
   domain: string;
   /** Un-ACKed messages per session and direction. */
   maxPending: number;
+  /** Deepest JSON nesting accepted in a `<gcm>` payload (--max-json-depth). */
+  maxJsonDepth: number;
   /** Called with receipts and upstream messages once stored, for the app servers. */
   forApps(rows: UpstreamRow[]): void;
   now?: () => number;
@@ -200,7 +202,7 @@ export class DeviceHub {
   receive(session: DeviceSession, text: string): void {
     let json: Record<string, unknown>;
     try {
-      json = parseJsonObject(text);
+      json = parseJsonObject(text, this.options.maxJsonDepth);
     } catch (error) {
       return this.nack(session, '', { code: 'INVALID_JSON', description: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}` });
     }

@@ -2,6 +2,7 @@
 // validation with the original's error texts, and the ACK / NACK / receipt /
 // control messages the server emits.
 import { ConditionError, parseCondition, type Condition } from './condition.ts';
+import { parseJson } from '../input-checks.ts';
 
 export const GCM_NAMESPACE = 'google:mobile:data';
 export const MAX_TTL_SECONDS = 2_419_200; // §3: 4 weeks
@@ -132,9 +133,9 @@ export function missingField(field: string, httpError?: string): never {
   invalid('JSON_PARSING_ERROR', `Missing Required Field: ${field}`, httpError);
 }
 
-/** The JSON object of a `<gcm>` payload; throws with the parser's reason otherwise. */
-export function parseJsonObject(text: string): Json {
-  const parsed: unknown = JSON.parse(text);
+/** The JSON object of a `<gcm>` payload or request body; throws with the parser's reason otherwise. */
+export function parseJsonObject(text: string, maxDepth: number): Json {
+  const parsed = parseJson(text, maxDepth);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the payload is not a JSON object');
   return parsed as Json;
 }
