@@ -1,8 +1,30 @@
 // Checks every interface runs on untrusted text before parsing or storing it,
 // each interface answering in its own vocabulary (a /cloudprint envelope, an
-// HTTP 400, a CCS NACK or stanza error): JSON nested deeper than the server's
+// OAuth error, a CCS NACK): a NUL character, which no field has a use for and
+// PostgreSQL cannot store in text, and JSON nested deeper than the server's
 // --max-json-depth, found by a scan of the raw text before JSON.parse builds
 // a value that recursive code (JSON.stringify, validation) could not walk.
+
+/** Whether `text` holds U+0000. */
+export function hasNul(text: string): boolean {
+  return text.includes('\0');
+}
+
+/**
+ * The name of the first field of `sources` (parsed query strings, form or JSON
+ * bodies) whose text, or one of whose texts, holds a NUL; undefined if none.
+ * Nested objects are not searched: they are stored as JSON text, where a NUL is escaped.
+ */
+export function nulField(...sources: unknown[]): string | undefined {
+  for (const source of sources) {
+    if (!source || typeof source !== 'object') continue;
+    for (const [name, value] of Object.entries(source)) {
+      const texts: unknown[] = Array.isArray(value) ? value : [value];
+      if (texts.some((text) => typeof text === 'string' && hasNul(text))) return name;
+    }
+  }
+  return undefined;
+}
 
 /** A JSON text nested deeper than the limit; a SyntaxError, as JSON.parse's own refusals are. */
 export class JsonDepthError extends SyntaxError {

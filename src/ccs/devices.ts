@@ -7,7 +7,7 @@ import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
-import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
+import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, refuseNulFields, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
 import { expiryOf, type GcmLink } from './links.ts';
 
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
@@ -241,6 +241,7 @@ export class DeviceHub {
     try {
       if (!messageId) missingField('message_id');
       if (typeof json.to !== 'string') missingField('to');
+      refuseNulFields(json);
       ttl = timeToLive(json, DEFAULT_UPSTREAM_TTL_SECONDS);
     } catch (error) {
       if (error instanceof InvalidMessage) return this.nack(session, messageId, error.rejection);

@@ -2,7 +2,7 @@
 // validation with the original's error texts, and the ACK / NACK / receipt /
 // control messages the server emits.
 import { ConditionError, parseCondition, type Condition } from './condition.ts';
-import { parseJson } from '../input-checks.ts';
+import { nulField, parseJson } from '../input-checks.ts';
 
 export const GCM_NAMESPACE = 'google:mobile:data';
 export const MAX_TTL_SECONDS = 2_419_200; // §3: 4 weeks
@@ -140,6 +140,12 @@ export function parseJsonObject(text: string, maxDepth: number): Json {
   return parsed as Json;
 }
 
+/** Refuses a message whose text fields (message_id, to, collapse_key, …) hold a NUL: a permanent error, never retried. */
+export function refuseNulFields(json: Json): void {
+  const field = nulField(json);
+  if (field !== undefined) invalid('INVALID_PARAMETERS', `Field "${field}" contains a NUL character`);
+}
+
 export function parseTopic(to: string): string | undefined {
   if (!to.startsWith(TOPIC_PREFIX)) return undefined;
   const name = to.slice(TOPIC_PREFIX.length);
@@ -159,6 +165,7 @@ export function normalizeTopicName(name: string): string | undefined {
  * `to` may be absent when the caller fans out `registration_ids` itself.
  */
 export function validateDownstream(json: Json, messageId: string, options: { requireTarget: boolean } = { requireTarget: true }): DownstreamRequest {
+  refuseNulFields(json);
   const to = optional<string>(json, 'to', 'string');
   const conditionText = optional<string>(json, 'condition', 'string');
   if (options.requireTarget && to === undefined && conditionText === undefined) missingField('to', 'MissingRegistration');

@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { CcsService } from './service.ts';
 import { serverMessageId } from './downstream.ts';
-import { InvalidMessage, MAX_MULTICAST, parseJsonObject, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
+import { InvalidMessage, MAX_MULTICAST, parseJsonObject, refuseNulFields, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
 
 type Json = Record<string, unknown>;
 
@@ -92,6 +92,7 @@ export function registerSendRoutes(app: FastifyInstance, ccs: CcsService, config
     let results: Result[];
     let request: DownstreamRequest | undefined;
     try {
+      refuseNulFields(json); // registration_ids too, which the request below leaves out
       if (ids === undefined && json.to === undefined && json.condition === undefined) throw new InvalidMessage({ code: 'INVALID_JSON', description: 'Missing Required Field: to', httpError: 'MissingRegistration' });
       request = validateDownstream({ ...json, registration_ids: undefined }, '', { requireTarget: false });
       results = await deliver(senderId, request, tokens);

@@ -7,7 +7,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { CloudError } from './errors.ts';
 import type { DocumentStore, ReceivedDocument } from './documents.ts';
-import { parseJson } from '../input-checks.ts';
+import { hasNul, parseJson } from '../input-checks.ts';
 
 /** Largest value of a non-document field, in bytes. */
 export const MAX_FIELD_BYTES = 10 * 1024 * 1024;
@@ -79,7 +79,7 @@ function add(values: Map<string, string[]>, name: string, value: unknown): void 
   const list = values.get(name) ?? [];
   const texts = Array.isArray(value) ? value.map(String) : [typeof value === 'object' ? JSON.stringify(value) : String(value)];
   // No parameter has a use for NUL, and PostgreSQL cannot store it in text.
-  if (texts.some((text) => text.includes('\0'))) throw new CloudError('INVALID_PARAMETER', `Parameter ${name} contains a NUL character`);
+  if (texts.some(hasNul)) throw new CloudError('INVALID_PARAMETER', `Parameter ${name} contains a NUL character`);
   list.push(...texts);
   values.set(name, list);
 }

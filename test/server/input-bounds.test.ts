@@ -1,6 +1,7 @@
-// Unbounded input at every entry point that took it (issue 14, item 7): JSON
-// nested 100,000 deep, a CCS condition of a million parentheses, and a search
-// text past SQLite's LIKE pattern limit. Each is a permanent client error in its
+// Unbounded and NUL-bearing input at every entry point that took it (issue 14,
+// items 7 and 8): JSON nested 100,000 deep, a CCS condition of a million
+// parentheses, a search text past SQLite's LIKE pattern limit, and a NUL in a
+// field stored in PostgreSQL text. Each is a permanent client error in its
 // interface's vocabulary (HTTP 400, a NACK INVALID_JSON or a stanza error),
 // never a 500 or an INTERNAL_SERVER_ERROR NACK, which clients retry. Once on
 // a SQLite file and once on a PostgreSQL database.
@@ -8,7 +9,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Element } from 'ltx';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
-import { cloudApi, createUser, registerAndClaim, registerPrinter, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+import { cloudApi, createUser, oauthToken, registerAndClaim, registerPrinter, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { newDevice, rawApp, startCcsServer, type RawApp, type TestDevice } from '../ccs/helpers.ts';
 import { StreamClient } from '../../src/ccs/stream-client.ts';
 import { gcmStanza, gcmText } from '../../src/ccs/gcm-stanza.ts';
@@ -178,5 +179,81 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.deepEqual([longest.status, longest.body.success], [200, true], path);
       }
     });
+
+    // Item 8: a NUL in a field that reaches the database; PostgreSQL answered 500 with its own error text.
+    const nulEntries: Array<{ entry: string; check(): Promise<void> }> = [
+      {
+        entry: '/oauth2/token username and client_id',
+        async check() {
+          const forms: Array<Record<string, string>> = [{ username: 'a\0b@example.com', password: 'x' }, { username: owner.email, password: owner.password, client_id: 'cli\0ent' }];
+          for (const form of forms) {
+            const reply = await oauthToken(server, { grant_type: 'password', ...form });
+            assert.equal(reply.status, 400);
+            assert.equal(reply.body.error, 'invalid_request');
+            assert.match(reply.body.error_description, /contains a NUL character/);
+          }
+        },
+      },
+      {
+        entry: 'the claim page email',
+        async check() {
+          const response = await post('/cloudprint/claimprinter.html', new URLSearchParams({ token: 'ABCDE', email: 'a\0b@example.com', password: 'x' }).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+          assert.equal(response.status, 400);
+          assert.match(await response.text(), /email contains a NUL character/);
+        },
+      },
+      {
+        entry: '/ccs/register sender and app',
+        async check() {
+          for (const fields of [{ sender: `${server.senderId}\0`, app: 'com.example.app' }, { sender: server.senderId, app: 'com.example\0app' }]) {
+            const response = await post('/ccs/register', new URLSearchParams(fields).toString(), { 'content-type': 'application/x-www-form-urlencoded' });
+            assert.equal(response.status, 400);
+            assert.deepEqual(await response.json(), { error: 'INVALID_PARAMETERS', error_description: `${fields.sender.includes('\0') ? 'sender' : 'app'} contains a NUL character` });
+          }
+        },
+      },
+      {
+        entry: '/ccs/topics registration_id',
+        async check() {
+          const authorization = `Bearer ${device.registration.password}`;
+          const read = await fetch(`${server.url}/ccs/topics?registration_id=a%00b`, { headers: { authorization } });
+          const subscribe = await post('/ccs/topics', JSON.stringify({ registration_id: 'a\0b', topic: 'news' }), { authorization, 'content-type': 'application/json' });
+          for (const response of [read, subscribe]) {
+            assert.equal(response.status, 400);
+            assert.deepEqual(await response.json(), { error: 'INVALID_PARAMETERS', error_description: 'registration_id contains a NUL character' });
+          }
+        },
+      },
+      {
+        entry: '/gcm/send to, collapse_key and registration_ids',
+        async check() {
+          const token = device.registration.registration_id;
+          for (const [field, json] of [['to', { to: `${token}\0` }], ['collapse_key', { to: token, collapse_key: 'a\0b' }], ['registration_ids', { registration_ids: [token, 'x\0'] }]] as const) {
+            assert.deepEqual(await gcmSend(JSON.stringify(json)), { status: 400, text: `INVALID_PARAMETERS : Field "${field}" contains a NUL character\n` });
+          }
+        },
+      },
+      {
+        entry: 'CCS downstream message_id, to and collapse_key over XMPP',
+        async check() {
+          const token = device.registration.registration_id;
+          for (const [field, json] of [['message_id', { message_id: 'm\0', to: token }], ['to', { message_id: 'm2', to: `${token}\0` }], ['collapse_key', { message_id: 'm3', to: token, collapse_key: 'c\0' }]] as const) {
+            const { json: nack } = await appSend(JSON.stringify(json));
+            assert.deepEqual(nack, { message_type: 'nack', message_id: json.message_id, from: json.to, error: 'INVALID_JSON', error_description: `InvalidJson: INVALID_PARAMETERS : Field "${field}" contains a NUL character` });
+          }
+        },
+      },
+      {
+        entry: 'CCS upstream message_id and to over XMPP (device)',
+        async check() {
+          for (const [field, json] of [['message_id', { message_id: 'u\0', to: server.senderId }], ['to', { message_id: 'u2', to: `${server.senderId}\0` }]] as const) {
+            deviceStream.client.send(gcmStanza(JSON.stringify(json)));
+            const nack = await deviceStream.answer();
+            assert.deepEqual(nack, { message_type: 'nack', message_id: json.message_id, error: 'INVALID_JSON', error_description: `InvalidJson: INVALID_PARAMETERS : Field "${field}" contains a NUL character` });
+          }
+        },
+      },
+    ];
+    for (const { entry, check } of nulEntries) test(`a NUL character is a client error: ${entry}`, check);
   });
 }
