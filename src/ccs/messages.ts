@@ -175,7 +175,8 @@ export function validateDownstream(json: Json, messageId: string, options: { req
     try {
       condition = parseCondition(conditionText);
     } catch (error) {
-      if (error instanceof ConditionError) invalid('INVALID_PARAMETERS', error.message, 'InvalidParameters');
+      // A malformed field: the HTTP request as a whole is answered 400 (§7), as a type error is.
+      if (error instanceof ConditionError) invalid('INVALID_PARAMETERS', error.message);
       throw error;
     }
   }
