@@ -1,9 +1,10 @@
 // Checks every interface runs on untrusted text before parsing or storing it,
 // each interface answering in its own vocabulary (a /cloudprint envelope, an
 // OAuth error, a CCS NACK): a NUL character, which no field has a use for and
-// PostgreSQL cannot store in text, and JSON nested deeper than the server's
-// --max-json-depth, found by a scan of the raw text before JSON.parse builds
-// a value that recursive code (JSON.stringify, validation) could not walk.
+// PostgreSQL cannot store in text, and JSON nested deeper than a limit (the
+// server's --max-json-depth), found by a scan of the raw text before
+// JSON.parse builds a value that recursive code (JSON.stringify, validation)
+// could not walk.
 
 /** Whether `text` holds U+0000. */
 export function hasNul(text: string): boolean {

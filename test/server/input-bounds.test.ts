@@ -127,6 +127,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
           const atLimit = await gcmSend(`{"to":"${device.registration.registration_id}","data":{"x":${nested(62)}}}`);
           assert.equal(atLimit.status, 200);
           assert.equal(JSON.parse(atLimit.text).success, 1);
+          // Brackets inside strings, after an escaped quote too, are text, not nesting.
+          const inText = await gcmSend(JSON.stringify({ to: device.registration.registration_id, data: { x: '\\"' + '[{'.repeat(500) } }));
+          assert.equal(JSON.parse(inText.text).success, 1);
         },
       },
       {
