@@ -64,7 +64,7 @@ try {
     ...window,
   };
   // Calibration: the same HTTP stack and client with no work behind the route.
-  const baseline = await createHttpApp({ log: silentLogger(), maxDocumentSize: 1024 });
+  const baseline = await createHttpApp({ log: silentLogger(), maxDocumentSize: 1024, maxJsonDepth: testServer.context.config.maxJsonDepth });
   baseline.post('/cloudprint/noop', async () => ({ success: true }));
   await baseline.listen({ host: '127.0.0.1', port: 0 });
   const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;

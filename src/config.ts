@@ -39,6 +39,7 @@ export const SERVER_OPTIONS = [
   { key: 'sign-in-failures-per-source', type: 'int', default: 30, help: 'wrong passwords one address may try per minute, for all accounts together, before its sign-ins are refused for the rest of the minute (0 = unlimited)' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
+  { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
@@ -80,6 +81,7 @@ export interface ServerConfig {
   signInFailuresPerSource: number;
   registrationTtlSeconds: number;
   anonymousRegistrationsPerMinute: number;
+  maxJsonDepth: number;
   maxStanzaSize: number;
   maxConnectionsPerAccount: number;
   xmppMaxBuffered: number;
@@ -161,6 +163,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
   return {
     dataDir: resolve(str('data') ?? './data'),
     host: str('host') ?? '127.0.0.1',
@@ -185,6 +188,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     signInFailuresPerSource: num('sign-in-failures-per-source'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
+    maxJsonDepth: num('max-json-depth'),
     maxStanzaSize: num('max-stanza-size'),
     maxConnectionsPerAccount: num('max-connections-per-account'),
     xmppMaxBuffered: num('xmpp-max-buffered'),

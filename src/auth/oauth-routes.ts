@@ -3,6 +3,7 @@
 // (rotating), and password (the CLI). POST /oauth2/revoke (RFC 7009).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { textField } from '../server/http.ts';
+import { nulField } from '../input-checks.ts';
 import { AuthError, type Accounts, type TokenGrant } from './accounts.ts';
 
 /** A request's parameter as text, from the body or else the query string. */
@@ -18,6 +19,8 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts): v
     };
     const clientId = param('client_id') ?? null;
     try {
+      const nul = nulField(request.body, request.query);
+      if (nul !== undefined) throw new AuthError(`${nul} contains a NUL character`, 'invalid_request');
       let grant: TokenGrant;
       const grantType = param('grant_type');
       switch (grantType) {

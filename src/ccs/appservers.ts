@@ -51,6 +51,8 @@ export interface AppServerHubOptions {
   downstream: DownstreamPipeline;
   log: Logger;
   maxPending: number;
+  /** Deepest JSON nesting accepted in a `<gcm>` payload (--max-json-depth). */
+  maxJsonDepth: number;
   /** How long a draining connection may stay open. */
   drainGraceMs: number;
   now?: () => number;
@@ -199,7 +201,7 @@ export class AppServerHub {
   receive(connection: AppConnection, text: string, stanzaId: string | undefined): ReceiveResult {
     let json: Record<string, unknown>;
     try {
-      json = parseJsonObject(text);
+      json = parseJsonObject(text, this.options.maxJsonDepth);
     } catch (error) {
       return { stanzaError: stanzaErrorText((error as Error).message) };
     }

@@ -7,6 +7,19 @@
 
 export const MAX_CONDITION_TOPICS = 5;
 
+/** The FCM SDKs accept topic names matching [a-zA-Z0-9-_.~%]{1,900}. */
+const MAX_TOPIC_NAME_LENGTH = 900;
+
+/**
+ * The longest condition read at all, checked before tokenizing: five topics of
+ * the longest name, each with room for its quotes, "in topics", an operator
+ * and a few parentheses.
+ */
+export const MAX_CONDITION_LENGTH = MAX_CONDITION_TOPICS * (MAX_TOPIC_NAME_LENGTH + 64);
+
+/** Five topics need at most four nested parentheses; more are redundant, and allowed only this far. */
+export const MAX_CONDITION_NESTING = 16;
+
 export type Condition =
   | { op: 'topic'; topic: string }
   | { op: 'and' | 'or'; left: Condition; right: Condition };
@@ -32,8 +45,10 @@ function tokenize(text: string): Array<{ symbol: string } | { topic: string }> {
 
 /** Parses a condition; throws ConditionError for anything else. */
 export function parseCondition(text: string): Condition {
+  if (text.length > MAX_CONDITION_LENGTH) throw new ConditionError(`Invalid condition: longer than ${MAX_CONDITION_LENGTH} characters`);
   const tokens = tokenize(text);
   let index = 0;
+  let nesting = 0;
   const peek = () => tokens[index];
   const isSymbol = (symbol: string) => {
     const token = peek();
@@ -53,9 +68,11 @@ export function parseCondition(text: string): Condition {
     index++;
     if ('topic' in token) return { op: 'topic', topic: token.topic };
     if (token.symbol === '(') {
+      if (++nesting > MAX_CONDITION_NESTING) throw new ConditionError(`Invalid condition: parentheses nested deeper than ${MAX_CONDITION_NESTING}`);
       const inner = or();
       if (!isSymbol(')')) throw new ConditionError('Invalid condition: missing )');
       index++;
+      nesting--;
       return inner;
     }
     throw new ConditionError(`Invalid condition: unexpected "${token.symbol}"`);

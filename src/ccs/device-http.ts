@@ -17,6 +17,7 @@ import { WindowLimiter } from '../auth/window-limiter.ts';
 import type { ServerConfig } from '../config.ts';
 import type { CcsService } from './service.ts';
 import { normalizeTopicName } from './messages.ts';
+import { nulField } from '../input-checks.ts';
 
 type Params = Record<string, unknown>;
 
@@ -29,6 +30,12 @@ function paramsOf(request: FastifyRequest): Record<string, string | undefined> {
 
 function fail(reply: FastifyReply, status: number, error: string, description: string) {
   return reply.code(status).send({ error, error_description: description });
+}
+
+/** preHandler of every route: a field holding NUL is refused before any lookup (PostgreSQL cannot store it). */
+async function refuseNul(request: FastifyRequest, reply: FastifyReply) {
+  const field = nulField(request.query, request.body);
+  if (field !== undefined) return fail(reply, 400, 'INVALID_PARAMETERS', `${field} contains a NUL character`);
 }
 
 export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, accounts: Accounts, config: Pick<ServerConfig, 'domain' | 'anonymousRegistrationsPerMinute'>): void {
@@ -53,7 +60,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, acco
     return device;
   }
 
-  app.post('/ccs/register', async (request, reply) => {
+  app.post('/ccs/register', { preHandler: refuseNul }, async (request, reply) => {
     const { sender, app: appName } = paramsOf(request);
     if (!sender || !appName) return fail(reply, 400, 'INVALID_PARAMETERS', 'sender and app are required');
     const senderRow = await ccs.senders.find(sender);
@@ -76,7 +83,7 @@ export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, acco
     });
   });
 
-  app.delete('/ccs/register', async (request, reply) => {
+  app.delete('/ccs/register', { preHandler: refuseNul }, async (request, reply) => {
     const device = await requireDevice(request, reply);
     if (!device) return reply;
     const { sender, app: appName } = paramsOf(request);
@@ -98,14 +105,14 @@ export function registerDeviceRoutes(app: FastifyInstance, ccs: CcsService, acco
     return registration;
   }
 
-  app.get('/ccs/topics', async (request, reply) => {
+  app.get('/ccs/topics', { preHandler: refuseNul }, async (request, reply) => {
     const registration = await ownRegistration(request, reply);
     if (!registration) return reply;
     return reply.send({ topics: await ccs.registrations.topicsOf(registration.registration_id) });
   });
 
   for (const method of ['post', 'delete'] as const) {
-    app[method]('/ccs/topics', async (request, reply) => {
+    app[method]('/ccs/topics', { preHandler: refuseNul }, async (request, reply) => {
       const registration = await ownRegistration(request, reply);
       if (!registration) return reply;
       const topic = normalizeTopicName(paramsOf(request).topic ?? '');

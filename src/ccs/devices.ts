@@ -7,7 +7,7 @@ import type { NotificationBus } from '../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
-import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
+import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, refuseNulFields, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
 import { expiryOf, type GcmLink } from './links.ts';
 
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
@@ -54,6 +54,8 @@ export interface DeviceHubOptions {
   domain: string;
   /** Un-ACKed messages per session and direction. */
   maxPending: number;
+  /** Deepest JSON nesting accepted in a `<gcm>` payload (--max-json-depth). */
+  maxJsonDepth: number;
   /** Called with receipts and upstream messages once stored, for the app servers. */
   forApps(rows: UpstreamRow[]): void;
   now?: () => number;
@@ -207,7 +209,7 @@ export class DeviceHub {
   receive(session: DeviceSession, text: string): void {
     let json: Record<string, unknown>;
     try {
-      json = parseJsonObject(text);
+      json = parseJsonObject(text, this.options.maxJsonDepth);
     } catch (error) {
       return this.nack(session, '', { code: 'INVALID_JSON', description: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}` });
     }
@@ -246,6 +248,7 @@ export class DeviceHub {
     try {
       if (!messageId) missingField('message_id');
       if (typeof json.to !== 'string') missingField('to');
+      refuseNulFields(json);
       ttl = timeToLive(json, DEFAULT_UPSTREAM_TTL_SECONDS);
     } catch (error) {
       if (error instanceof InvalidMessage) return this.nack(session, messageId, error.rejection);

@@ -28,11 +28,12 @@ export function createCcs(context: ServerContext, http: FastifyInstance): Ccs {
     bus: context.bus,
     domain: config.domain,
     maxPending: config.ccsMaxPending,
+    maxJsonDepth: config.maxJsonDepth,
     deviceRatePerMinute: config.ccsDeviceRate,
     drainGraceMs: config.ccsDrainGraceSeconds * 1000,
   });
   registerDeviceRoutes(http, service, context.accounts, config);
-  registerSendRoutes(http, service);
+  registerSendRoutes(http, service, config);
   registerAdminRoutes(http, service.apps, config.dataDir);
   let xmpp: XmppServer | undefined;
   return {

@@ -2,6 +2,7 @@
 // validation with the original's error texts, and the ACK / NACK / receipt /
 // control messages the server emits.
 import { ConditionError, parseCondition, type Condition } from './condition.ts';
+import { nulField, parseJson } from '../input-checks.ts';
 
 export const GCM_NAMESPACE = 'google:mobile:data';
 export const MAX_TTL_SECONDS = 2_419_200; // §3: 4 weeks
@@ -132,11 +133,17 @@ export function missingField(field: string, httpError?: string): never {
   invalid('JSON_PARSING_ERROR', `Missing Required Field: ${field}`, httpError);
 }
 
-/** The JSON object of a `<gcm>` payload; throws with the parser's reason otherwise. */
-export function parseJsonObject(text: string): Json {
-  const parsed: unknown = JSON.parse(text);
+/** The JSON object of a `<gcm>` payload or request body; throws with the parser's reason otherwise. */
+export function parseJsonObject(text: string, maxDepth: number): Json {
+  const parsed = parseJson(text, maxDepth);
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the payload is not a JSON object');
   return parsed as Json;
+}
+
+/** Refuses a message whose text fields (message_id, to, collapse_key, …) hold a NUL: a permanent error, never retried. */
+export function refuseNulFields(json: Json): void {
+  const field = nulField(json);
+  if (field !== undefined) invalid('INVALID_PARAMETERS', `Field "${field}" contains a NUL character`);
 }
 
 export function parseTopic(to: string): string | undefined {
@@ -158,6 +165,7 @@ export function normalizeTopicName(name: string): string | undefined {
  * `to` may be absent when the caller fans out `registration_ids` itself.
  */
 export function validateDownstream(json: Json, messageId: string, options: { requireTarget: boolean } = { requireTarget: true }): DownstreamRequest {
+  refuseNulFields(json);
   const to = optional<string>(json, 'to', 'string');
   const conditionText = optional<string>(json, 'condition', 'string');
   if (options.requireTarget && to === undefined && conditionText === undefined) missingField('to', 'MissingRegistration');
@@ -167,7 +175,8 @@ export function validateDownstream(json: Json, messageId: string, options: { req
     try {
       condition = parseCondition(conditionText);
     } catch (error) {
-      if (error instanceof ConditionError) invalid('INVALID_PARAMETERS', error.message, 'InvalidParameters');
+      // A malformed field: the HTTP request as a whole is answered 400 (§7), as a type error is.
+      if (error instanceof ConditionError) invalid('INVALID_PARAMETERS', error.message);
       throw error;
     }
   }

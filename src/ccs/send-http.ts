@@ -5,9 +5,10 @@
 // same validation, store and delivery path as the XMPP endpoint.
 import { randomInt } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { ServerConfig } from '../config.ts';
 import type { CcsService } from './service.ts';
 import { serverMessageId } from './downstream.ts';
-import { InvalidMessage, MAX_MULTICAST, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
+import { InvalidMessage, MAX_MULTICAST, parseJsonObject, refuseNulFields, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
 
 type Json = Record<string, unknown>;
 
@@ -41,7 +42,7 @@ function plainTextRequest(body: string): { json: Json; token: string | undefined
   return { json, token: form.get('registration_id') ?? undefined, badTtl };
 }
 
-export function registerSendRoutes(app: FastifyInstance, ccs: CcsService): void {
+export function registerSendRoutes(app: FastifyInstance, ccs: CcsService, config: Pick<ServerConfig, 'maxJsonDepth'>): void {
   // Own body parsing: the original answered unparsable JSON with its own
   // 400 text, and treated a missing Content-Type as plain text.
   void app.register(async (scope) => {
@@ -77,9 +78,7 @@ export function registerSendRoutes(app: FastifyInstance, ccs: CcsService): void 
   async function sendJson(reply: FastifyReply, senderId: string, body: string) {
     let json: Json;
     try {
-      const parsed: unknown = JSON.parse(body);
-      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('the request is not a JSON object');
-      json = parsed as Json;
+      json = parseJsonObject(body, config.maxJsonDepth);
     } catch (error) {
       return reply.code(400).type('text/plain').send(`JSON_PARSING_ERROR: ${(error as Error).message}\n`);
     }
@@ -93,6 +92,7 @@ export function registerSendRoutes(app: FastifyInstance, ccs: CcsService): void 
     let results: Result[];
     let request: DownstreamRequest | undefined;
     try {
+      refuseNulFields(json); // registration_ids too, which the request below leaves out
       if (ids === undefined && json.to === undefined && json.condition === undefined) throw new InvalidMessage({ code: 'INVALID_JSON', description: 'Missing Required Field: to', httpError: 'MissingRegistration' });
       request = validateDownstream({ ...json, registration_ids: undefined }, '', { requireTarget: false });
       results = await deliver(senderId, request, tokens);

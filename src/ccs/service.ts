@@ -23,6 +23,7 @@ export interface CcsServiceOptions {
   bus: NotificationBus;
   domain: string;
   maxPending: number;
+  maxJsonDepth: number;
   deviceRatePerMinute: number;
   drainGraceMs: number;
   now?: () => number;
@@ -52,6 +53,7 @@ export class CcsService {
       log,
       domain: options.domain,
       maxPending: options.maxPending,
+      maxJsonDepth: options.maxJsonDepth,
       forApps: (rows) => apps?.offer(rows),
       now,
     });
@@ -59,7 +61,7 @@ export class CcsService {
     const topicRate = new RateLimiter(options.deviceRatePerMinute, now);
     this.rates = [deviceRate, topicRate];
     this.downstream = new DownstreamPipeline({ queues: this.queues, registrations: this.registrations, devices: this.devices, deviceRate, topicRate, now });
-    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, bus, log, maxPending: options.maxPending, drainGraceMs: options.drainGraceMs, now });
+    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, bus, log, maxPending: options.maxPending, maxJsonDepth: options.maxJsonDepth, drainGraceMs: options.drainGraceMs, now });
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 

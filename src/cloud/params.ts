@@ -7,12 +7,16 @@ import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { CloudError } from './errors.ts';
 import type { DocumentStore, ReceivedDocument } from './documents.ts';
+import { hasNul, parseJson } from '../input-checks.ts';
 
 /** Largest value of a non-document field, in bytes. */
 export const MAX_FIELD_BYTES = 10 * 1024 * 1024;
 
 export class Params {
-  constructor(private readonly values: Map<string, string[]>) {}
+  constructor(
+    private readonly values: Map<string, string[]>,
+    private readonly maxJsonDepth: number,
+  ) {}
 
   get(name: string): string | undefined {
     return this.values.get(name)?.[0];
@@ -56,7 +60,7 @@ export class Params {
     const value = this.get(name);
     if (value === undefined || value === '') return undefined;
     try {
-      return JSON.parse(value) as unknown;
+      return parseJson(value, this.maxJsonDepth);
     } catch (error) {
       throw new CloudError('INVALID_JSON', `Parameter ${name} is not valid JSON: ${(error as Error).message}`);
     }
@@ -75,7 +79,7 @@ function add(values: Map<string, string[]>, name: string, value: unknown): void 
   const list = values.get(name) ?? [];
   const texts = Array.isArray(value) ? value.map(String) : [typeof value === 'object' ? JSON.stringify(value) : String(value)];
   // No parameter has a use for NUL, and PostgreSQL cannot store it in text.
-  if (texts.some((text) => text.includes('\0'))) throw new CloudError('INVALID_PARAMETER', `Parameter ${name} contains a NUL character`);
+  if (texts.some(hasNul)) throw new CloudError('INVALID_PARAMETER', `Parameter ${name} contains a NUL character`);
   list.push(...texts);
   values.set(name, list);
 }
@@ -132,15 +136,15 @@ export interface DocumentOptions {
  * is streamed to a temporary file (limit: the multipart fileSize limit, which
  * is --max-document-size); without it, such a part counts as a field.
  */
-export async function readRequest(request: FastifyRequest, documents?: DocumentOptions): Promise<ReadRequest> {
+export async function readRequest(request: FastifyRequest, maxJsonDepth: number, documents?: DocumentOptions): Promise<ReadRequest> {
   const maxDocumentSize = documents?.maxDocumentSize;
   const values = new Map<string, string[]>();
   addAll(values, request.query);
   if (!request.isMultipart()) {
     addAll(values, request.body);
-    return { params: new Params(values) };
+    return { params: new Params(values, maxJsonDepth) };
   }
-  const result: ReadRequest = { params: new Params(values) };
+  const result: ReadRequest = { params: new Params(values, maxJsonDepth) };
   try {
     for await (const part of request.parts()) {
       if (part.type === 'field') {

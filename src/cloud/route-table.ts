@@ -104,7 +104,7 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
           const documents = route.document
             ? { store: service.documents, maxDocumentSize: service.config.maxDocumentSize, beforeDocument: route.beforeDocument && ((early: Params) => route.beforeDocument!(early, caller)) }
             : undefined;
-          const read = await readRequest(request, documents);
+          const read = await readRequest(request, service.config.maxJsonDepth, documents);
           params = read.params;
           document = read.document;
           for (const [name, spec] of Object.entries(route.params)) if (spec.required) params.require(name);

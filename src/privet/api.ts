@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Logger } from '../log.ts';
 import { PrivetError } from './errors.ts';
 import { readSmallBody, sendJson } from './http-util.ts';
+import { parseJson } from '../input-checks.ts';
 import { isFinal, type JobQueue, type JobRecord } from './jobs.ts';
 import { DocumentTooLarge, JobCancelled, type PrintEngine } from './engine.ts';
 import { InvalidDocument, inspectorFor } from './validate.ts';
@@ -128,12 +129,19 @@ function buildRoutes(device: PrivetDevice): Record<string, Route> {
   };
 }
 
+/**
+ * A CJT nests four levels at most (print.vendor_ticket_item[].value); deeper
+ * tickets are refused before parsing, as the printer's job record and its
+ * report to the cloud could not be written (JSON.stringify recurses).
+ */
+const MAX_TICKET_DEPTH = 16;
+
 /** §5.1: store the CJT ticket and hand out a job id. */
 async function createJob(device: PrivetDevice, req: IncomingMessage): Promise<unknown> {
   let ticket: unknown;
   try {
     const text = (await readSmallBody(req)).toString('utf8');
-    ticket = text.trim() ? JSON.parse(text) : undefined;
+    ticket = text.trim() ? parseJson(text, MAX_TICKET_DEPTH) : undefined;
   } catch (error) {
     throw new PrivetError('invalid_ticket', `the ticket is not valid CJT JSON: ${(error as Error).message}`);
   }

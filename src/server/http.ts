@@ -5,10 +5,12 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { Logger } from '../log.ts';
+import { JsonDepthError, jsonDeeperThan } from '../input-checks.ts';
 
 export interface HttpOptions {
   log: Logger;
   maxDocumentSize: number;
+  maxJsonDepth: number;
 }
 
 export async function createHttpApp(options: HttpOptions): Promise<FastifyInstance> {
@@ -19,6 +21,13 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
     trustProxy: false,
   });
   await app.register(formbody);
+  // Fastify's own JSON parser (prototype poisoning refused), behind a depth scan of the raw body.
+  const parseJsonBody = app.getDefaultJsonParser('error', 'error');
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (jsonDeeperThan(body as string, options.maxJsonDepth)) return done(Object.assign(new JsonDepthError(options.maxJsonDepth), { statusCode: 400 }), undefined);
+    return parseJsonBody(request, body as string, done);
+  });
   // Multipart parts are streamed by the routes that take documents; the
   // limits here bound what a client can make us buffer for the other fields.
   await app.register(multipart, {

@@ -77,7 +77,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
-    const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
+    const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize, maxJsonDepth: config.maxJsonDepth });
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
     const cloud = await startCloud(http, context);

@@ -7,6 +7,7 @@ import { AuthError } from '../auth/accounts.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError } from '../cloud/errors.ts';
 import { textField } from '../server/http.ts';
+import { nulField } from '../input-checks.ts';
 import { claimPrinter } from '../cloud/registration.ts';
 import type { CloudService } from '../cloud/service.ts';
 
@@ -43,6 +44,8 @@ export function registerClaimPages(app: FastifyInstance, service: CloudService):
     const token = field(request.body, 'token');
     const email = field(request.body, 'email');
     const password = field(request.body, 'password');
+    const nul = nulField(request.body);
+    if (nul !== undefined) return page(reply, 'Claim a printer', claimForm(token, `The ${nul} contains a NUL character.`), 400);
     let user;
     try {
       user = await service.accounts.checkPassword(email, password, request.ip);

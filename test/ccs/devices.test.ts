@@ -24,7 +24,7 @@ test('a message ACKed on one session is not sent again by the next one while its
         };
       }),
   } as unknown as MessageQueues;
-  const hub = new DeviceHub({ queues, registrations: {} as Registrations, bus: new LocalBus(), log: silentLogger(), domain: 'localhost', maxPending: 10, forApps: () => {} });
+  const hub = new DeviceHub({ queues, registrations: {} as Registrations, bus: new LocalBus(), log: silentLogger(), domain: 'localhost', maxPending: 10, maxJsonDepth: 64, forApps: () => {} });
   const sent = (list: string[]) => ({ sendGcm: (json: string) => list.push(json), close: () => {} });
   const first: string[] = [];
   const session = hub.attach({ accountId: 'a', jidLocal: 'dev' }, sent(first));

@@ -85,6 +85,12 @@ test('§5.1 createjob with a broken ticket is invalid_ticket', async () => {
   assert.equal((await printer.call('/privet/printer/createjob', { method: 'POST', body: '{"version":' })).json.error, 'invalid_ticket');
 });
 
+test('§5.1 createjob with a ticket nested 400,000 deep is invalid_ticket, refused before it is parsed', async () => {
+  const deep = `{"version":"1.0","print":{"x":${'['.repeat(400_000)}${']'.repeat(400_000)}}}`;
+  const created = (await printer.call('/privet/printer/createjob', { method: 'POST', body: deep })).json;
+  assert.deepEqual([created.error, created.description], ['invalid_ticket', 'the ticket is not valid CJT JSON: JSON nested deeper than 16 levels']);
+});
+
 test('§5.2 invalid_document_type keeps the job, so the client can resend in another format', async () => {
   const { job_id } = (await printer.call('/privet/printer/createjob', { method: 'POST', body: '{}' })).json;
   assert.equal((await submit(Buffer.from('hello'), `?job_id=${job_id}`, 'text/plain')).json.error, 'invalid_document_type');
