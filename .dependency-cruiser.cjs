@@ -9,6 +9,8 @@
 const DEVICE_SIDE = '^src/(privet|connector|client)/';
 /** Folders that only the server runs. */
 const SERVER_SIDE = '^src/(cloud|ccs|server|store|auth|web)/';
+/** The CCS SDKs package.json exports to app servers and devices (src/ccs/sdk/ after issue 15 item 4). */
+const CCS_SDK = '^src/ccs/(sdk|device|appserver)/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {
@@ -34,6 +36,13 @@ module.exports = {
       severity: 'error',
       from: { path: DEVICE_SIDE },
       to: { path: SERVER_SIDE },
+    },
+    {
+      name: 'sdk-imports-server',
+      comment: 'The CCS SDKs run in other people\'s processes: protocol/ and the XMPP client, never the CCS service.',
+      severity: 'error',
+      from: { path: CCS_SDK },
+      to: { path: SERVER_SIDE, pathNot: CCS_SDK },
     },
   ],
   options: {
