@@ -16,8 +16,9 @@ const fixture = fileURLToPath(new URL('fixture', import.meta.url));
 /** Every rule violation under `baseDir`/src, one line each: `rule: a → b`, or `rule: a → b → a` for a cycle (a file cycle once, a folder cycle once per folder in it). */
 async function violations(baseDir: string): Promise<string[]> {
   const options = await extractDepcruiseOptions(`${root}.dependency-cruiser.cjs`);
-  const tsConfig = extractTSConfig(`${root}tsconfig.json`);
-  const { output } = await cruise(['src'], { ...options, baseDir }, {}, { tsConfig });
+  const tsConfigFile = `${root}tsconfig.json`;
+  // Absolute paths, so the check runs from any working directory.
+  const { output } = await cruise(['src'], { ...options, baseDir, tsConfig: { fileName: tsConfigFile } }, {}, { tsConfig: extractTSConfig(tsConfigFile) });
   const summary = (output as ICruiseResult).summary;
   return summary.violations
     .map(({ rule, from, to, cycle }) => `${rule.name}: ${[from, ...(cycle ? cycle.map((step) => step.name) : [to])].join(' → ')}`)
