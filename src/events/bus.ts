@@ -26,7 +26,19 @@ export interface SenderMessageNotification {
   senderId: string;
 }
 
-export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification;
+/**
+ * Credentials stopped working (src/auth Revocation): every one of an account's
+ * (tokens revoked, printer deleted, account deleted), one grant, or one token
+ * by its hash. Every node ends the XMPP sessions opened with them.
+ */
+export interface CredentialsRevokedNotification {
+  type: 'credentials-revoked';
+  accountId?: string;
+  grant?: string;
+  tokenHash?: string;
+}
+
+export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification | CredentialsRevokedNotification;
 export type BusHandler = (event: BusEvent) => void;
 
 export interface NotificationBus {

@@ -11,7 +11,7 @@ import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
 import type { StreamHeader, StreamParser, StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
-import type { SaslMechanism, SessionAccount } from './sasl.ts';
+import type { SaslMechanism, SessionAccount, SessionCredential } from './sasl.ts';
 import type { Listener, XmppServer } from './server.ts';
 
 const enum Stage {
@@ -42,6 +42,8 @@ export class XmppSession implements StreamParserHandler {
   local = '';
   /** The account that authenticated, if the authenticator named one (AuthResult.account). */
   account: SessionAccount | undefined;
+  /** The credential it logged in with, if the authenticator named one (AuthResult.credential). */
+  credential: SessionCredential | undefined;
   resource = '';
   /** Full JID once bound. */
   jid = '';
@@ -288,6 +290,7 @@ export class XmppSession implements StreamParserHandler {
         }
         this.local = result.local;
         this.account = result.account;
+        this.credential = result.credential;
         this.write(`<success xmlns="${NS.sasl}"/>`);
         this.restart();
         this.stage = Stage.NeedBind;

@@ -35,7 +35,8 @@ describe('XMPP stream negotiation', () => {
       credentials: { authzid: '', authcid: robot.local, secret: robot.token },
       address: '127.0.0.1',
     });
-    assert.deepEqual(result, { local: robot.local, account: { id: account!.id, kind: 'robot' } });
+    assert.deepEqual(result, { local: robot.local, account: { id: account!.id, kind: 'robot' }, credential: { grant: result!.credential!.grant, tokenHash: result!.credential!.tokenHash } });
+    assert.match(result!.credential!.grant!, /./, 'an access token names its grant: the session ends with it');
   });
 
   test('direct TLS: header with from, unique id, version 1.0, jabber:client; SASL mechanisms offered', async () => {
