@@ -51,7 +51,7 @@ export function createC2sServer(deps: C2sDependencies): XmppServer {
     .use(emptyRosterModule)
     .use(presenceModule)
     .use(pushModule({ bus: deps.bus, directory: deps.pushDirectory, log: deps.log }))
-    .use(revocationModule(deps.bus))
+    .use(revocationModule({ bus: deps.bus, directory: deps.pushDirectory, checkIntervalMs: config.xmppCredentialCheckSeconds * 1000, log: deps.log }))
     .use(routingModule);
 }
 

@@ -8,6 +8,7 @@ import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { cloudApi, createUser, oauthToken, registerAndClaim } from '../helpers/cloud.ts';
 import { RawClient, loginRaw } from './raw-client.ts';
+import { Accounts } from '../../src/auth/accounts.ts';
 
 const notAuthorized = /<stream:error><not-authorized xmlns="urn:ietf:params:xml:ns:xmpp-streams"\/><text xmlns="urn:ietf:params:xml:ns:xmpp-streams">[^<]*revoked<\/text><\/stream:error><\/stream:stream>$/;
 const subscribe = (bare: string) => `<iq type="set" to="${bare}" id="sub"><subscribe xmlns="google:push"><item channel="cloudprint.google.com" from="cloudprint.google.com"/></subscribe></iq>`;
@@ -80,6 +81,37 @@ describe('XMPP sessions end with their credentials', () => {
     await client.closed;
     await stillUp(beside, 'bystander');
     beside.close();
+  });
+});
+
+describe('revocations made outside the server (the ocp CLI): found by the periodic check', () => {
+  let server: TestServer;
+  /** What `ocp user delete` and `ocp token revoke` use: the store, no bus. */
+  let cli: Accounts;
+  before(async () => {
+    server = await startTestServer({ xmppCredentialCheckSeconds: 0.2 });
+    cli = new Accounts(server.context.store.db, { accessTokenTtlSeconds: 3600 });
+  });
+  after(() => server.stop());
+
+  test('an account deleted and a grant revoked from another process end their sessions; a session whose credentials hold stays', async () => {
+    const gone = await createUser(server);
+    const goneClient = await RawClient.tls(server);
+    await loginRaw(goneClient, gone.id, gone.token, 'gone');
+    const owner = await createUser(server);
+    const printer = await registerAndClaim(server, owner);
+    const revokedClient = await RawClient.tls(server);
+    await loginRaw(revokedClient, printer.jidLocal, printer.accessToken, 'revoked');
+    const stays = await RawClient.tls(server);
+    await loginRaw(stays, owner.id, owner.token, 'stays');
+    await cli.deleteAccount(gone.id);
+    await cli.revoke(printer.refreshToken);
+    await goneClient.expect(notAuthorized);
+    await revokedClient.expect(notAuthorized);
+    await Promise.all([goneClient.closed, revokedClient.closed]);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // two more checks
+    await stillUp(stays, 'stays');
+    stays.close();
   });
 });
 
