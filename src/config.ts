@@ -49,6 +49,7 @@ export const SERVER_OPTIONS = [
   { key: 'xmpp-handshake-timeout', type: 'duration', default: 30, help: 'time an XMPP client has from connecting to binding a resource' },
   { key: 'xmpp-idle-timeout', type: 'duration', default: 300, help: 'silence after which the server pings an XMPP client (a printer\'s xmpp_timeout_value overrides it)' },
   { key: 'xmpp-ping-timeout', type: 'duration', default: 30, help: 'time an XMPP client has to answer the server\'s ping before it is disconnected' },
+  { key: 'xmpp-credential-check', type: 'duration', default: 300, help: 'how often the server checks that live XMPP sessions\' grants and accounts still exist, for revocations made outside the server (0 = never)' },
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
   { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
   { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
@@ -91,6 +92,7 @@ export interface ServerConfig {
   xmppHandshakeTimeoutSeconds: number;
   xmppIdleTimeoutSeconds: number;
   xmppPingTimeoutSeconds: number;
+  xmppCredentialCheckSeconds: number;
   ccsMaxPending: number;
   ccsDeviceRate: number;
   ccsDrainGraceSeconds: number;
@@ -198,6 +200,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     xmppHandshakeTimeoutSeconds: num('xmpp-handshake-timeout'),
     xmppIdleTimeoutSeconds: num('xmpp-idle-timeout'),
     xmppPingTimeoutSeconds: num('xmpp-ping-timeout'),
+    xmppCredentialCheckSeconds: num('xmpp-credential-check'),
     ccsMaxPending: num('ccs-max-pending'),
     ccsDeviceRate: num('ccs-device-rate'),
     ccsDrainGraceSeconds: num('ccs-drain-grace'),

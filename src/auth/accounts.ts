@@ -64,10 +64,19 @@ export interface SignInLimits extends BackoffLimits {
 
 export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { freeFailures: 5, baseDelayMs: 1000, maxDelayMs: 15 * 60_000, failuresPerSourcePerMinute: 30 };
 
+/**
+ * Credentials that stopped working: every one of an account's, one grant
+ * (token family) or one token (by its hash). Sessions opened with them end
+ * (src/xmpp/modules/revocation.ts).
+ */
+export type Revocation = { accountId: string } | { grant: string } | { tokenHash: string };
+
 export interface AccountsOptions {
   accessTokenTtlSeconds: number;
   signIn?: SignInLimits;
   now?: () => number;
+  /** Told after credentials are revoked or an account is deleted. */
+  onRevoked?: (revocation: Revocation) => void;
 }
 
 let decoy: Promise<string> | undefined;
@@ -75,6 +84,18 @@ let decoy: Promise<string> | undefined;
 function decoyHash(): Promise<string> {
   return (decoy ??= hashPassword(newSecret()));
 }
+
+/** The account of a valid access or API token, and the token's grant (null for an API token). */
+const sessionByBearerToken = preparedQuery<{ hash: string; now: number }, Account & { grant: string | null }>((db, param) =>
+  db
+    .selectFrom('tokens')
+    .innerJoin('accounts', 'accounts.id', 'tokens.account_id')
+    .selectAll('accounts')
+    .select('tokens.family as grant')
+    .where('tokens.token_hash', '=', param('hash'))
+    .where('tokens.kind', 'in', ['access', 'api'])
+    .where((eb) => eb.or([eb('tokens.expires_at', 'is', null), eb('tokens.expires_at', '>', param('now'))])),
+);
 
 /** The account of a valid access or API token: runs on every API request. */
 const accountByBearerToken = preparedQuery<{ hash: string; now: number }, Account>((db, param) =>
@@ -144,6 +165,7 @@ export class Accounts {
 
   async deleteAccount(id: string): Promise<void> {
     await this.db.deleteFrom('accounts').where('id', '=', id).execute();
+    this.options.onRevoked?.({ accountId: id });
   }
 
   /**
@@ -286,24 +308,37 @@ export class Accounts {
     const row = await this.db.selectFrom('tokens').select(['family', 'kind']).where('token_hash', '=', hash).executeTakeFirst();
     if ((row?.kind === 'refresh' || row?.kind === 'used_refresh') && row.family) await this.revokeGrant(row.family);
     await this.db.deleteFrom('tokens').where('token_hash', '=', hash).execute();
+    if (row) this.options.onRevoked?.({ tokenHash: hash });
   }
 
   private async revokeGrant(family: string, db: Db = this.db): Promise<void> {
     await db.deleteFrom('tokens').where('family', '=', family).execute();
+    this.options.onRevoked?.({ grant: family });
   }
 
   /** Revokes an account's refresh tokens: its access tokens work until they expire, and then it is signed out. */
   async revokeRefreshTokens(accountId: string): Promise<void> {
     await this.db.deleteFrom('tokens').where('account_id', '=', accountId).where('kind', 'in', ['refresh', 'used_refresh']).execute();
+    this.options.onRevoked?.({ accountId });
   }
 
   async revokeAll(accountId: string): Promise<void> {
     await this.db.deleteFrom('tokens').where('account_id', '=', accountId).execute();
+    this.options.onRevoked?.({ accountId });
   }
 
   /** The account an access or API token belongs to, if the token is valid now. */
   async authenticate(token: string): Promise<Account | undefined> {
     return accountByBearerToken(this.db).first({ hash: hashToken(token), now: this.now() });
+  }
+
+  /** Like authenticate, with what a long-lived session must know to end with its credentials: the token's grant and hash. */
+  async authenticateSession(token: string): Promise<{ account: Account; grant: string | null; tokenHash: string } | undefined> {
+    const tokenHash = hashToken(token);
+    const row = await sessionByBearerToken(this.db).first({ hash: tokenHash, now: this.now() });
+    if (!row) return undefined;
+    const { grant, ...account } = row;
+    return { account, grant, tokenHash };
   }
 
   /** Deletes expired tokens, and forgets sign-in failures that no longer delay anyone. */

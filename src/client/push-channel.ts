@@ -152,6 +152,13 @@ export class XmppChannel {
 
   private onStanza(stanza: XmppElement): void {
     if (!stanza.is('message')) return;
+    // Only the channel subscribed to sends notifications (cloudprint-protocol §c:
+    // from="cloudprint.google.com"); the server stamps any other sender's own JID
+    // in `from`, so a push-shaped message from an account is ignored.
+    if (stanza.attrs.from?.toLowerCase() !== CHANNEL) {
+      if (stanza.getChild('push')) this.options.log.warn({ from: stanza.attrs.from }, 'ignored a push that did not come from the push channel');
+      return;
+    }
     // cloudprint-protocol §c: message/push/data, base64.
     const push = stanza.getChild('push', PUSH_NS) ?? stanza.getChild('push');
     const data = push?.getChildText('data');

@@ -1,7 +1,8 @@
 // The cloud side of the PushDirectory contract (src/events/bus.ts): what a
-// robot that (re)connects to the XMPP channel missed, and how often it wants
-// pings (Privet §4.1.1 xmpp_timeout_value, §6.1).
-import type { PrinterNotification, PushDirectory } from '../events/bus.ts';
+// robot that (re)connects to the XMPP channel missed, how often it wants
+// pings (Privet §4.1.1 xmpp_timeout_value, §6.1), and whether a live
+// session's credentials still hold.
+import type { PrinterNotification, PushDirectory, SessionCredentials } from '../events/bus.ts';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 
@@ -13,6 +14,32 @@ const printersOfRobot = preparedQuery<{ jidLocal: string }, { id: string; local_
     .select(['printers.id', 'printers.local_settings_current', 'printers.local_settings_pending', 'accounts.jid_local'])
     .where('accounts.jid_local', '=', param('jidLocal')),
 );
+
+/** Values per IN list: well below SQLite's and PostgreSQL's parameter limits. */
+const IN_LIST_CHUNK = 500;
+
+function chunks<T>(items: readonly T[]): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += IN_LIST_CHUNK) out.push(items.slice(i, i + IN_LIST_CHUNK));
+  return out;
+}
+
+/** docs/xmpp.md "How long a session lives": the account exists and its grant can still be refreshed (an API token: exists). */
+async function credentialsHold(db: Db, credentials: readonly SessionCredentials[]): Promise<boolean[]> {
+  const accounts = new Set<string>();
+  const grants = new Set<string>();
+  const apiTokens = new Set<string>();
+  for (const chunk of chunks([...new Set(credentials.map((c) => c.accountId))])) {
+    for (const row of await db.selectFrom('accounts').select('id').where('id', 'in', chunk).execute()) accounts.add(row.id);
+  }
+  for (const chunk of chunks([...new Set(credentials.flatMap((c) => (c.grant ? [c.grant] : [])))])) {
+    for (const row of await db.selectFrom('tokens').select('family').distinct().where('family', 'in', chunk).where('kind', '=', 'refresh').execute()) grants.add(row.family!);
+  }
+  for (const chunk of chunks([...new Set(credentials.flatMap((c) => (c.grant ? [] : [c.tokenHash])))])) {
+    for (const row of await db.selectFrom('tokens').select('token_hash').where('token_hash', 'in', chunk).execute()) apiTokens.add(row.token_hash);
+  }
+  return credentials.map((c) => accounts.has(c.accountId) && (c.grant ? grants.has(c.grant) : apiTokens.has(c.tokenHash)));
+}
 
 function robotPrinters(db: Db, jidLocal: string) {
   return printersOfRobot(db).all({ jidLocal: jidLocal.toLowerCase() });
@@ -54,5 +81,7 @@ export function createPushDirectory(db: Db): PushDirectory {
       }
       return interval;
     },
+
+    credentialsHold: (credentials) => credentialsHold(db, credentials),
   };
 }

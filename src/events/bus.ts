@@ -26,7 +26,19 @@ export interface SenderMessageNotification {
   senderId: string;
 }
 
-export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification;
+/**
+ * Credentials stopped working (src/auth Revocation): every one of an account's
+ * (tokens revoked, printer deleted, account deleted), one grant, or one token
+ * by its hash. Every node ends the XMPP sessions opened with them.
+ */
+export interface CredentialsRevokedNotification {
+  type: 'credentials-revoked';
+  accountId?: string;
+  grant?: string;
+  tokenHash?: string;
+}
+
+export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification | CredentialsRevokedNotification;
 export type BusHandler = (event: BusEvent) => void;
 
 export interface NotificationBus {
@@ -79,4 +91,17 @@ export interface PushDirectory {
   missedNotifications(jidLocal: string): Promise<PrinterNotification[]>;
   /** The ping interval (seconds) from `local_settings.current.xmpp_timeout_value` of the account's printers, if set. */
   pingIntervalSeconds(jidLocal: string): Promise<number | undefined>;
+  /**
+   * Which of these sessions' credentials still hold (in order): the account
+   * exists, and the grant still has a refresh token (an API token: still exists).
+   */
+  credentialsHold(credentials: readonly SessionCredentials[]): Promise<boolean[]>;
+}
+
+/** What a live XMPP session logged in with. */
+export interface SessionCredentials {
+  accountId: string;
+  /** The token's grant (token family); null for an API token. */
+  grant: string | null;
+  tokenHash: string;
 }

@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { openStore, type Store } from '../store/db.ts';
-import { Accounts } from '../auth/accounts.ts';
+import { Accounts, type Revocation } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
@@ -71,9 +71,12 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       maxDelayMs: config.signInMaxBackoffSeconds * 1000,
       failuresPerSourcePerMinute: config.signInFailuresPerSource,
     };
-    const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds, signIn });
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
+    // Every node ends the XMPP sessions opened with revoked credentials (src/xmpp/modules/revocation.ts).
+    const onRevoked = (revocation: Revocation) =>
+      bus.publish({ type: 'credentials-revoked', ...revocation }).catch((error: Error) => log.error({ err: error.message }, 'could not publish a revocation'));
+    const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds, signIn, onRevoked: (revocation) => void onRevoked(revocation) });
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 

@@ -15,11 +15,12 @@ import { emptyRosterModule } from './modules/roster.ts';
 import { presenceModule } from './modules/presence.ts';
 import { routingModule } from './modules/routing.ts';
 import { pushModule } from './modules/push.ts';
+import { revocationModule } from './modules/revocation.ts';
 
 export interface C2sDependencies {
   config: ServerConfig;
   log: Logger;
-  accounts: Pick<Accounts, 'authenticate'>;
+  accounts: Pick<Accounts, 'authenticateSession'>;
   bus: NotificationBus;
   tls: TlsMaterial;
   /** What the cloud knows of an account's printers (replay on subscribe, ping interval). */
@@ -51,6 +52,7 @@ export function createC2sServer(deps: C2sDependencies): XmppServer {
     .use(emptyRosterModule)
     .use(presenceModule)
     .use(pushModule({ bus: deps.bus, directory: deps.pushDirectory, log: deps.log }))
+    .use(revocationModule({ bus: deps.bus, directory: deps.pushDirectory, checkIntervalMs: config.xmppCredentialCheckSeconds * 1000, log: deps.log }))
     .use(routingModule);
 }
 

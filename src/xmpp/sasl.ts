@@ -32,6 +32,14 @@ export interface AuthResult {
   local: string;
   /** The account that logged in, when it is one of `accounts`: modules read it from the session instead of looking it up again. */
   account?: SessionAccount;
+  /** The credential the session logged in with, when it is one of `accounts`' tokens: the session ends when it is revoked. */
+  credential?: SessionCredential;
+}
+
+/** A login token's grant (null for an API token) and hash. */
+export interface SessionCredential {
+  grant: string | null;
+  tokenHash: string;
 }
 
 /** What a session keeps of its account (a few strings, not the whole row). */
@@ -70,16 +78,19 @@ function loginLocalpart(credentials: SaslCredentials, domain: string): string | 
 
 /**
  * Accounts log in with their JID localpart and an access or API token of the
- * same account, as the original robots did with their `xmpp_jid`.
+ * same account, as the original robots did with their `xmpp_jid`. The
+ * session lives while that token's grant does (see modules/revocation.ts).
  */
-export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticate'>, domain: string): Authenticator {
+export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticateSession'>, domain: string): Authenticator {
   return {
     mechanisms: [PLAIN, X_OAUTH2],
     async authenticate({ credentials }) {
       const local = loginLocalpart(credentials, domain);
       if (!local) return undefined;
-      const account = await accounts.authenticate(credentials.secret);
-      return account && account.jid_local.toLowerCase() === local ? { local, account: { id: account.id, kind: account.kind } } : undefined;
+      const found = await accounts.authenticateSession(credentials.secret);
+      if (!found || found.account.jid_local.toLowerCase() !== local) return undefined;
+      const { account, grant, tokenHash } = found;
+      return { local, account: { id: account.id, kind: account.kind }, credential: { grant, tokenHash } };
     },
   };
 }

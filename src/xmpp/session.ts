@@ -6,13 +6,12 @@
 import type { Socket } from 'node:net';
 import { TLSSocket } from 'node:tls';
 import { randomBytes } from 'node:crypto';
-import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
 import type { StreamHeader, StreamParser, StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
-import type { SaslMechanism, SessionAccount } from './sasl.ts';
+import type { SaslMechanism, SessionAccount, SessionCredential } from './sasl.ts';
 import type { Listener, XmppServer } from './server.ts';
 
 const enum Stage {
@@ -43,6 +42,8 @@ export class XmppSession implements StreamParserHandler {
   local = '';
   /** The account that authenticated, if the authenticator named one (AuthResult.account). */
   account: SessionAccount | undefined;
+  /** The credential it logged in with, if the authenticator named one (AuthResult.credential). */
+  credential: SessionCredential | undefined;
   resource = '';
   /** Full JID once bound. */
   jid = '';
@@ -60,7 +61,7 @@ export class XmppSession implements StreamParserHandler {
   private parser: StreamParser | undefined;
   private header: StreamHeader | undefined;
   private headerSent = false;
-  private decoder = new StringDecoder('utf8');
+  private decoder = utf8Decoder();
   private authFailures = 0;
   /** A failed login's delayed answer (failedLogin). */
   private failureTimer: NodeJS.Timeout | undefined;
@@ -137,13 +138,12 @@ export class XmppSession implements StreamParserHandler {
     if (this.stage === Stage.Closed) return;
     this.lastActivity = Date.now();
     this.pingSentAt = 0;
-    // A multi-byte character may be split across reads: the decoder keeps the partial bytes.
-    const text = this.decoder.write(chunk);
-    if (!text) return;
     // Everything answered while handling this read leaves in one write (one TLS record, one syscall).
     const socket = this.socket;
     socket.cork();
     try {
+      const text = this.decode(chunk);
+      if (!text) return;
       const pool = this.server.parsers;
       const parser = (this.parser ??= this.header ? pool.take(this.header, this) : pool.fresh(this));
       parser.write(text);
@@ -160,6 +160,20 @@ export class XmppSession implements StreamParserHandler {
       }
     } finally {
       socket.uncork();
+    }
+  }
+
+  /**
+   * RFC 6120 §11.6: a stream is UTF-8 and nothing else; bytes that are not
+   * (invalid, overlong or surrogate sequences) end it with <unsupported-encoding/>
+   * (§4.9.3.22) instead of reaching anyone as U+FFFD. A character split
+   * across reads is kept by the decoder until its last byte arrives.
+   */
+  private decode(chunk: Buffer): string {
+    try {
+      return this.decoder.decode(chunk, { stream: true });
+    } catch {
+      throw new StreamError('unsupported-encoding', 'the stream is not valid UTF-8');
     }
   }
 
@@ -231,7 +245,7 @@ export class XmppSession implements StreamParserHandler {
     raw.on('error', () => raw.destroy());
     this.restart();
     this.stage = Stage.NeedAuth;
-    this.decoder = new StringDecoder('utf8');
+    this.decoder = utf8Decoder();
     this.attach(new TLSSocket(raw, { isServer: true, secureContext: context }));
     // Whatever followed <starttls/> in this read was sent before the handshake: discard it.
     throw STOP;
@@ -275,6 +289,7 @@ export class XmppSession implements StreamParserHandler {
         if (!result) return this.failedLogin();
         this.local = result.local;
         this.account = result.account;
+        this.credential = result.credential;
         this.write(`<success xmlns="${NS.sasl}"/>`);
         this.restart();
         this.stage = Stage.NeedBind;
@@ -345,6 +360,11 @@ export class XmppSession implements StreamParserHandler {
     element.attrs.from = this.jid;
     this.server.dispatch(element, this);
   }
+}
+
+/** A strict streaming UTF-8 decoder; a byte order mark is passed on to the XML parser, as it arrived. */
+function utf8Decoder(): TextDecoder {
+  return new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 }
 
 /** Ends processing of the current read without an error (after STARTTLS). */

@@ -515,7 +515,12 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const deleted = await cloudApi(server, 'delete', { printerid: doomed.printerId }, { token: owner.token });
       unsubscribe();
       assert.equal(deleted.body.success, true);
-      assert.deepEqual(events, [{ type: 'printer', kind: 'delete', printerId: doomed.printerId, recipients: [doomed.jidLocal] }]);
+      const robot = await server.context.accounts.findByJidLocal(doomed.jidLocal);
+      // The device hears of the deletion first; then its robot's sessions end (docs/xmpp.md, "How long a session lives").
+      assert.deepEqual(events, [
+        { type: 'printer', kind: 'delete', printerId: doomed.printerId, recipients: [doomed.jidLocal] },
+        { type: 'credentials-revoked', accountId: robot!.id },
+      ]);
       const gone = await cloudApi(server, 'printer', { printerid: doomed.printerId }, { token: doomed.accessToken });
       assert.equal(gone.status, 200);
       assert.equal(gone.body.success, false);

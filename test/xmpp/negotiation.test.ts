@@ -35,7 +35,8 @@ describe('XMPP stream negotiation', () => {
       credentials: { authzid: '', authcid: robot.local, secret: robot.token },
       address: '127.0.0.1',
     });
-    assert.deepEqual(result, { local: robot.local, account: { id: account!.id, kind: 'robot' } });
+    assert.deepEqual(result, { local: robot.local, account: { id: account!.id, kind: 'robot' }, credential: { grant: result!.credential!.grant, tokenHash: result!.credential!.tokenHash } });
+    assert.match(result!.credential!.grant!, /./, 'an access token names its grant: the session ends with it');
   });
 
   test('direct TLS: header with from, unique id, version 1.0, jabber:client; SASL mechanisms offered', async () => {
@@ -227,6 +228,29 @@ describe('XMPP stream negotiation', () => {
     }
     await receiver.expect(/<body>größe 日本 😀<\/body>/);
     sender.close();
+    receiver.close();
+  });
+
+  test('invalid UTF-8 after bind ends the stream with unsupported-encoding (RFC 6120 §11.6) and is not delivered', async () => {
+    const receiver = await RawClient.tls(server);
+    const to = await loginRaw(receiver, robot.local, robot.token, 'utf-bad-to');
+    // A lone byte, an overlong "/", a UTF-16 surrogate, and a lead byte whose continuation comes in the next read.
+    const invalid: Array<[Buffer, Buffer?]> = [[Buffer.from([0xff])], [Buffer.from([0xc0, 0xaf])], [Buffer.from([0xed, 0xa0, 0x80])], [Buffer.from([0xe2]), Buffer.from('(')]];
+    for (const [index, [bytes, next]] of invalid.entries()) {
+      const sender = await RawClient.tls(server);
+      await loginRaw(sender, robot.local, robot.token, `utf-bad-${index}`);
+      sender.send(Buffer.concat([Buffer.from(`<message to="${to}" id="bad${index}"><body>a`), bytes]));
+      if (next) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        sender.send(Buffer.concat([next, Buffer.from('b</body></message>')]));
+      } else sender.send('b</body></message>');
+      await sender.expect(streamError('unsupported-encoding'));
+      await sender.closed;
+    }
+    receiver.send('<iq type="get" id="after"><ping xmlns="urn:xmpp:ping"/></iq>');
+    // Stanzas of one session arrive in order: had a message been delivered, it would come before this result.
+    const [first] = await receiver.expect(/<message[^]*?<\/message>|<iq [^>]*id="after"[^>]*\/>/);
+    assert.match(first, /^<iq /, 'nothing reached the receiver');
     receiver.close();
   });
 

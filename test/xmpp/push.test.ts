@@ -8,6 +8,7 @@ import type { XmppServer } from '../../src/xmpp/server.ts';
 import type { TestServer } from '../helpers/server.ts';
 import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
 import { RawClient, loginRaw } from './raw-client.ts';
+import { createUser } from '../helpers/cloud.ts';
 
 const subscribe = (bare: string, channel = 'cloudprint.google.com', id = '3') =>
   `<iq type="set" to="${bare}" id="${id}"><subscribe xmlns="google:push"><item channel="${channel}" from="${channel}"/></subscribe></iq>`;
@@ -119,6 +120,36 @@ describe('google:push channel', () => {
     replacement.close();
   });
 
+  test('an account cannot send a robot a push-shaped message: refused with forbidden, never delivered', async () => {
+    const device = await RawClient.tls(server);
+    const deviceJid = await loginRaw(device, robot.local, robot.token, 'target');
+    device.send(subscribe(robot.bare));
+    await device.expect(/id="3"/);
+    const user = await createUser(server);
+    const mallory = await RawClient.tls(server);
+    await loginRaw(mallory, user.id, user.token, 'mallory');
+    const data = Buffer.from('printer-1').toString('base64');
+    const forged = [
+      `<message to="${deviceJid}" id="f1"><push xmlns="google:push" channel="cloudprint.google.com"><recipient to="${robot.bare}"/><data>${data}</data></push></message>`,
+      `<message to="${robot.bare}" id="f2" type="chat"><body>hi</body><push xmlns="google:push" channel="cloudprint.google.com"><data>${data}</data></push></message>`,
+      `<message to="${deviceJid}" id="f3"><push channel="cloudprint.google.com"><data>${data}</data></push></message>`,
+    ];
+    for (const [index, message] of forged.entries()) {
+      mallory.send(message);
+      const [reply] = await mallory.expect(new RegExp(`<message [^>]*id="f${index + 1}"[^]*?</message>`));
+      assert.match(reply, /type="error"/);
+      assert.match(reply, /<error type="auth"><forbidden xmlns="urn:ietf:params:xml:ns:xmpp-stanzas"\/>/);
+    }
+    // Routing is synchronous: anything delivered to the device was written before the sender's error reply.
+    device.send('<iq type="get" id="after"><ping xmlns="urn:xmpp:ping"/></iq>');
+    const [first] = await device.expect(/<message[^]*?<\/message>|<iq [^>]*id="after"[^>]*\/>/);
+    assert.match(first, /^<iq /, 'the device got no push-shaped message');
+    // Other messages between the two accounts are still routed.
+    mallory.send(`<message to="${deviceJid}" id="ok"><body>hello</body></message>`);
+    await device.expect(/<message [^>]*id="ok"[^>]*><body>hello<\/body><\/message>/);
+    for (const c of [device, mallory]) c.close();
+  });
+
   test('/metrics reports connections, sessions, stanzas, auth failures and notifications', async () => {
     const client = await RawClient.tls(server);
     await loginRaw(client, robot.local, robot.token, 'metrics');
@@ -150,6 +181,9 @@ describe('google:push with the cloud\'s push directory', () => {
     },
     async pingIntervalSeconds(jidLocal) {
       return intervals.get(jidLocal);
+    },
+    async credentialsHold(credentials) {
+      return credentials.map(() => true);
     },
   };
   before(async () => {

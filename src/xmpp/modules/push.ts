@@ -4,6 +4,7 @@
 // sessions as
 //   <message from="CHANNEL" to="FULL_JID"><push xmlns="google:push" channel="CHANNEL">
 //     <recipient to="BARE_JID"/><data>BASE64(payload)</data></push></message>
+// Clients cannot send such messages to each other (see the 'message' handler).
 import { Element } from 'ltx';
 import type { Logger } from '../../log.ts';
 import type { NotificationBus, PrinterNotification, PushDirectory } from '../../events/bus.ts';
@@ -22,6 +23,8 @@ export interface PushModuleOptions {
 
 /** Counter in XmppServer.stats.counters. */
 export const NOTIFICATIONS_SENT = 'push_notifications_sent';
+/** Counter in XmppServer.stats.counters: push-shaped messages from clients, refused. */
+export const FORGED_PUSHES_REFUSED = 'push_forged_refused';
 
 /** Channels one session may subscribe to (the original clients use one). */
 const MAX_CHANNELS_PER_SESSION = 8;
@@ -90,6 +93,16 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         options.log.error({ err: error, jid: session.jid }, 'push: could not replay missed notifications');
       }
     };
+
+    // Only this module sends notifications. A client's message carrying a push
+    // (any namespace: devices read `push/data` by local name) would reach a
+    // device as if from its channel, whatever `from` says: refused, never routed.
+    server.handle('message', (message, session) => {
+      if (!message.getChildElements().some((child) => child.getName() === 'push')) return false;
+      if (message.attrs.type !== 'error') session.send(stanzaErrorReply(message, 'auth', 'forbidden', 'only the push service sends push notifications'));
+      server.count(FORGED_PUSHES_REFUSED);
+      return true;
+    });
 
     server.on('session-closed', (session) => {
       const sessions = subscribers.get(session.local);
