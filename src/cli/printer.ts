@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
-import { Printer } from '../privet/printer.ts';
+import { DEFAULT_PRINTER_HTTP_GUARD, Printer } from '../privet/printer.ts';
 import { StateFile } from '../privet/state.ts';
 import { attachConsolePanel } from '../privet/panel-server.ts';
 
@@ -37,6 +37,8 @@ export function registerPrinterCommands(program: Command): void {
     .option('--job-lifetime <seconds>', 'how long created and finished jobs are kept', int, 600)
     .option('--no-mdns', 'do not advertise over mDNS')
     .option('--no-console', 'no interactive console front panel')
+    .option('--http-idle-timeout <seconds>', 'close an HTTP connection whose client keeps the printer waiting this long (0 = never)', int, DEFAULT_PRINTER_HTTP_GUARD.idleTimeoutMs / 1000)
+    .option('--max-connections-per-address <n>', 'open HTTP connections one source address may hold (0 = unlimited)', int, DEFAULT_PRINTER_HTTP_GUARD.maxConnectionsPerAddress)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: Record<string, string | number | boolean | undefined>) => {
       if (!opts.name || !opts.cloud) throw new Error('printer: --name and --cloud are required');
@@ -62,6 +64,7 @@ export function registerPrinterCommands(program: Command): void {
         mdns: opts.mdns !== false,
         maxDocumentSize: Number(opts.maxDocumentSize),
         claimWaitMs: Number(opts.claimWait) * 1000,
+        httpGuard: { idleTimeoutMs: Number(opts.httpIdleTimeout) * 1000, maxConnectionsPerAddress: Number(opts.maxConnectionsPerAddress) },
         registrationTimeouts: { confirmationMs, idleMs: Math.max(confirmationMs, 60_000) },
         jobLimits: { pendingCapacity: 5, pendingLifetimeMs: lifetimeMs, finishedCapacity: 20, finishedLifetimeMs: lifetimeMs },
         log,

@@ -4,11 +4,25 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
+import { guardHttpServer, type HttpGuardOptions } from './http-guard.ts';
 
-export interface HttpOptions {
+export interface HttpOptions extends HttpGuardOptions {
   log: Logger;
   maxDocumentSize: number;
+  /** The largest multipart field value read into memory (the JSON-carrying ones; others are checked per name as they are read). */
+  maxFieldSize: number;
+}
+
+export function httpOptionsFrom(config: ServerConfig, log: Logger): HttpOptions {
+  return {
+    log,
+    maxDocumentSize: config.maxDocumentSize,
+    maxFieldSize: Math.max(config.maxFieldSize, config.maxJsonFieldSize),
+    idleTimeoutMs: config.httpIdleTimeoutSeconds * 1000,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+  };
 }
 
 export async function createHttpApp(options: HttpOptions): Promise<FastifyInstance> {
@@ -18,11 +32,13 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
     bodyLimit: 10 * 1024 * 1024,
     trustProxy: false,
   });
+  guardHttpServer(app.server, options);
   await app.register(formbody);
   // Multipart parts are streamed by the routes that take documents; the
-  // limits here bound what a client can make us buffer for the other fields.
+  // limits here bound what a client can make us buffer for the other fields
+  // (src/cloud/params.ts checks each field against its own, smaller limit).
   await app.register(multipart, {
-    limits: { fileSize: options.maxDocumentSize, fieldSize: 10 * 1024 * 1024, fields: 200, files: 4, parts: 250 },
+    limits: { fileSize: options.maxDocumentSize, fieldSize: options.maxFieldSize, fields: 200, files: 4, parts: 250 },
   });
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');

@@ -12,7 +12,7 @@ import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
-import { createHttpApp } from './http.ts';
+import { createHttpApp, httpOptionsFrom } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
 import { createCcs } from '../ccs/index.ts';
@@ -70,7 +70,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
-    const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
+    const http = await createHttpApp(httpOptionsFrom(config, log));
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
     const cloud = await startCloud(http, context);
