@@ -38,7 +38,7 @@ export const SERVER_OPTIONS = [
   { key: 'http-idle-timeout', type: 'duration', default: 30, help: 'an HTTP connection on which the client sends nothing this long while the server waits for it (request headers or body, or reading a reply) is closed' },
   { key: 'http-max-connections-per-address', type: 'int', default: 256, help: 'open HTTP connections one source address may hold; more are closed at once (0 = unlimited)' },
   { key: 'max-field-size', type: 'bytes', default: 8 * 1024, help: 'largest value of an ordinary multipart field (names, ids, tags, titles)' },
-  { key: 'max-json-field-size', type: 'bytes', default: 1024 * 1024, help: 'largest value of a multipart field that carries JSON (capabilities, defaults, ticket, semantic_state, semantic_state_diff, final_semantic_state, local_settings) or an inline text document (content)' },
+  { key: 'max-json-field-size', type: 'bytes', default: 1024 * 1024, help: 'largest value of a multipart field that carries JSON (capabilities, ticket, semantic_state, semantic_state_diff, final_semantic_state, local_settings) or an inline text document (content)' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
