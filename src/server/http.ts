@@ -1,7 +1,8 @@
 // The HTTP server every REST interface shares: body parsers for the request
 // conventions real clients used (form-urlencoded, multipart, JSON, query) and
 // one log line per request.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
 import type { ServerConfig } from '../config.ts';
@@ -40,10 +41,26 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
   await app.register(multipart, {
     limits: { fileSize: options.maxDocumentSize, fieldSize: options.maxFieldSize, fields: 200, files: 4, parts: 250 },
   });
+  app.setErrorHandler(answerError);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
   });
   return app;
+}
+
+/**
+ * The last word on an error no route answered itself. A client error (4xx:
+ * a body that does not parse, one too large) is told what was wrong; anything
+ * else is a 500 whose body says nothing about the cause (a database or
+ * internal message may name tables, queries or values), logged here instead.
+ */
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err: error, method: request.method, url: request.url.split('?')[0] }, 'internal error');
+    return reply.code(500).send({ statusCode: 500, error: STATUS_CODES[500], message: 'Internal server error' });
+  }
+  return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message });
 }
 
 /**
