@@ -1,11 +1,12 @@
 // `ocp server`: opens the store, then starts every listener the configuration
 // asks for and writes the ports they got to DATA/ports.json.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
@@ -49,7 +50,7 @@ function urlHost(host: string): string {
 
 function writePorts(dataDir: string, ports: Record<string, number>): void {
   const file = join(dataDir, 'ports.json');
-  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n');
+  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n', { mode: PRIVATE_FILE_MODE });
   renameSync(`${file}.tmp`, file);
 }
 
@@ -60,7 +61,7 @@ async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
 }
 
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  privateDir(config.dataDir, log);
   const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
