@@ -50,8 +50,10 @@ export function guardHttpServer(server: Server, options: HttpGuardOptions): void
   });
 
   if (options.idleTimeoutMs <= 0) return;
-  // node:http arms this on every new socket and re-arms it on any traffic.
+  // node:http arms this on every new socket and re-arms it on any traffic;
+  // between two requests of a kept-alive connection it arms keepAliveTimeout.
   server.timeout = options.idleTimeoutMs;
+  server.keepAliveTimeout = Math.min(server.keepAliveTimeout, options.idleTimeoutMs);
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const socket = req.socket;
     exchanges.set(socket, { req, res });

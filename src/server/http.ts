@@ -1,6 +1,7 @@
 // The HTTP server every REST interface shares: body parsers for the request
-// conventions real clients used (form-urlencoded, multipart, JSON, query) and
-// one log line per request.
+// conventions real clients used (form-urlencoded, multipart, JSON, query), the
+// connection limits of ./http-guard.ts, one answer for errors no route
+// answered, and one log line per request.
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';

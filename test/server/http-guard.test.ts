@@ -76,6 +76,25 @@ test('a request whose client stops sending its headers or body is closed after t
   }
 });
 
+test('a kept-alive connection left idle after its reply is closed after the idle timeout, however long keepAliveTimeout was', async () => {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => res.end('ok'));
+  });
+  server.keepAliveTimeout = 72_000; // Fastify's default
+  guardHttpServer(server, { idleTimeoutMs: IDLE_MS, maxConnectionsPerAddress: 0 });
+  const port = await listen(server);
+  try {
+    const client = await openStalled(port, 'GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n');
+    const answered = Date.now();
+    await client.closed;
+    const ms = Date.now() - answered;
+    assert.ok(ms < IDLE_MS + 2000, `closed after ${ms} ms`);
+  } finally {
+    await stop(server);
+  }
+});
+
 test('the per-address cap refuses one address its extra connections while another address is served', async () => {
   const server = createServer((req, res) => {
     req.resume();
