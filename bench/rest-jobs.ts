@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { defaultServerConfig } from '../src/config.ts';
 import { silentLogger } from '../src/log.ts';
 import { startServer } from '../src/server/index.ts';
-import { createHttpApp } from '../src/server/http.ts';
+import { createHttpApp, httpOptionsFrom } from '../src/server/http.ts';
 import type { AddressInfo } from 'node:net';
 import { tempDir } from '../test/helpers/server.ts';
 import { createUser, registerAndClaim } from '../test/helpers/cloud.ts';
@@ -64,7 +64,7 @@ try {
     ...window,
   };
   // Calibration: the same HTTP stack and client with no work behind the route.
-  const baseline = await createHttpApp({ log: silentLogger(), maxDocumentSize: 1024, maxJsonDepth: testServer.context.config.maxJsonDepth });
+  const baseline = await createHttpApp(httpOptionsFrom(testServer.context.config, silentLogger()));
   baseline.post('/cloudprint/noop', async () => ({ success: true }));
   await baseline.listen({ host: '127.0.0.1', port: 0 });
   const baselineUrl = `http://127.0.0.1:${(baseline.server.address() as AddressInfo).port}`;

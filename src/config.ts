@@ -40,6 +40,10 @@ export const SERVER_OPTIONS = [
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
+  { key: 'http-idle-timeout', type: 'duration', default: 30, help: 'an HTTP connection on which the client sends nothing this long while the server waits for it (request headers or body, or reading a reply) is closed' },
+  { key: 'http-max-connections-per-address', type: 'int', default: 256, help: 'open HTTP connections one source address may hold; more are closed at once (0 = unlimited)' },
+  { key: 'max-field-size', type: 'bytes', default: 8 * 1024, help: 'largest value of an ordinary multipart field (names, ids, tags, titles)' },
+  { key: 'max-json-field-size', type: 'bytes', default: 1024 * 1024, help: 'largest value of a multipart field that carries JSON (capabilities, ticket, semantic_state, semantic_state_diff, final_semantic_state, local_settings) or an inline text document (content)' },
   { key: 'max-stanza-size', type: 'bytes', default: 256 * 1024, help: 'largest XMPP stanza accepted' },
   { key: 'max-connections-per-account', type: 'int', default: 100, help: 'XMPP sessions one account may hold at once' },
   { key: 'xmpp-max-buffered', type: 'bytes', default: 1024 * 1024, help: 'XMPP output a client has not read yet before it is disconnected' },
@@ -83,6 +87,10 @@ export interface ServerConfig {
   registrationTtlSeconds: number;
   anonymousRegistrationsPerMinute: number;
   maxJsonDepth: number;
+  httpIdleTimeoutSeconds: number;
+  httpMaxConnectionsPerAddress: number;
+  maxFieldSize: number;
+  maxJsonFieldSize: number;
   maxStanzaSize: number;
   maxConnectionsPerAccount: number;
   xmppMaxBuffered: number;
@@ -191,6 +199,10 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxJsonDepth: num('max-json-depth'),
+    httpIdleTimeoutSeconds: num('http-idle-timeout'),
+    httpMaxConnectionsPerAddress: num('http-max-connections-per-address'),
+    maxFieldSize: num('max-field-size'),
+    maxJsonFieldSize: num('max-json-field-size'),
     maxStanzaSize: num('max-stanza-size'),
     maxConnectionsPerAccount: num('max-connections-per-account'),
     xmppMaxBuffered: num('xmpp-max-buffered'),

@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { createLogger } from '../log.ts';
 import { installErrorPolicy } from './error-policy.ts';
-import { Printer } from '../privet/printer.ts';
+import { DEFAULT_PRINTER_HTTP_GUARD, Printer } from '../privet/printer.ts';
 import { StateFile } from '../privet/state.ts';
 import { attachConsolePanel } from '../privet/panel-server.ts';
 
@@ -41,6 +41,8 @@ export function registerPrinterCommands(program: Command): void {
     .option('--download-retry-delay <seconds>', 'wait before the second download attempt, doubled before each further one', int, 2)
     .option('--no-mdns', 'do not advertise over mDNS')
     .option('--no-console', 'no interactive console front panel')
+    .option('--http-idle-timeout <seconds>', 'close an HTTP connection whose client keeps the printer waiting this long (0 = never)', int, DEFAULT_PRINTER_HTTP_GUARD.idleTimeoutMs / 1000)
+    .option('--max-connections-per-address <n>', 'open HTTP connections one source address may hold (0 = unlimited)', int, DEFAULT_PRINTER_HTTP_GUARD.maxConnectionsPerAddress)
     .option('--log-level <level>', 'pino log level', 'info')
     .action(async (opts: Record<string, string | number | boolean | undefined>) => {
       if (!opts.name || !opts.cloud) throw new Error('printer: --name and --cloud are required');
@@ -70,6 +72,7 @@ export function registerPrinterCommands(program: Command): void {
         cloudTimeoutMs: Math.max(1, Number(opts.cloudTimeout)) * 1000,
         downloadAttempts: Math.max(1, Number(opts.downloadAttempts)),
         downloadRetryDelayMs: Number(opts.downloadRetryDelay) * 1000,
+        httpGuard: { idleTimeoutMs: Number(opts.httpIdleTimeout) * 1000, maxConnectionsPerAddress: Number(opts.maxConnectionsPerAddress) },
         registrationTimeouts: { confirmationMs, idleMs: Math.max(confirmationMs, 60_000) },
         jobLimits: { pendingCapacity: 5, pendingLifetimeMs: lifetimeMs, finishedCapacity: 20, finishedLifetimeMs: lifetimeMs },
         log,

@@ -5,10 +5,11 @@
 // directory are fsynced before the job is acknowledged; with --sync normal the
 // page cache carries it through a process crash, like SQLite's WAL does.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, mkdirSync, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
 
 export interface ReceivedDocument {
   tempPath: string;
@@ -60,7 +61,7 @@ async function syncPath(path: string): Promise<void> {
 
 /** A new file's descriptor, created on the thread pool; fails if the path exists. */
 function openForWriting(path: string): Promise<number> {
-  return new Promise((resolve, reject) => openFd(path, 'wx', (error, fd) => (error ? reject(error) : resolve(fd))));
+  return new Promise((resolve, reject) => openFd(path, 'wx', PRIVATE_FILE_MODE, (error, fd) => (error ? reject(error) : resolve(fd))));
 }
 
 export class DocumentStore {
@@ -76,7 +77,9 @@ export class DocumentStore {
     private readonly settleMs = 0,
   ) {
     this.tempDir = join(dir, '.incoming');
-    mkdirSync(this.tempDir, { recursive: true });
+    // Print documents are private (0700 directories, 0600 files): see src/private-files.ts.
+    privateDir(dir);
+    privateDir(this.tempDir);
     // Uploads that were in flight when a process died were never acknowledged.
     for (const name of settledFiles(this.tempDir, settleMs)) rmSync(join(this.tempDir, name), { force: true });
   }
@@ -96,7 +99,7 @@ export class DocumentStore {
         pending.push(chunk);
         pendingBytes += chunk.length;
         if (pendingBytes >= WRITE_BATCH_BYTES) {
-          file ??= await open(tempPath, 'wx');
+          file ??= await open(tempPath, 'wx', PRIVATE_FILE_MODE);
           await file.writev(pending);
           pending = [];
           pendingBytes = 0;
@@ -110,7 +113,7 @@ export class DocumentStore {
           closeSync(fd);
         }
       } else {
-        file ??= await open(tempPath, 'wx');
+        file ??= await open(tempPath, 'wx', PRIVATE_FILE_MODE);
         if (pendingBytes) await file.writev(pending);
         if (this.fsync) await file.sync();
       }

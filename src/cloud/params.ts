@@ -3,14 +3,41 @@
 // name may repeat (`tag`). A multipart part named `content` is the print
 // document and is streamed to disk; other file parts (Chrome sends
 // `capabilities` as a part with Content-Type application/json) are fields.
+// Every multipart field is held to a size limit as it is read, before the
+// route authenticates the caller: a few KB for ordinary fields, more for the
+// few that carry JSON documents.
 import type { FastifyRequest } from 'fastify';
 import type { Multipart } from '@fastify/multipart';
 import { CloudError } from './errors.ts';
 import type { DocumentStore, ReceivedDocument } from './documents.ts';
 import { hasNul, parseJson } from '../input-checks.ts';
 
-/** Largest value of a non-document field, in bytes. */
-export const MAX_FIELD_BYTES = 10 * 1024 * 1024;
+/** The fields that carry a JSON document (CDD, CJT, CDS, local settings) or an inline text document. */
+const JSON_FIELDS = new Set(['capabilities', 'ticket', 'semantic_state', 'semantic_state_diff', 'final_semantic_state', 'local_settings', 'content']);
+
+export interface FieldLimits {
+  /** Largest ordinary field, in bytes (--max-field-size). */
+  field: number;
+  /** Largest field of JSON_FIELDS, in bytes (--max-json-field-size). */
+  jsonField: number;
+  /** Deepest nesting a JSON field may have (--max-json-depth). */
+  jsonDepth: number;
+}
+
+function limitOf(name: string, limits: FieldLimits): number {
+  return JSON_FIELDS.has(name) ? limits.jsonField : limits.field;
+}
+
+function fieldTooLarge(name: string, limit: number): CloudError {
+  return new CloudError('INVALID_PARAMETER', `Parameter ${shorten(name)} is larger than ${limit} bytes`, 413);
+}
+
+/** A value as error replies show it: long ones are cut, so a reply never carries a large parameter back. */
+export const ECHO_VALUE_CHARS = 256;
+
+export function shorten(value: string, chars = ECHO_VALUE_CHARS): string {
+  return value.length > chars ? `${value.slice(0, chars)}… (${value.length} characters)` : value;
+}
 
 export class Params {
   constructor(
@@ -42,7 +69,7 @@ export class Params {
     if (value === undefined || value === '') return fallback;
     if (/^(true|1)$/i.test(value)) return true;
     if (/^(false|0)$/i.test(value)) return false;
-    throw new CloudError('INVALID_PARAMETER', `Parameter ${name} must be true or false, got "${value}"`);
+    throw new CloudError('INVALID_PARAMETER', `Parameter ${name} must be true or false, got "${shorten(value)}"`);
   }
 
   int(name: string, fallback: number, min: number, max: number): number {
@@ -50,7 +77,7 @@ export class Params {
     if (value === undefined || value === '') return fallback;
     const number = Number(value);
     if (!/^-?\d+$/.test(value) || number < min || number > max) {
-      throw new CloudError('INVALID_PARAMETER', `Parameter ${name} must be a whole number from ${min} to ${max}, got "${value}"`);
+      throw new CloudError('INVALID_PARAMETER', `Parameter ${name} must be a whole number from ${min} to ${max}, got "${shorten(value)}"`);
     }
     return number;
   }
@@ -66,9 +93,13 @@ export class Params {
     }
   }
 
-  /** The `request.params` echo of the original responses: every value as an array; an inline document is left out. */
-  echo(): Record<string, string[]> {
-    const echoed = Object.fromEntries(this.values);
+  /**
+   * The `request.params` echo of the original responses: every value as an
+   * array; an inline document is left out. `shortened` cuts long values (error
+   * replies, which may answer a caller nobody authenticated).
+   */
+  echo(shortened = false): Record<string, string[]> {
+    const echoed = Object.fromEntries([...this.values].map(([name, list]) => [shortened ? shorten(name) : name, shortened ? list.map((value) => shorten(value)) : list]));
     delete echoed.content;
     return echoed;
   }
@@ -106,15 +137,22 @@ function uploadError(error: unknown, maxDocumentSize: number | undefined): unkno
   return error;
 }
 
-async function readPartText(part: Extract<Multipart, { type: 'file' }>): Promise<string> {
+/** A file part that is a field, read up to its limit: the first byte over it ends the request. */
+async function readPartText(part: Extract<Multipart, { type: 'file' }>, limit: number): Promise<string> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of part.file) {
     size += (chunk as Buffer).length;
-    if (size > MAX_FIELD_BYTES) throw new CloudError('MALFORMED_REQUEST', `Field ${part.fieldname} is larger than ${MAX_FIELD_BYTES} bytes`);
+    if (size > limit) throw fieldTooLarge(part.fieldname, limit);
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks).toString('utf8');
+}
+
+/** A multipart field part, which the parser buffered up to its own limit (the larger of the two) and then only counted. */
+function fieldText(part: Extract<Multipart, { type: 'field' }>, limit: number): unknown {
+  if (part.valueTruncated || (typeof part.value === 'string' && Buffer.byteLength(part.value) > limit)) throw fieldTooLarge(part.fieldname, limit);
+  return part.value;
 }
 
 export interface ReadRequest {
@@ -136,20 +174,22 @@ export interface DocumentOptions {
  * is streamed to a temporary file (limit: the multipart fileSize limit, which
  * is --max-document-size); without it, such a part counts as a field.
  */
-export async function readRequest(request: FastifyRequest, maxJsonDepth: number, documents?: DocumentOptions): Promise<ReadRequest> {
+export async function readRequest(request: FastifyRequest, limits: FieldLimits, documents?: DocumentOptions): Promise<ReadRequest> {
   const maxDocumentSize = documents?.maxDocumentSize;
   const values = new Map<string, string[]>();
   addAll(values, request.query);
   if (!request.isMultipart()) {
     addAll(values, request.body);
-    return { params: new Params(values, maxJsonDepth) };
+    return { params: new Params(values, limits.jsonDepth) };
   }
-  const result: ReadRequest = { params: new Params(values, maxJsonDepth) };
+  const result: ReadRequest = { params: new Params(values, limits.jsonDepth) };
   try {
     for await (const part of request.parts()) {
+      const limit = limitOf(part.fieldname, limits);
+      // One copy of a large field: repeats would multiply what a request can make us hold.
+      if (limit > limits.field && values.has(part.fieldname)) throw new CloudError('INVALID_PARAMETER', `Parameter ${part.fieldname} may be sent only once`);
       if (part.type === 'field') {
-        if (part.valueTruncated) throw new CloudError('MALFORMED_REQUEST', `Field ${part.fieldname} is larger than ${MAX_FIELD_BYTES} bytes`);
-        add(values, part.fieldname, part.value);
+        add(values, part.fieldname, fieldText(part, limit));
       } else if (part.fieldname === 'content' && documents) {
         if (result.document) throw new CloudError('MALFORMED_REQUEST', 'Only one content part is allowed');
         await documents.beforeDocument?.(result.params);
@@ -157,7 +197,7 @@ export async function readRequest(request: FastifyRequest, maxJsonDepth: number,
         result.document = await documents.store.receive(part.file);
         result.documentType = part.mimetype;
       } else {
-        add(values, part.fieldname, await readPartText(part));
+        add(values, part.fieldname, await readPartText(part, limit));
       }
     }
   } catch (error) {

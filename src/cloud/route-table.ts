@@ -8,7 +8,7 @@ import { bearerToken } from '../auth/http-auth.ts';
 import { hashToken } from '../auth/secrets.ts';
 import type { Caller } from './access.ts';
 import { CloudError } from './errors.ts';
-import { readRequest, type Params } from './params.ts';
+import { readRequest, shorten, type Params } from './params.ts';
 import type { ReceivedDocument } from './documents.ts';
 import type { CloudService } from './service.ts';
 
@@ -80,12 +80,15 @@ function userOf(caller: Caller | undefined, domain: string): string {
   return caller.account.email ?? `${caller.account.jid_local}@${domain}`;
 }
 
-function requestEcho(params: Params | undefined, user: string) {
-  return { time: '0', params: params?.echo() ?? {}, user };
+function requestEcho(params: Params | undefined, user: string, shortened = false) {
+  return { time: '0', params: params?.echo(shortened) ?? {}, user };
 }
 
+const MAX_MESSAGE_CHARS = 1024;
+
+/** An error reply never carries a large value back: long parameters and messages are cut. */
 function errorReply(error: CloudError, params: Params | undefined, user: string) {
-  return { success: false, message: error.message, errorCode: error.errorCode, request: requestEcho(params, user) };
+  return { success: false, message: shorten(error.message, MAX_MESSAGE_CHARS), errorCode: error.errorCode, request: requestEcho(params, user, true) };
 }
 
 export function registerCloudRoutes(app: FastifyInstance, service: CloudService, routes: CloudRoute[], prefix = '/cloudprint/'): void {
@@ -104,7 +107,7 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
           const documents = route.document
             ? { store: service.documents, maxDocumentSize: service.config.maxDocumentSize, beforeDocument: route.beforeDocument && ((early: Params) => route.beforeDocument!(early, caller)) }
             : undefined;
-          const read = await readRequest(request, service.config.maxJsonDepth, documents);
+          const read = await readRequest(request, { field: service.config.maxFieldSize, jsonField: service.config.maxJsonFieldSize, jsonDepth: service.config.maxJsonDepth }, documents);
           params = read.params;
           document = read.document;
           for (const [name, spec] of Object.entries(route.params)) if (spec.required) params.require(name);

@@ -58,6 +58,9 @@ export function exposedApis(device: PrivetDevice): string[] {
 
 export function createPrivetServer(device: PrivetDevice, log: Logger): Server {
   const routes = buildRoutes(device);
+  // No wall-clock bound on a whole request: submitdoc streams documents of any
+  // size and pauses while the printer is stopped. A client that stops sending
+  // is closed by the idle timeout the printer adds (guardHttpServer).
   const server = createServer({ requestTimeout: 0 }, (req, res) => {
     handle(device, routes, req, res).catch((error: Error) => {
       log.error({ err: error, url: req.url }, 'privet request failed');

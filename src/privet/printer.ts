@@ -20,6 +20,7 @@ import { DirectoryOutput, type OutputTarget } from './output.ts';
 import { CupsOutput } from './cups-output.ts';
 import { FrontPanel, type StopReason } from './panel.ts';
 import { createPanelServer } from './panel-server.ts';
+import { guardHttpServer, type HttpGuardOptions } from '../server/http-guard.ts';
 import { DEFAULT_REGISTRATION_TIMEOUTS, LocalRegistration, type RegistrationTimeouts } from './registration.ts';
 import type { LocalSettings } from './settings.ts';
 import { StateFile, writeFileAtomic } from './state.ts';
@@ -30,6 +31,9 @@ import { inspectorFor } from './validate.ts';
 export const MANUFACTURER = 'OpenCloudPrint';
 export const MODEL = 'Virtual Privet Printer';
 export const FIRMWARE = '0.1.0';
+
+/** A printer serves a handful of LAN clients: a small per-address share, and 30 s of silence. */
+export const DEFAULT_PRINTER_HTTP_GUARD: HttpGuardOptions = { idleTimeoutMs: 30_000, maxConnectionsPerAddress: 32 };
 
 export interface PrinterOptions {
   name: string;
@@ -64,6 +68,8 @@ export interface PrinterOptions {
   downloadAttempts?: number;
   /** Wait before a cloud job's second download attempt, doubled before each further one. */
   downloadRetryDelayMs?: number;
+  /** Idle timeout and per-address connection cap of the Privet API and the panel (default DEFAULT_PRINTER_HTTP_GUARD). */
+  httpGuard?: HttpGuardOptions;
   log: Logger;
 }
 
@@ -343,6 +349,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     if (this.settings.local_discovery) {
       if (!this.privetServer) {
         const server = createPrivetServer(this, this.options.log);
+        guardHttpServer(server, this.options.httpGuard ?? DEFAULT_PRINTER_HTTP_GUARD);
         this.privetServer = server;
         server.listen(this.ports.privet || this.options.port, this.privetHost());
         await once(server, 'listening');
@@ -368,6 +375,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
 
   async start(): Promise<void> {
     const panel = createPanelServer(this, this.options.log);
+    guardHttpServer(panel, this.options.httpGuard ?? DEFAULT_PRINTER_HTTP_GUARD);
     this.panelServer = panel;
     panel.listen(this.options.panelPort, '127.0.0.1');
     await once(panel, 'listening');

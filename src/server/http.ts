@@ -1,16 +1,33 @@
 // The HTTP server every REST interface shares: body parsers for the request
-// conventions real clients used (form-urlencoded, multipart, JSON, query) and
-// one log line per request.
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+// conventions real clients used (form-urlencoded, multipart, JSON, query), the
+// connection limits of ./http-guard.ts, one answer for errors no route
+// answered, and one log line per request.
+import { STATUS_CODES } from 'node:http';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { JsonDepthError, jsonDeeperThan } from '../input-checks.ts';
+import { guardHttpServer, type HttpGuardOptions } from './http-guard.ts';
 
-export interface HttpOptions {
+export interface HttpOptions extends HttpGuardOptions {
   log: Logger;
   maxDocumentSize: number;
   maxJsonDepth: number;
+  /** The largest multipart field value read into memory (the JSON-carrying ones; others are checked per name as they are read). */
+  maxFieldSize: number;
+}
+
+export function httpOptionsFrom(config: ServerConfig, log: Logger): HttpOptions {
+  return {
+    log,
+    maxDocumentSize: config.maxDocumentSize,
+    maxJsonDepth: config.maxJsonDepth,
+    maxFieldSize: Math.max(config.maxFieldSize, config.maxJsonFieldSize),
+    idleTimeoutMs: config.httpIdleTimeoutSeconds * 1000,
+    maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+  };
 }
 
 export async function createHttpApp(options: HttpOptions): Promise<FastifyInstance> {
@@ -20,6 +37,7 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
     bodyLimit: 10 * 1024 * 1024,
     trustProxy: false,
   });
+  guardHttpServer(app.server, options);
   await app.register(formbody);
   // Fastify's own JSON parser (prototype poisoning refused), behind a depth scan of the raw body.
   const parseJsonBody = app.getDefaultJsonParser('error', 'error');
@@ -29,14 +47,31 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
     return parseJsonBody(request, body as string, done);
   });
   // Multipart parts are streamed by the routes that take documents; the
-  // limits here bound what a client can make us buffer for the other fields.
+  // limits here bound what a client can make us buffer for the other fields
+  // (src/cloud/params.ts checks each field against its own, smaller limit).
   await app.register(multipart, {
-    limits: { fileSize: options.maxDocumentSize, fieldSize: 10 * 1024 * 1024, fields: 200, files: 4, parts: 250 },
+    limits: { fileSize: options.maxDocumentSize, fieldSize: options.maxFieldSize, fields: 200, files: 4, parts: 250 },
   });
+  app.setErrorHandler(answerError);
   app.addHook('onResponse', async (request, reply) => {
     request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
   });
   return app;
+}
+
+/**
+ * The last word on an error no route answered itself. A client error (4xx:
+ * a body that does not parse, one too large) is told what was wrong; anything
+ * else is a 500 whose body says nothing about the cause (a database or
+ * internal message may name tables, queries or values), logged here instead.
+ */
+export function answerError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const status = error.statusCode !== undefined && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
+  if (status === 500) {
+    request.log.error({ err: error, method: request.method, url: request.url.split('?')[0] }, 'internal error');
+    return reply.code(500).send({ statusCode: 500, error: STATUS_CODES[500], message: 'Internal server error' });
+  }
+  return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message });
 }
 
 /**

@@ -1,11 +1,12 @@
 // `ocp server`: opens the store, then starts every listener the configuration
 // asks for and writes the ports they got to DATA/ports.json.
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
+import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts, type Revocation } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
@@ -13,7 +14,7 @@ import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bu
 import { RedisBus } from '../events/redis-bus.ts';
 import { registerBusMetrics } from '../events/metrics.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
-import { createHttpApp } from './http.ts';
+import { createHttpApp, httpOptionsFrom } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
 import { createCcs } from '../ccs/index.ts';
@@ -50,7 +51,7 @@ function urlHost(host: string): string {
 
 function writePorts(dataDir: string, ports: Record<string, number>): void {
   const file = join(dataDir, 'ports.json');
-  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n');
+  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n', { mode: PRIVATE_FILE_MODE });
   renameSync(`${file}.tmp`, file);
 }
 
@@ -61,7 +62,7 @@ async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
 }
 
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
-  mkdirSync(config.dataDir, { recursive: true });
+  privateDir(config.dataDir, log);
   const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
   const closers: Array<() => Promise<void>> = [() => store.close()];
   try {
@@ -80,7 +81,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
-    const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize, maxJsonDepth: config.maxJsonDepth });
+    const http = await createHttpApp(httpOptionsFrom(config, log));
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
     const cloud = await startCloud(http, context);

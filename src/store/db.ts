@@ -1,7 +1,6 @@
 // The one query layer: Kysely over better-sqlite3 (default, WAL) or PostgreSQL.
 // Migrations under ./migrations run at start-up; each capability adds its own
 // files there and its table types to ./schema.ts.
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -10,6 +9,7 @@ import type { Database } from './schema.ts';
 import type { Logger } from '../log.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
+import { privateDir, privateFile, tightenIfPresent } from '../private-files.ts';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
@@ -61,8 +61,11 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   } else {
     let file = ':memory:';
     if (options.database !== 'sqlite::memory:') {
-      mkdirSync(options.dataDir, { recursive: true });
+      privateDir(options.dataDir, options.log);
       file = join(options.dataDir, 'ocp.sqlite');
+      // SQLite creates its -wal and -shm files with the database file's mode.
+      privateFile(file, options.log);
+      for (const suffix of ['-wal', '-shm']) tightenIfPresent(file + suffix, options.log);
     }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');

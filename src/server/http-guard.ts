@@ -1,0 +1,69 @@
+// Connection limits every HTTP server here shares (the REST API and the
+// Privet printer's servers): an idle timeout that closes a connection on which
+// the client keeps the server waiting, and a cap on the connections one source
+// address may hold. Together they stop a slow client (half-sent headers or
+// bodies, replies it never reads) from exhausting the process's file
+// descriptors and with them every other listener.
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+export interface HttpGuardOptions {
+  /** Silence after which a connection that waits on its client is closed; 0 = never. */
+  idleTimeoutMs: number;
+  /** Open connections one source address may hold; 0 = unlimited. */
+  maxConnectionsPerAddress: number;
+}
+
+/**
+ * Whether, after a quiet spell, the server is the one waiting on the client:
+ * between requests or in the middle of the request headers, reading a body
+ * the client stopped sending, or writing a reply the client does not read.
+ * A request whose handler is busy (a Privet registration waiting for the
+ * panel, a document held back because the printer is out of paper) is the
+ * server's own wait and does not count.
+ */
+function waitsOnClient(socket: Socket, exchange: { req: IncomingMessage; res: ServerResponse } | undefined): boolean {
+  if (!exchange) return true;
+  if (socket.writableLength > 0) return true;
+  const { req } = exchange;
+  // A full request buffer means the server stopped reading (backpressure), not the client.
+  return !req.complete && req.readableLength < req.readableHighWaterMark;
+}
+
+export function guardHttpServer(server: Server, options: HttpGuardOptions): void {
+  const exchanges = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const perAddress = new Map<string, number>();
+
+  server.on('connection', (socket: Socket) => {
+    const address = socket.remoteAddress ?? '';
+    const count = perAddress.get(address) ?? 0;
+    if (options.maxConnectionsPerAddress > 0 && count >= options.maxConnectionsPerAddress) {
+      socket.destroy();
+      return;
+    }
+    perAddress.set(address, count + 1);
+    socket.once('close', () => {
+      const left = (perAddress.get(address) ?? 1) - 1;
+      if (left > 0) perAddress.set(address, left);
+      else perAddress.delete(address);
+    });
+  });
+
+  if (options.idleTimeoutMs <= 0) return;
+  // node:http arms this on every new socket and re-arms it on any traffic;
+  // between two requests of a kept-alive connection it arms keepAliveTimeout.
+  server.timeout = options.idleTimeoutMs;
+  server.keepAliveTimeout = Math.min(server.keepAliveTimeout, options.idleTimeoutMs);
+  server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
+    const socket = req.socket;
+    exchanges.set(socket, { req, res });
+    res.once('finish', () => {
+      if (exchanges.get(socket)?.res === res) exchanges.delete(socket);
+    });
+  });
+  // With a listener here node:http leaves the decision to us (no listener: it destroys the socket).
+  server.on('timeout', (socket: Socket) => {
+    if (waitsOnClient(socket, exchanges.get(socket))) socket.destroy();
+    else socket.setTimeout(options.idleTimeoutMs);
+  });
+}
