@@ -2,7 +2,7 @@
 // with a window, sending messages round-robin to the device tokens; reports
 // send→ACK latency percentiles as one JSON line.
 import { readFileSync } from 'node:fs';
-import { CcsAppServer } from '../src/ccs/appserver/index.ts';
+import { CcsAppServer } from '../src/ccs/sdk/appserver.ts';
 
 const [port, caFile, senderId, apiKey, tokensFile, messagesArg, windowArg] = process.argv.slice(2);
 const tokens = JSON.parse(readFileSync(tokensFile!, 'utf8')) as string[];

@@ -2,7 +2,7 @@
 // SDK), ACKs every message, reports receipt counts and send→receipt latencies
 // (the app server puts its send time in `data.t`) as JSON lines.
 import { readFileSync } from 'node:fs';
-import { CcsDevice } from '../src/ccs/device/index.ts';
+import { CcsDevice } from '../src/ccs/sdk/device.ts';
 
 const [port, caFile, devicesFile] = process.argv.slice(2);
 const ca = readFileSync(caFile!, 'utf8');

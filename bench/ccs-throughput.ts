@@ -15,8 +15,8 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { openStore } from '../src/store/db.ts';
 import { Accounts } from '../src/auth/accounts.ts';
-import { Senders } from '../src/ccs/senders.ts';
-import { Registrations } from '../src/ccs/registrations.ts';
+import { Senders } from '../src/ccs/service/senders.ts';
+import { Registrations } from '../src/ccs/service/registrations.ts';
 
 const { values } = parseArgs({
   options: {

@@ -4,10 +4,10 @@
 // row in `tokens`, stored as its hash.
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
-import type { AccountKind, AccountsTable, TokenKind } from './tables.ts';
+import type { AccountKind, AccountsTable, TokenKind } from '../store/tables/auth.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
 import { FailureBackoff, type BackoffLimits } from './failure-backoff.ts';
-import { WindowLimiter } from './window-limiter.ts';
+import { WindowLimiter } from '../limits/window-limiter.ts';
 
 export type Account = AccountsTable;
 

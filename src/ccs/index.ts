@@ -4,11 +4,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../server/index.ts';
 import type { XmppServer } from '../xmpp/index.ts';
-import { CcsService } from './service.ts';
-import { registerDeviceRoutes } from './device-http.ts';
-import { registerSendRoutes } from './send-http.ts';
-import { registerAdminRoutes } from './admin-http.ts';
-import { createCcsXmppServer, deviceModule } from './xmpp.ts';
+import { CcsService } from './service/index.ts';
+import { registerDeviceRoutes } from './transports/device-http.ts';
+import { registerSendRoutes } from './transports/send-http.ts';
+import { registerAdminRoutes } from './transports/admin-http.ts';
+import { createCcsXmppServer, deviceModule } from './transports/xmpp.ts';
 
 /** A shutdown does not wait the whole drain grace: app servers reconnect elsewhere at once. */
 const SHUTDOWN_DRAIN_MS = 5000;

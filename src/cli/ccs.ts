@@ -6,8 +6,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { openStore } from '../store/db.ts';
-import { Senders } from '../ccs/senders.ts';
-import { ADMIN_TOKEN_FILE } from '../ccs/admin-http.ts';
+import { Senders } from '../ccs/service/senders.ts';
+import { ADMIN_TOKEN_FILE } from '../ccs/transports/admin-http.ts';
 import { addOptions, configFromCommand } from './options.ts';
 
 async function withSenders<T>(command: Command, work: (senders: Senders) => Promise<T>): Promise<T> {

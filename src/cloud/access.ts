@@ -4,7 +4,7 @@
 import type { Account } from '../auth/accounts.ts';
 import type { Db } from '../store/db.ts';
 import { CloudError } from './errors.ts';
-import type { PrintersTable, ShareRole } from './tables.ts';
+import type { PrintersTable, ShareRole } from '../store/tables/cloud.ts';
 
 export interface Caller {
   account: Account;

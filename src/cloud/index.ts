@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerContext } from '../server/index.ts';
-import { registerClaimPages } from '../web/claim-pages.ts';
+import { registerClaimPages } from './claim-pages.ts';
 import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';

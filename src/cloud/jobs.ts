@@ -9,7 +9,7 @@ import { CloudError } from './errors.ts';
 import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
 import type { JobState } from './shapes.ts';
 import type { CloudService } from './service.ts';
-import type { JobsTable } from './tables.ts';
+import type { JobsTable } from '../store/tables/cloud.ts';
 
 export type JobRow = JobsTable & { owner_email: string | null; printer_name: string; printer_owner_id: string | null; printer_robot_id: string | null };
 

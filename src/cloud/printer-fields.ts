@@ -4,7 +4,7 @@
 import { CloudError } from './errors.ts';
 import type { Params } from './params.ts';
 import { validateCdd, validateCds } from './shapes.ts';
-import type { PrintersTable } from './tables.ts';
+import type { PrintersTable } from '../store/tables/cloud.ts';
 
 type Columns = Partial<PrintersTable>;
 

@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
-import type { PrintersTable } from './tables.ts';
+import type { PrintersTable } from '../store/tables/cloud.ts';
 import type { Caller } from './access.ts';
 import { containsText } from './text-search.ts';
 

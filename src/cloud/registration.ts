@@ -6,7 +6,7 @@
 import { randomInt } from 'node:crypto';
 import type { Account } from '../auth/accounts.ts';
 import { hashToken } from '../auth/secrets.ts';
-import { WindowLimiter } from '../auth/window-limiter.ts';
+import { WindowLimiter } from '../limits/window-limiter.ts';
 import { CloudError } from './errors.ts';
 import { findPrinter } from './printers.ts';
 import type { CloudService } from './service.ts';

@@ -11,8 +11,8 @@ import { AccessTokenSource, CloudPrintApi, type CloudJob } from '../client/cloud
 import { clearSpool, CloudJobRunner, type JobProgress } from '../client/cloud-jobs.ts';
 import { XmppChannel } from '../client/push-channel.ts';
 import type { Logger } from '../log.ts';
-import { CupsClient } from './cups.ts';
-import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from './translate.ts';
+import { CupsClient } from '../cups/client.ts';
+import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from '../cups/translate.ts';
 
 export const CONNECTOR_CLIENT_ID = 'ocp-connector';
 

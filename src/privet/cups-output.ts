@@ -6,8 +6,8 @@
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { CupsClient } from '../connector/cups.ts';
-import { cloudJobStateOf } from '../connector/translate.ts';
+import { CupsClient } from '../cups/client.ts';
+import { cloudJobStateOf } from '../cups/translate.ts';
 import type { JobRecord } from './jobs.ts';
 import { fsyncPath, sidecarOf, type OutputJob, type OutputTarget, type PrintOutcome } from './output.ts';
 import { writeFileAtomic } from './state.ts';

@@ -16,12 +16,12 @@ import { registerBusMetrics } from '../events/metrics.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp, httpOptionsFrom } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
-import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
+import { createC2sServer, listenC2s } from './c2s.ts';
 import { createCcs } from '../ccs/index.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 import { startCloud } from '../cloud/index.ts';
-import { createPushDirectory } from '../cloud/push-directory.ts';
+import { createPushDirectory } from '../cloud/push/directory.ts';
 
 /** What every capability gets to work with. */
 export interface ServerContext {

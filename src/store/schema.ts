@@ -1,6 +1,6 @@
 // The whole database's table types, assembled from each capability's own.
-import type { AuthTables } from '../auth/tables.ts';
-import type { CloudTables } from '../cloud/tables.ts';
-import type { CcsTables } from '../ccs/tables.ts';
+import type { AuthTables } from './tables/auth.ts';
+import type { CloudTables } from './tables/cloud.ts';
+import type { CcsTables } from './tables/ccs.ts';
 
 export interface Database extends AuthTables, CloudTables, CcsTables {}

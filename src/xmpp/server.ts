@@ -21,7 +21,7 @@ import { XmppSession } from './session.ts';
 import { stanzaErrorReply, type StanzaErrorType, type StreamErrorCondition } from './stream-error.ts';
 import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
-import { WindowLimiter } from '../auth/window-limiter.ts';
+import { WindowLimiter } from '../limits/window-limiter.ts';
 import { ParserPool } from './xml/parser-pool.ts';
 
 export type ListenMode = 'starttls-required' | 'direct' | 'plain';

@@ -9,8 +9,8 @@ import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { tempDir } from '../helpers/server.ts';
-import { CcsAppServer } from '../../src/ccs/appserver/index.ts';
-import { CcsDevice, type DownstreamMessage } from '../../src/ccs/device/index.ts';
+import { CcsAppServer } from '../../src/ccs/sdk/appserver.ts';
+import { CcsDevice, type DownstreamMessage } from '../../src/ccs/sdk/device.ts';
 import { settle } from './helpers.ts';
 
 const ocp = new URL('../../bin/ocp', import.meta.url).pathname;

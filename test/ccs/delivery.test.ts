@@ -3,8 +3,8 @@
 // pending windows in both directions, and connection draining.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CcsDevice } from '../../src/ccs/device/index.ts';
-import { CcsAppServer } from '../../src/ccs/appserver/index.ts';
+import { CcsDevice } from '../../src/ccs/sdk/device.ts';
+import { CcsAppServer } from '../../src/ccs/sdk/appserver.ts';
 import { newDevice, rawApp, settle, startCcsServer, type RawApp } from './helpers.ts';
 
 type Server = Awaited<ReturnType<typeof startCcsServer>>;

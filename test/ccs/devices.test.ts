@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { DeviceHub } from '../../src/ccs/devices.ts';
-import type { DownstreamRow, MessageQueues } from '../../src/ccs/queues.ts';
-import type { Registrations } from '../../src/ccs/registrations.ts';
+import { DeviceHub } from '../../src/ccs/service/devices.ts';
+import type { DownstreamRow, MessageQueues } from '../../src/ccs/service/queues.ts';
+import type { Registrations } from '../../src/ccs/service/registrations.ts';
 import { LocalBus } from '../../src/events/bus.ts';
 import { silentLogger } from '../../src/log.ts';
 

@@ -4,7 +4,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:tls';
-import { CcsDevice } from '../../src/ccs/device/index.ts';
+import { CcsDevice } from '../../src/ccs/sdk/device.ts';
 import { newDevice, rawApp, settle, startCcsServer, type RawApp, type TestDevice } from './helpers.ts';
 
 type Server = Awaited<ReturnType<typeof startCcsServer>>;

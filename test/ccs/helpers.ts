@@ -2,12 +2,12 @@
 // register over HTTP and connect over TLS to the c2s port with the device SDK.
 import { readFileSync } from 'node:fs';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { Senders } from '../../src/ccs/senders.ts';
-import { CcsDevice, type DeviceRegistration, type DownstreamMessage } from '../../src/ccs/device/index.ts';
+import { Senders } from '../../src/ccs/service/senders.ts';
+import { CcsDevice, type DeviceRegistration, type DownstreamMessage } from '../../src/ccs/sdk/device.ts';
 import type { ServerConfig } from '../../src/config.ts';
 import type { Element } from 'ltx';
-import { StreamClient } from '../../src/ccs/stream-client.ts';
-import { gcmStanza, gcmText } from '../../src/ccs/gcm-stanza.ts';
+import { StreamClient } from '../../src/xmpp/client/stream-client.ts';
+import { gcmStanza, gcmText } from '../../src/protocol/gcm-stanza.ts';
 
 export interface TestDevice {
   registration: DeviceRegistration;

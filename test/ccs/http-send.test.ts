@@ -3,7 +3,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { CcsDevice } from '../../src/ccs/device/index.ts';
+import { CcsDevice } from '../../src/ccs/sdk/device.ts';
 import { newDevice, settle, startCcsServer, type TestDevice } from './helpers.ts';
 
 const gcm = createRequire(import.meta.url)('node-gcm') as {

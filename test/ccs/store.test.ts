@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Accounts } from '../../src/auth/accounts.ts';
-import { Senders } from '../../src/ccs/senders.ts';
-import { Registrations } from '../../src/ccs/registrations.ts';
-import { MessageQueues } from '../../src/ccs/queues.ts';
+import { Senders } from '../../src/ccs/service/senders.ts';
+import { Registrations } from '../../src/ccs/service/registrations.ts';
+import { MessageQueues } from '../../src/ccs/service/queues.ts';
 import { describeEachDialect } from '../helpers/dialects.ts';
 
 describeEachDialect('ccs store', (store) => {

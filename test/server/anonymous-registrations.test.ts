@@ -3,7 +3,7 @@
 // are bounded per source address; registrations with credentials are not.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Senders } from '../../src/ccs/senders.ts';
+import { Senders } from '../../src/ccs/service/senders.ts';
 import { createUser, registerPrinter } from '../helpers/cloud.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 

@@ -11,8 +11,8 @@ import type { Element } from 'ltx';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { cloudApi, createUser, oauthToken, registerAndClaim, registerPrinter, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { newDevice, rawApp, startCcsServer, type RawApp, type TestDevice } from '../ccs/helpers.ts';
-import { StreamClient } from '../../src/ccs/stream-client.ts';
-import { gcmStanza, gcmText } from '../../src/ccs/gcm-stanza.ts';
+import { StreamClient } from '../../src/xmpp/client/stream-client.ts';
+import { gcmStanza, gcmText } from '../../src/protocol/gcm-stanza.ts';
 import { MAX_SEARCH_TEXT_BYTES } from '../../src/cloud/text-search.ts';
 
 type Server = Awaited<ReturnType<typeof startCcsServer>>;

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { Kysely, Migrator, PostgresDialect, SqliteDialect } from 'kysely';
 import { migrate } from '../../src/store/db.ts';
 import { migrationProvider } from '../../src/store/migrations/index.ts';
-import type { AccountKind, TokenKind } from '../../src/auth/tables.ts';
+import type { AccountKind, TokenKind } from '../../src/store/tables/auth.ts';
 import type { Database } from '../../src/store/schema.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/server.ts';

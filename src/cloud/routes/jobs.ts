@@ -14,7 +14,7 @@ import { notifyDevice, type CloudService } from '../service.ts';
 import { acceptsContentType, checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket, type JobState } from '../shapes.ts';
 import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
-import type { JobsTable } from '../tables.ts';
+import type { JobsTable } from '../../store/tables/cloud.ts';
 import { containsText } from '../text-search.ts';
 import { isForeignKeyViolation } from '../../store/db.ts';
 

@@ -1,6 +1,6 @@
 // register, update, list, search, printer, delete [cloudprint-protocol.md §a, §b].
 import { requireRole, type Caller } from '../access.ts';
-import { WindowLimiter } from '../../auth/window-limiter.ts';
+import { WindowLimiter } from '../../limits/window-limiter.ts';
 import { CloudError } from '../errors.ts';
 import { checkTags, localSettingsColumns, printerColumns, updatedTags } from '../printer-fields.ts';
 import {
@@ -10,7 +10,7 @@ import { claimTokenHash, newClaimToken, registrationUrls } from '../registration
 import type { CloudRoute } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
 import type { Params } from '../params.ts';
-import type { PrintersTable } from '../tables.ts';
+import type { PrintersTable } from '../../store/tables/cloud.ts';
 import { deleteJobsOf } from '../jobs.ts';
 
 const ACCESS_TIME_RESOLUTION_MS = 60_000;

@@ -6,7 +6,7 @@ import { getPrinter } from '../printers.ts';
 import type { CloudRoute } from '../route-table.ts';
 import type { CloudService } from '../service.ts';
 import type { Params } from '../params.ts';
-import type { ShareRole } from '../tables.ts';
+import type { ShareRole } from '../../store/tables/cloud.ts';
 
 const ROLES: ShareRole[] = ['USER', 'MANAGER', 'OWNER'];
 /** Lifetime of a proximity token; the value of Privet §4.4's example. */

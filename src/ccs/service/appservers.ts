@@ -1,0 +1,310 @@
+// The app-server side of the CCS: each authenticated connection of a sender
+// sends downstream requests (ACKed or NACKed once decided), ACKs what it
+// receives, and receives upstream messages and receipts — at most
+// `maxPending` un-ACKed per connection in each direction (§5). ACKs count
+// only on the connection that received the message; what a connection leaves
+// un-ACKed goes to the sender's next connection until it expires.
+import type { Logger } from '../../log.ts';
+import type { NotificationBus } from '../../events/bus.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { DownstreamPipeline } from './downstream.ts';
+import type { MessageQueues, UpstreamRow } from './queues.ts';
+import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
+import type { GcmLink } from './links.ts';
+
+export class AppConnection {
+  /** Upstream messages and receipts sent on this connection, by message_id, awaiting the app's ACK. */
+  readonly inflight = new Map<string, UpstreamRow>();
+  /** Downstream requests received, not yet ACKed or NACKed. */
+  pendingDownstream = 0;
+  draining = false;
+  closed = false;
+  /** Settles when the connection is gone. */
+  readonly gone: Promise<void>;
+  resolveGone!: () => void;
+
+  constructor(
+    readonly senderId: string,
+    readonly link: GcmLink,
+  ) {
+    this.gone = new Promise((resolve) => (this.resolveGone = resolve));
+  }
+}
+
+/** What the XMPP glue must do with a `<gcm>` payload it could not hand on. */
+export type ReceiveResult = { stanzaError: string } | undefined;
+
+interface SenderState {
+  connections: AppConnection[];
+  /** Stored messages not yet sent on any connection, oldest first. */
+  backlog: UpstreamRow[];
+  /** Ids in `backlog` or in some connection's `inflight`. */
+  known: Set<string>;
+  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
+  loading: number;
+  ackedWhileLoading: Set<string>;
+}
+
+export interface AppServerHubOptions {
+  queues: MessageQueues;
+  bus: NotificationBus;
+  downstream: DownstreamPipeline;
+  log: Logger;
+  maxPending: number;
+  /** Deepest JSON nesting accepted in a `<gcm>` payload (--max-json-depth). */
+  maxJsonDepth: number;
+  /** How long a draining connection may stay open. */
+  drainGraceMs: number;
+  now?: () => number;
+}
+
+export class AppServerHub {
+  private readonly senders = new Map<string, SenderState>();
+  private readonly acks: GroupCommit<string, undefined>;
+  private readonly now: () => number;
+  private readonly unsubscribe: Array<() => void>;
+
+  constructor(private readonly options: AppServerHubOptions) {
+    this.now = options.now ?? Date.now;
+    this.acks = new GroupCommit(async (ids) => {
+      await options.queues.deleteUpstream(ids);
+      return ids.map(() => undefined);
+    });
+    // Another node stored messages for a sender connected here.
+    this.unsubscribe = [
+      options.bus.subscribe((event) => {
+        if (event.type === 'ccs-sender' && this.senders.has(event.senderId)) void this.load(event.senderId);
+      }),
+      // The bus was down: announcements for senders here may be lost; their messages wait in the store.
+      options.bus.onResumed(() => {
+        for (const senderId of this.senders.keys()) void this.load(senderId);
+      }),
+    ];
+  }
+
+  attach(senderId: string, link: GcmLink): AppConnection {
+    const connection = new AppConnection(senderId, link);
+    const state = this.state(senderId);
+    state.connections.push(connection);
+    // Whatever the sender's earlier connections left un-ACKed (§4.6: resent on the next connection).
+    void this.load(senderId);
+    return connection;
+  }
+
+  detach(connection: AppConnection): void {
+    if (connection.closed) return;
+    connection.closed = true;
+    connection.resolveGone();
+    const state = this.state(connection.senderId);
+    state.connections = state.connections.filter((c) => c !== connection);
+    state.backlog.unshift(...connection.inflight.values());
+    state.backlog.sort((a, b) => a.created_at - b.created_at);
+    connection.inflight.clear();
+    if (state.connections.length) this.pump(state);
+    else this.senders.delete(connection.senderId);
+  }
+
+  connectionCount(): number {
+    let count = 0;
+    for (const state of this.senders.values()) count += state.connections.length;
+    return count;
+  }
+
+  private state(senderId: string): SenderState {
+    let state = this.senders.get(senderId);
+    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), loading: 0, ackedWhileLoading: new Set() }));
+    return state;
+  }
+
+  private async load(senderId: string): Promise<void> {
+    const loading = this.state(senderId);
+    loading.loading++;
+    try {
+      const rows = await this.options.queues.pendingUpstream(senderId);
+      const state = this.senders.get(senderId);
+      if (!state) return;
+      for (const row of rows) {
+        if (state.known.has(row.id) || state.ackedWhileLoading.has(row.id)) continue;
+        state.known.add(row.id);
+        state.backlog.push(row);
+      }
+      state.backlog.sort((a, b) => a.created_at - b.created_at);
+      this.pump(state);
+    } catch (error) {
+      this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
+    } finally {
+      if (--loading.loading === 0) loading.ackedWhileLoading.clear();
+    }
+  }
+
+  /** Stored upstream messages and receipts: sent now if a connection of the sender has room. */
+  offer(rows: readonly UpstreamRow[]): void {
+    const touched = new Set<SenderState>();
+    const elsewhere = new Set<string>();
+    for (const row of rows) {
+      const state = this.senders.get(row.sender_id);
+      if (!state) {
+        elsewhere.add(row.sender_id); // stored; sent once the sender connects here or on another node
+        continue;
+      }
+      if (state.known.has(row.id)) continue;
+      state.known.add(row.id);
+      state.backlog.push(row);
+      touched.add(state);
+    }
+    for (const state of touched) this.pump(state);
+    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
+    for (const senderId of elsewhere) void this.options.bus.publish({ type: 'ccs-sender', senderId });
+  }
+
+  /** Sends backlog to the connections with room: draining ones only when no other has room. */
+  private pump(state: SenderState): void {
+    const now = this.now();
+    const skipped: UpstreamRow[] = [];
+    while (state.backlog.length) {
+      const row = state.backlog[0]!;
+      if (row.expires_at <= now) {
+        state.backlog.shift();
+        state.known.delete(row.id);
+        continue;
+      }
+      const target = this.pick(state, row.message_id);
+      if (!target) {
+        // Two devices may pick the same message_id; a connection holds one of them at a time.
+        if (state.connections.some((c) => c.inflight.size < this.options.maxPending)) {
+          skipped.push(state.backlog.shift()!);
+          continue;
+        }
+        break;
+      }
+      state.backlog.shift();
+      target.inflight.set(row.message_id, row);
+      target.link.sendGcm(row.payload, { type: 'normal' });
+    }
+    if (skipped.length) state.backlog.unshift(...skipped);
+  }
+
+  private pick(state: SenderState, messageId: string): AppConnection | undefined {
+    let best: AppConnection | undefined;
+    for (const connection of state.connections) {
+      if (connection.closed || connection.inflight.size >= this.options.maxPending || connection.inflight.has(messageId)) continue;
+      const better =
+        !best ||
+        (best.draining && !connection.draining) ||
+        (best.draining === connection.draining && connection.inflight.size < best.inflight.size);
+      if (better) best = connection;
+    }
+    return best;
+  }
+
+  /** A `<gcm>` payload from an app server (§2): an ACK, or a downstream request. */
+  receive(connection: AppConnection, text: string, stanzaId: string | undefined): ReceiveResult {
+    let json: Record<string, unknown>;
+    try {
+      json = parseJsonObject(text, this.options.maxJsonDepth);
+    } catch (error) {
+      return { stanzaError: stanzaErrorText((error as Error).message) };
+    }
+    const type = json.message_type;
+    if (type === 'ack') {
+      this.ack(connection, json, stanzaId);
+      return undefined;
+    }
+    // §2: "Any GCM message with an unknown message_type can be ignored"; app servers never NACK.
+    if (type !== undefined) return undefined;
+    const messageId = json.message_id;
+    // §4.3: a request without message_id cannot be NACKed; it gets a stanza error.
+    if (typeof messageId !== 'string' || messageId === '') return { stanzaError: stanzaErrorText('Missing Required Field: message_id') };
+    this.downstream(connection, json, messageId, stanzaId);
+    return undefined;
+  }
+
+  private downstream(connection: AppConnection, json: Record<string, unknown>, messageId: string, stanzaId: string | undefined): void {
+    const target = typeof json.to === 'string' ? json.to : typeof json.condition === 'string' ? json.condition : undefined;
+    const reply = (rejection?: Rejection) => {
+      if (connection.closed) return;
+      const body = rejection ? nackJson(target, messageId, rejection) : ackJson(target ?? '', messageId);
+      connection.link.sendGcm(JSON.stringify(body), stanzaId !== undefined ? { id: stanzaId } : {});
+    };
+    if (connection.draining) return reply(REJECTIONS.draining());
+    // §5: the window is enforced softly — requests beyond it are NACKed, the stream lives on.
+    if (connection.pendingDownstream >= this.options.maxPending) return reply(REJECTIONS.unavailable(`Too many pending messages on this connection (limit ${this.options.maxPending})`));
+    let request: DownstreamRequest;
+    try {
+      if ('registration_ids' in json) throw new InvalidMessage({ code: 'INVALID_JSON', description: 'InvalidJson: INVALID_PARAMETERS : registration_ids is not supported over XMPP, use "to"' });
+      request = validateDownstream(json, messageId);
+    } catch (error) {
+      if (error instanceof InvalidMessage) return reply(error.rejection);
+      this.options.log.error({ err: error }, 'ccs: accepting a downstream message failed');
+      return reply(REJECTIONS.internal());
+    }
+    connection.pendingDownstream++;
+    // A callback, not a promise: this runs for every message.
+    this.options.downstream.add({ senderId: connection.senderId, request, dedupe: true }, (error, outcome) => {
+      if (error !== null) {
+        this.options.log.error({ err: error }, 'ccs: accepting a downstream message failed');
+        reply(REJECTIONS.internal());
+      } else reply(outcome!.ok ? undefined : outcome!.rejection);
+      connection.pendingDownstream--;
+      if (connection.draining) this.closeIfDrained(connection);
+    });
+  }
+
+  private ack(connection: AppConnection, json: Record<string, unknown>, stanzaId: string | undefined): void {
+    const messageId = json.message_id;
+    if (typeof messageId !== 'string' || messageId === '') {
+      const nack = nackJson(typeof json.to === 'string' ? json.to : undefined, typeof messageId === 'string' ? messageId : '', { code: 'BAD_ACK', description: 'ACK without a message_id' });
+      connection.link.sendGcm(JSON.stringify(nack), stanzaId !== undefined ? { id: stanzaId } : {});
+      return;
+    }
+    // §4.4: receipts may be ACKed with or without their dr2: prefix.
+    const key = connection.inflight.has(messageId) ? messageId : RECEIPT_PREFIX + messageId;
+    const row = connection.inflight.get(key);
+    if (!row) return; // §5: ACKs are valid only on the connection that received the message.
+    connection.inflight.delete(key);
+    const state = this.state(connection.senderId);
+    this.acks.add(row.id, (error) => {
+      if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed');
+      state.known.delete(row.id);
+      if (state.loading) state.ackedWhileLoading.add(row.id);
+    });
+    this.pump(state);
+    if (connection.draining) this.closeIfDrained(connection);
+  }
+
+  /**
+   * §4.5 connection draining: tell the connection, NACK its new requests with
+   * CONNECTION_DRAINING, keep delivering upstream and receipts, and close it
+   * once nothing is pending or the grace period ends.
+   */
+  drain(connection: AppConnection, graceMs = this.options.drainGraceMs): Promise<void> {
+    if (!connection.draining && !connection.closed) {
+      connection.draining = true;
+      connection.link.sendGcm(JSON.stringify(DRAINING_CONTROL), { type: 'normal' });
+      const timer = setTimeout(() => connection.link.close(), graceMs);
+      void connection.gone.then(() => clearTimeout(timer));
+      // Give the app server a moment to move its traffic before an idle connection closes.
+      setTimeout(() => this.closeIfDrained(connection), Math.min(graceMs, 1000)).unref();
+    }
+    return connection.gone;
+  }
+
+  private closeIfDrained(connection: AppConnection): void {
+    if (!connection.closed && connection.pendingDownstream === 0 && connection.inflight.size === 0) connection.link.close();
+  }
+
+  /** Drains every connection (operator `ocp ccs drain`, and shutdown). */
+  async drainAll(graceMs = this.options.drainGraceMs): Promise<number> {
+    const connections = [...this.senders.values()].flatMap((state) => state.connections);
+    await Promise.all(connections.map((connection) => this.drain(connection, graceMs)));
+    return connections.length;
+  }
+
+  async flush(): Promise<void> {
+    await this.acks.idle();
+  }
+
+  close(): void {
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+  }
+}

@@ -1,0 +1,308 @@
+// The device side of the CCS: devices hold an XMPP session on the c2s
+// listeners; downstream messages reach them as <gcm> messages they ACK, and
+// they send upstream messages the server ACKs once stored. Un-ACKed downstream
+// stays in the store and is sent again on the next session.
+import type { Logger } from '../../log.ts';
+import type { NotificationBus } from '../../events/bus.ts';
+import { GroupCommit } from './group-commit.ts';
+import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
+import type { Registrations } from './registrations.ts';
+import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, refuseNulFields, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
+import { expiryOf, type GcmLink } from './links.ts';
+
+/** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
+const DEFAULT_UPSTREAM_TTL_SECONDS = 86_400;
+
+/**
+ * Device ACKs are written (their messages deleted, receipts queued) in
+ * batches gathered this long: nothing waits on them but receipts, and
+ * ACKs from thousands of devices would otherwise come a few per batch.
+ */
+const ACK_GATHER_MS = 5;
+
+export interface DeviceIdentity {
+  accountId: string;
+  jidLocal: string;
+}
+
+export class DeviceSession {
+  /** Sent, not yet ACKed. */
+  readonly inflight = new Map<string, DownstreamRow>();
+  /** Known and not yet sent, in delivery order. */
+  backlog: DownstreamRow[] = [];
+  /** Every row id in `inflight` or `backlog` (or ACKed and being deleted), so nothing is sent twice. */
+  readonly known = new Set<string>();
+  /** A device that said it is idle gets no delay_while_idle messages (§3). */
+  idle = false;
+  upstreamPending = 0;
+  closed = false;
+  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
+  loading = 0;
+  readonly ackedWhileLoading = new Set<string>();
+
+  constructor(
+    readonly identity: DeviceIdentity,
+    readonly link: GcmLink,
+  ) {}
+}
+
+export interface DeviceHubOptions {
+  queues: MessageQueues;
+  registrations: Registrations;
+  bus: NotificationBus;
+  log: Logger;
+  domain: string;
+  /** Un-ACKed messages per session and direction. */
+  maxPending: number;
+  /** Deepest JSON nesting accepted in a `<gcm>` payload (--max-json-depth). */
+  maxJsonDepth: number;
+  /** Called with receipts and upstream messages once stored, for the app servers. */
+  forApps(rows: UpstreamRow[]): void;
+  now?: () => number;
+}
+
+export class DeviceHub {
+  private readonly sessions = new Map<string, DeviceSession[]>();
+  /** Ids ACKed and not yet deleted: a session loading meanwhile must not send them again. */
+  private readonly acking = new Set<string>();
+  private readonly acks: GroupCommit<DownstreamRow, undefined>;
+  private readonly upstream: GroupCommit<UpstreamRow, undefined>;
+  private readonly now: () => number;
+  private readonly unsubscribe: Array<() => void>;
+
+  constructor(private readonly options: DeviceHubOptions) {
+    this.now = options.now ?? Date.now;
+    this.acks = new GroupCommit(async (rows) => {
+      const receipts = rows.filter((row) => row.receipt_requested).map((row) => this.receiptFor(row));
+      await options.queues.completeDownstream(
+        rows.map((row) => row.id),
+        receipts,
+      );
+      if (receipts.length) options.forApps(receipts);
+      return rows.map(() => undefined);
+    }, { gatherMs: ACK_GATHER_MS });
+    this.upstream = new GroupCommit(async (rows) => {
+      await options.queues.insertUpstream(rows);
+      return rows.map(() => undefined);
+    });
+    // Another node stored a message for a device whose session is here.
+    this.unsubscribe = [
+      options.bus.subscribe((event) => {
+        if (event.type !== 'ccs-device') return;
+        const session = this.current(event.deviceJidLocal);
+        if (session) void this.load(session);
+      }),
+      // The bus was down: announcements for devices here may be lost; their messages wait in the store.
+      options.bus.onResumed(() => {
+        for (const list of this.sessions.values()) void this.load(list.at(-1)!);
+      }),
+    ];
+  }
+
+  attach(identity: DeviceIdentity, link: GcmLink): DeviceSession {
+    const session = new DeviceSession(identity, link);
+    const list = this.sessions.get(identity.jidLocal) ?? [];
+    list.push(session);
+    this.sessions.set(identity.jidLocal, list);
+    void this.load(session);
+    return session;
+  }
+
+  detach(session: DeviceSession): void {
+    session.closed = true;
+    const list = (this.sessions.get(session.identity.jidLocal) ?? []).filter((s) => s !== session);
+    if (list.length) this.sessions.set(session.identity.jidLocal, list);
+    else this.sessions.delete(session.identity.jidLocal);
+    // What this session had in flight now goes to the account's other session, if any.
+    const next = list.at(-1);
+    if (next && session.inflight.size) void this.load(next);
+  }
+
+  isOnline(jidLocal: string, forDelayWhileIdle = false): boolean {
+    const session = this.current(jidLocal);
+    return session !== undefined && !(forDelayWhileIdle && session.idle);
+  }
+
+  /** The session that receives messages: the account's newest. */
+  private current(jidLocal: string): DeviceSession | undefined {
+    return this.sessions.get(jidLocal)?.at(-1);
+  }
+
+  /** Hands freshly stored messages to their devices' sessions (here, or on another node via the bus). */
+  deliver(rows: readonly DownstreamRow[]): void {
+    const touched = new Set<DeviceSession>();
+    const elsewhere = new Set<string>();
+    for (const row of rows) {
+      const session = this.current(row.jid_local);
+      if (!session) {
+        elsewhere.add(row.jid_local);
+        continue;
+      }
+      this.enqueue(session, [row]);
+      touched.add(session);
+    }
+    for (const session of touched) this.pump(session);
+    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
+    for (const jidLocal of elsewhere) void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: jidLocal });
+  }
+
+  setIdle(session: DeviceSession, idle: boolean): void {
+    session.idle = idle;
+    if (!idle) this.pump(session);
+  }
+
+  private async load(session: DeviceSession): Promise<void> {
+    session.loading++;
+    try {
+      const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
+      if (session.closed) return;
+      this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
+      this.pump(session);
+    } catch (error) {
+      this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
+    } finally {
+      if (--session.loading === 0) session.ackedWhileLoading.clear();
+    }
+  }
+
+  private enqueue(session: DeviceSession, rows: readonly DownstreamRow[]): void {
+    let added = false;
+    for (const row of rows) {
+      if (session.known.has(row.id)) continue;
+      // §3 collapse_key: the newest replaces older ones not yet sent.
+      if (row.collapse_key !== null) {
+        session.backlog = session.backlog.filter((old) => {
+          const replaced = old.registration_id === row.registration_id && old.collapse_key === row.collapse_key && old.created_at <= row.created_at;
+          if (replaced) session.known.delete(old.id);
+          return !replaced;
+        });
+      }
+      session.known.add(row.id);
+      session.backlog.push(row);
+      added = true;
+    }
+    // §3 priority: high before normal, then oldest first.
+    if (added) session.backlog.sort((a, b) => b.priority - a.priority || a.created_at - b.created_at);
+  }
+
+  private pump(session: DeviceSession): void {
+    if (session.closed) return;
+    const now = this.now();
+    const held: DownstreamRow[] = [];
+    while (session.inflight.size < this.options.maxPending && session.backlog.length) {
+      const row = session.backlog.shift()!;
+      if (row.expires_at <= now) {
+        session.known.delete(row.id);
+        continue;
+      }
+      if (session.idle && row.delay_while_idle) {
+        held.push(row);
+        continue;
+      }
+      session.inflight.set(row.id, row);
+      session.link.sendGcm(row.payload);
+    }
+    if (held.length) session.backlog.unshift(...held);
+  }
+
+  /** A `<gcm>` payload the device sent: an ACK of a downstream message, or an upstream message. */
+  receive(session: DeviceSession, text: string): void {
+    let json: Record<string, unknown>;
+    try {
+      json = parseJsonObject(text, this.options.maxJsonDepth);
+    } catch (error) {
+      return this.nack(session, '', { code: 'INVALID_JSON', description: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}` });
+    }
+    if (json.message_type === 'ack') this.ack(session, json.message_id);
+    else if (json.message_type === undefined) void this.fromDevice(session, json);
+    // Our device protocol's stand-in for the phone's screen state (delay_while_idle).
+    else if (json.message_type === 'control' && json.control_type === 'DEVICE_IDLE') this.setIdle(session, true);
+    else if (json.message_type === 'control' && json.control_type === 'DEVICE_ACTIVE') this.setIdle(session, false);
+  }
+
+  private ack(session: DeviceSession, messageId: unknown): void {
+    const row = typeof messageId === 'string' ? session.inflight.get(messageId) : undefined;
+    if (!row) {
+      if (typeof messageId !== 'string') this.nack(session, '', { code: 'BAD_ACK', description: 'ACK without a message_id' });
+      return;
+    }
+    session.inflight.delete(row.id);
+    this.acking.add(row.id);
+    this.acks.add(row, (error) => {
+      this.acking.delete(row.id);
+      if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
+      session.known.delete(row.id);
+      if (session.loading) session.ackedWhileLoading.add(row.id);
+    });
+    this.pump(session);
+  }
+
+  private nack(session: DeviceSession, messageId: string, rejection: Rejection): void {
+    session.link.sendGcm(JSON.stringify(nackJson(undefined, messageId, rejection)));
+  }
+
+  /** §4.6: an upstream message, `to` = `SENDER_ID@…`; ACKed once stored. */
+  private async fromDevice(session: DeviceSession, json: Record<string, unknown>): Promise<void> {
+    const messageId = typeof json.message_id === 'string' ? json.message_id : '';
+    let ttl: number;
+    try {
+      if (!messageId) missingField('message_id');
+      if (typeof json.to !== 'string') missingField('to');
+      refuseNulFields(json);
+      ttl = timeToLive(json, DEFAULT_UPSTREAM_TTL_SECONDS);
+    } catch (error) {
+      if (error instanceof InvalidMessage) return this.nack(session, messageId, error.rejection);
+      throw error;
+    }
+    if (session.upstreamPending >= this.options.maxPending) return this.nack(session, messageId, REJECTIONS.unavailable('Too many pending upstream messages'));
+    session.upstreamPending++;
+    try {
+      const senderId = (json.to as string).split('@')[0]!;
+      const registration = await this.options.registrations.activeFor(session.identity.accountId, senderId);
+      if (!registration) return this.nack(session, messageId, { code: 'BAD_REGISTRATION', description: `Not registered for sender ${senderId}` });
+      const now = this.now();
+      const row: UpstreamRow = {
+        id: `u:${registration.registration_id}:${messageId}`,
+        sender_id: senderId,
+        message_id: messageId,
+        kind: 'upstream',
+        payload: JSON.stringify({ category: registration.app, data: json.data ?? {}, message_id: messageId, from: registration.registration_id }),
+        expires_at: expiryOf(now, ttl),
+        created_at: now,
+      };
+      await this.upstream.submit(row);
+      if (!session.closed) session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
+      this.options.forApps([row]);
+    } catch (error) {
+      this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
+      this.nack(session, messageId, REJECTIONS.internal());
+    } finally {
+      session.upstreamPending--;
+    }
+  }
+
+  private receiptFor(row: DownstreamRow): UpstreamRow {
+    const app = (JSON.parse(row.payload) as { category: string }).category;
+    const now = this.now();
+    return {
+      id: `r:${row.id}`,
+      sender_id: row.sender_id,
+      message_id: RECEIPT_PREFIX + row.message_id,
+      kind: 'receipt',
+      payload: JSON.stringify(receiptJson({ domain: this.options.domain, app, messageId: row.message_id, registrationId: row.registration_id, sentAt: now })),
+      expires_at: expiryOf(now, MAX_TTL_SECONDS),
+      created_at: now,
+    };
+  }
+
+  /** Waits until every ACK and upstream message received so far is stored. */
+  async flush(): Promise<void> {
+    await Promise.all([this.acks.idle(), this.upstream.idle()]);
+  }
+
+  close(): void {
+    for (const unsubscribe of this.unsubscribe) unsubscribe();
+    for (const list of this.sessions.values()) for (const session of list) session.closed = true;
+    this.sessions.clear();
+  }
+}

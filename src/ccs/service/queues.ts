@@ -1,0 +1,132 @@
+// The durable message queues: downstream messages per device (until the
+// device ACKs or they expire) and messages for app servers per sender
+// (upstream from devices and delivery receipts, until an app server ACKs or
+// they expire), plus the per-sender record of message ids already accepted.
+import type { Db } from '../../store/db.ts';
+import type { CcsDownstreamTable, CcsUpstreamTable } from '../../store/tables/ccs.ts';
+import { chunks } from './group-commit.ts';
+import { BatchStatement } from './batch-sql.ts';
+
+export type DownstreamRow = CcsDownstreamTable;
+export type UpstreamRow = CcsUpstreamTable;
+
+/** One accepted request's share of a batch. */
+export interface DownstreamEntry {
+  /** Its (sender, message_id), when it is deduplicated. */
+  key?: { sender_id: string; message_id: string };
+  /** Older undelivered messages its rows replace (§3 collapse_key). */
+  collapse?: { collapse_key: string };
+  rows: DownstreamRow[];
+}
+
+const DOWNSTREAM_COLUMNS = ['id', 'sender_id', 'message_id', 'registration_id', 'jid_local', 'collapse_key', 'priority', 'delay_while_idle', 'receipt_requested', 'payload', 'expires_at', 'created_at'] as const satisfies ReadonlyArray<keyof DownstreamRow>;
+type MessageKey = { sender_id: string; message_id: string; created_at: number };
+const PLACEHOLDER_DOWNSTREAM = Object.fromEntries(DOWNSTREAM_COLUMNS.map((column) => [column, 0])) as unknown as DownstreamRow;
+
+export class MessageQueues {
+  // The statements every message goes through (see ./batch-sql.ts).
+  private readonly insertKeys = new BatchStatement<MessageKey, { sender_id: string; message_id: string }>(
+    (db, size) =>
+      db
+        .insertInto('ccs_message_ids')
+        .values(Array.from({ length: size }, () => ({ sender_id: '', message_id: '', created_at: 0 })))
+        .onConflict((oc) => oc.columns(['sender_id', 'message_id']).doNothing())
+        .returning(['sender_id', 'message_id']),
+    (key) => [key.sender_id, key.message_id, key.created_at],
+    3,
+  );
+  // Ids are unique by construction; DO NOTHING only lets a batch be padded with its last row.
+  private readonly insertDownstream = new BatchStatement<DownstreamRow>(
+    (db, size) =>
+      db
+        .insertInto('ccs_downstream')
+        .values(Array.from({ length: size }, () => PLACEHOLDER_DOWNSTREAM))
+        .onConflict((oc) => oc.column('id').doNothing()),
+    (row) => DOWNSTREAM_COLUMNS.map((column) => row[column]),
+    DOWNSTREAM_COLUMNS.length,
+  );
+  private readonly deleteDownstream = new BatchStatement<string>(
+    (db, size) => db.deleteFrom('ccs_downstream').where('id', 'in', Array.from({ length: size }, () => '')),
+    (id) => [id],
+    1,
+  );
+
+  constructor(
+    private readonly db: Db,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /**
+   * Writes one batch of accepted requests in a single transaction. A request
+   * whose (sender, message_id) was already stored — by an earlier batch or
+   * another node — is a resend: nothing of it is written and its flag is false.
+   */
+  async commitDownstream(entries: readonly DownstreamEntry[]): Promise<boolean[]> {
+    const now = this.now();
+    return this.db.transaction().execute(async (tx) => {
+      const fresh = new Set<string>();
+      const keys = entries.flatMap((e) => (e.key ? [{ ...e.key, created_at: now }] : []));
+      for (const row of await this.insertKeys.run(tx, keys)) fresh.add(`${row.sender_id}\0${row.message_id}`);
+      const accepted = entries.map((e) => !e.key || fresh.has(`${e.key.sender_id}\0${e.key.message_id}`));
+      const rows: DownstreamRow[] = [];
+      for (const [index, entry] of entries.entries()) {
+        if (!accepted[index]) continue;
+        // Found through the device index: no index of its own to maintain on every message.
+        for (const row of entry.collapse ? entry.rows : []) {
+          await tx.deleteFrom('ccs_downstream').where('jid_local', '=', row.jid_local).where('registration_id', '=', row.registration_id).where('collapse_key', '=', entry.collapse!.collapse_key).execute();
+        }
+        rows.push(...entry.rows);
+      }
+      await this.insertDownstream.run(tx, rows);
+      return accepted;
+    });
+  }
+
+  /** What a device should still receive, high priority first, oldest first. */
+  pendingDownstream(jidLocal: string): Promise<DownstreamRow[]> {
+    return this.db
+      .selectFrom('ccs_downstream')
+      .selectAll()
+      .where('jid_local', '=', jidLocal)
+      .where('expires_at', '>', this.now())
+      .orderBy('priority', 'desc')
+      .orderBy('created_at')
+      .orderBy('id')
+      .execute();
+  }
+
+  /** Removes messages their devices ACKed and queues the receipts they asked for, together. */
+  async completeDownstream(ids: readonly string[], receipts: readonly UpstreamRow[]): Promise<void> {
+    await this.db.transaction().execute(async (tx) => {
+      await this.deleteDownstream.run(tx, ids);
+      await insertUpstream(tx, receipts);
+    });
+  }
+
+  insertUpstream(rows: readonly UpstreamRow[]): Promise<void> {
+    return insertUpstream(this.db, rows);
+  }
+
+  pendingUpstream(senderId: string): Promise<UpstreamRow[]> {
+    return this.db.selectFrom('ccs_upstream').selectAll().where('sender_id', '=', senderId).where('expires_at', '>', this.now()).orderBy('created_at').orderBy('id').execute();
+  }
+
+  async deleteUpstream(ids: readonly string[]): Promise<void> {
+    for (const part of chunks(ids)) await this.db.deleteFrom('ccs_upstream').where('id', 'in', part).execute();
+  }
+
+  /** Deletes expired messages and message ids older than `dedupWindowMs`. */
+  async expire(dedupWindowMs: number): Promise<{ downstream: number; upstream: number }> {
+    const now = this.now();
+    const downstream = await this.db.deleteFrom('ccs_downstream').where('expires_at', '<=', now).executeTakeFirst();
+    const upstream = await this.db.deleteFrom('ccs_upstream').where('expires_at', '<=', now).executeTakeFirst();
+    await this.db.deleteFrom('ccs_message_ids').where('created_at', '<=', now - dedupWindowMs).execute();
+    return { downstream: Number(downstream.numDeletedRows), upstream: Number(upstream.numDeletedRows) };
+  }
+}
+
+async function insertUpstream(db: Db, rows: readonly UpstreamRow[]): Promise<void> {
+  // A device that resends an upstream message it saw no ACK for must not
+  // produce a second row: the id is derived from (registration, message_id).
+  for (const part of chunks(rows, 100)) await db.insertInto('ccs_upstream').values(part).onConflict((oc) => oc.column('id').doNothing()).execute();
+}
