@@ -6,11 +6,11 @@
 // may import src/cloud/service.ts; src/cloud and src/server may not import
 // each other, not even through a third folder.
 /** Folders that run on a device or a client machine. */
-const DEVICE_SIDE = '^src/(privet|connector|client)/';
+const DEVICE_SIDE = '^src/(privet|connector|client|cups)/';
 /** Folders that only the server runs. */
 const SERVER_SIDE = '^src/(cloud|ccs|server|store|auth|web)/';
 /** The CCS SDKs package.json exports to app servers and devices (src/ccs/sdk/ after issue 15 item 4). */
-const CCS_SDK = '^src/ccs/(sdk|device|appserver)/';
+const CCS_SDK = '^src/ccs/sdk/';
 
 /** @type {import('dependency-cruiser').IConfiguration} */
 module.exports = {

@@ -2,7 +2,7 @@
 // grant a claimed printer uses to get its robot credentials, refresh_token
 // (rotating), and password (the CLI). POST /oauth2/revoke (RFC 7009).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { textField } from '../server/http.ts';
+import { textField } from '../http/fields.ts';
 import { nulField } from '../input-checks.ts';
 import { AuthError, type Accounts, type TokenGrant } from './accounts.ts';
 

@@ -2,7 +2,12 @@
 // HTTP port opens, then the app-server listeners (`ccs` direct TLS, and the
 // test-only `ccs-plain`) and the device module on the c2s server.
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../server/index.ts';
+import type { ServerConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/db.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import type { NotificationBus } from '../events/bus.ts';
+import type { TlsMaterial } from '../tls/material.ts';
 import type { XmppServer } from '../xmpp/index.ts';
 import { CcsService } from './service/index.ts';
 import { registerDeviceRoutes } from './transports/device-http.ts';
@@ -20,7 +25,17 @@ export interface Ccs {
   close(): Promise<void>;
 }
 
-export function createCcs(context: ServerContext, http: FastifyInstance): Ccs {
+/** What the CCS needs from the server that runs it. */
+export interface CcsDependencies {
+  config: ServerConfig;
+  log: Logger;
+  store: Pick<Store, 'db'>;
+  accounts: Accounts;
+  bus: NotificationBus;
+  tls: TlsMaterial;
+}
+
+export function createCcs(context: CcsDependencies, http: FastifyInstance): Ccs {
   const { config, log } = context;
   const service = new CcsService({
     db: context.store.db,

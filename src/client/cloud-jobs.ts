@@ -21,7 +21,7 @@ import type { ReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CloudPrintError, type CloudJob, type CloudPrintApi } from './cloudprint-api.ts';
 import type { Logger } from '../log.ts';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 export interface JobProgress {
   state: JobState;

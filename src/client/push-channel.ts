@@ -7,10 +7,8 @@ import { readFileSync } from 'node:fs';
 import { client as xmppClient, xml, type XmppClient, type XmppElement } from '@xmpp/client';
 import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
 import type { Logger } from '../log.ts';
+import { PING_NS, PUSH_CHANNEL, PUSH_NS } from '../protocol/namespaces.ts';
 
-const PUSH_NS = 'google:push';
-const PING_NS = 'urn:xmpp:ping';
-const CHANNEL = 'cloudprint.google.com';
 /** The GCP 2.0 prototype's pong timeout (cloudprint-protocol §c). */
 const PONG_TIMEOUT_MS = 30_000;
 const BACKOFF_FIRST_MS = 1000;
@@ -105,7 +103,7 @@ export class XmppChannel {
       await client.start();
       // cloudprint-protocol §c: subscribe to the push channel with an iq to the bare JID.
       await client.iqCaller.request(
-        xml('iq', { type: 'set', to: jid }, xml('subscribe', { xmlns: PUSH_NS }, xml('item', { channel: CHANNEL, from: CHANNEL }))),
+        xml('iq', { type: 'set', to: jid }, xml('subscribe', { xmlns: PUSH_NS }, xml('item', { channel: PUSH_CHANNEL, from: PUSH_CHANNEL }))),
         PONG_TIMEOUT_MS,
       );
       this.attempt = 0;
@@ -136,7 +134,7 @@ export class XmppChannel {
     this.pingTimer = setTimeout(async () => {
       if (this.client !== client) return;
       try {
-        await client.iqCaller.request(xml('iq', { type: 'get', to: CHANNEL }, xml('ping', { xmlns: PING_NS })), PONG_TIMEOUT_MS);
+        await client.iqCaller.request(xml('iq', { type: 'get', to: PUSH_CHANNEL }, xml('ping', { xmlns: PING_NS })), PONG_TIMEOUT_MS);
         this.schedulePing(client);
       } catch (error) {
         this.options.log.warn({ err: (error as Error).message }, 'XMPP ping unanswered: reconnecting');
@@ -155,7 +153,7 @@ export class XmppChannel {
     // Only the channel subscribed to sends notifications (cloudprint-protocol §c:
     // from="cloudprint.google.com"); the server stamps any other sender's own JID
     // in `from`, so a push-shaped message from an account is ignored.
-    if (stanza.attrs.from?.toLowerCase() !== CHANNEL) {
+    if (stanza.attrs.from?.toLowerCase() !== PUSH_CHANNEL) {
       if (stanza.getChild('push')) this.options.log.warn({ from: stanza.attrs.from }, 'ignored a push that did not come from the push channel');
       return;
     }

@@ -6,7 +6,7 @@
 import { AuthError } from '../auth/accounts.ts';
 import type { FastifyInstance, FastifyReply } from 'fastify';
 import { CloudError } from './errors.ts';
-import { textField } from '../server/http.ts';
+import { textField } from '../http/fields.ts';
 import { nulField } from '../input-checks.ts';
 import { claimPrinter } from './registration.ts';
 import type { CloudService } from './service.ts';

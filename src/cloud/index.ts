@@ -3,7 +3,11 @@
 // registrations, proximity tokens and old jobs.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import type { ServerContext } from '../server/index.ts';
+import type { ServerConfig } from '../config.ts';
+import type { Logger } from '../log.ts';
+import type { Store } from '../store/db.ts';
+import type { Accounts } from '../auth/accounts.ts';
+import type { NotificationBus } from '../events/bus.ts';
 import { registerClaimPages } from './claim-pages.ts';
 import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
 import { sweepJobs } from './jobs.ts';
@@ -36,7 +40,18 @@ async function removeOrphanDocuments(service: CloudService): Promise<void> {
   }
 }
 
-export async function startCloud(app: FastifyInstance, context: ServerContext): Promise<Cloud> {
+/** What the cloud print service needs from the server that runs it. */
+export interface CloudDependencies {
+  config: ServerConfig;
+  log: Logger;
+  store: Pick<Store, 'db' | 'dialect'>;
+  accounts: Accounts;
+  bus: NotificationBus;
+  /** Base URL of the HTTP port, known once it listens. */
+  readonly publicUrl: string;
+}
+
+export async function startCloud(app: FastifyInstance, context: CloudDependencies): Promise<Cloud> {
   const { config } = context;
   const service: CloudService = {
     db: context.store.db,

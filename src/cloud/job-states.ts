@@ -3,7 +3,7 @@
 // final. Repeating the current state is allowed (a retried `control`); a
 // final job takes only the very same report again (see changeJobState).
 import { CloudError } from './errors.ts';
-import type { JobState } from './shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 const NEXT: Record<string, readonly string[]> = {
   DRAFT: ['QUEUED', 'ABORTED'],

@@ -7,7 +7,7 @@ import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
 import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
-import type { JobState } from './shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 import type { CloudService } from './service.ts';
 import type { JobsTable } from '../store/tables/cloud.ts';
 

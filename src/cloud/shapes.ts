@@ -3,6 +3,7 @@
 // whether a ticket fits a printer's CDD. Unknown keys are allowed (the formats
 // grew over time); known keys must have the right shape.
 import { CloudError, type CloudErrorName } from './errors.ts';
+import { JOB_STATE_ENUMS, type JobState, type PrintJobStateDiff } from '../protocol/job-state.ts';
 
 type Json = Record<string, unknown>;
 
@@ -17,17 +18,7 @@ const ENUMS = {
   vendorCapabilityType: ['RANGE', 'SELECT', 'TYPED_VALUE'],
   printerState: ['IDLE', 'PROCESSING', 'STOPPED'],
   connectionState: ['UNKNOWN', 'NOT_CONFIGURED', 'ONLINE', 'OFFLINE'],
-  // §d JobState and its causes (CANCELLED with two L's).
-  jobStateType: ['DRAFT', 'HELD', 'QUEUED', 'IN_PROGRESS', 'STOPPED', 'DONE', 'ABORTED'],
-  userAction: ['CANCELLED', 'PAUSED', 'OTHER'],
-  deviceState: ['INPUT_TRAY', 'MARKER', 'MEDIA_PATH', 'MEDIA_SIZE', 'MEDIA_TYPE', 'OTHER'],
-  deviceAction: ['DOWNLOAD_FAILURE', 'INVALID_TICKET', 'PRINT_FAILURE', 'OTHER'],
-  serviceAction: [
-    'COMMUNICATION_WITH_DEVICE_ERROR', 'CONVERSION_ERROR', 'CONVERSION_FILE_TOO_BIG', 'CONVERSION_UNSUPPORTED_CONTENT_TYPE',
-    'DELIVERY_FAILURE', 'EXPIRATION', 'FETCH_DOCUMENT_FORBIDDEN', 'FETCH_DOCUMENT_NOT_FOUND', 'GOOGLE_DRIVE_QUOTA',
-    'INCONSISTENT_JOB', 'INCONSISTENT_PRINTER', 'PRINTER_DELETED', 'REMOTE_JOB_NO_LONGER_EXISTS', 'REMOTE_JOB_ERROR',
-    'REMOTE_JOB_TIMEOUT', 'REMOTE_JOB_ABORTED', 'OTHER',
-  ],
+  ...JOB_STATE_ENUMS,
 } as const;
 
 function object(value: unknown, path: string): Json {
@@ -268,17 +259,6 @@ export function acceptsContentType(cdd: Json, contentType: string): boolean {
   return listed.some((t) => t === contentType || t === '*/*' || t === `${major}/*`);
 }
 
-type Enum<K extends keyof typeof ENUMS> = (typeof ENUMS)[K][number];
-
-/** CDD JobState (cloudprint-protocol.md §d): the cloud, the printer, the connector and the clients share it. */
-export interface JobState {
-  type: Enum<'jobStateType'>;
-  user_action_cause?: { action_code: Enum<'userAction'> };
-  device_state_cause?: { error_code: Enum<'deviceState'> };
-  device_action_cause?: { error_code: Enum<'deviceAction'> };
-  service_action_cause?: { error_code: Enum<'serviceAction'> };
-}
-
 const CAUSES = [
   ['user_action_cause', 'action_code', ENUMS.userAction],
   ['device_state_cause', 'error_code', ENUMS.deviceState],
@@ -297,11 +277,6 @@ function jobState(value: unknown, path: string): JobState {
   // Privet §5.2 note: an ABORTED state must say why.
   if (result.type === 'ABORTED' && Object.keys(result).length === 1) throw new ShapeError(`${path}: an ABORTED state needs a cause (user_action_cause, device_state_cause, device_action_cause or service_action_cause)`);
   return result as unknown as JobState;
-}
-
-export interface PrintJobStateDiff {
-  state?: JobState;
-  pages_printed?: number;
 }
 
 /** The `semantic_state_diff` of `control`: `{"state":{...}?,"pages_printed":int?}`. */

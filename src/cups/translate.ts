@@ -3,7 +3,7 @@
 // ticket → IPP job attributes, IPP job state → cloud job state.
 import type { IppAttributes } from './client.ts';
 import type { IppValue } from 'ipp';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 type Json = Record<string, unknown>;
 

@@ -7,7 +7,7 @@ import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FrontPanel } from './panel.ts';
 import type { JobQueue, JobRecord } from './jobs.ts';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 import type { OutputTarget } from './output.ts';
 import { InvalidDocument, type DocumentInspector } from './validate.ts';
 

@@ -4,7 +4,7 @@
 // that one print engine serves both.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.ts';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 
 export interface JobRecord {

@@ -7,7 +7,7 @@ import { open, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeFileAtomic } from './state.ts';
 import type { JobRecord } from './jobs.ts';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 export const EXTENSIONS: Record<string, string> = {
   'application/pdf': 'pdf',

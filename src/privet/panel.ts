@@ -2,7 +2,7 @@
 // printer has. Its state decides the device state (Privet §4.2.2
 // device_state, CDS semantic_state) and why jobs stop (JobState causes).
 import { EventEmitter } from 'node:events';
-import type { JobState } from '../cloud/shapes.ts';
+import type { JobState } from '../protocol/job-state.ts';
 
 export interface PanelState {
   /** false = the user pressed "offline": the printer accepts nothing until back online. */

@@ -20,7 +20,7 @@ import { DirectoryOutput, type OutputTarget } from './output.ts';
 import { CupsOutput } from './cups-output.ts';
 import { FrontPanel, type StopReason } from './panel.ts';
 import { createPanelServer } from './panel-server.ts';
-import { guardHttpServer, type HttpGuardOptions } from '../server/http-guard.ts';
+import { guardHttpServer, type HttpGuardOptions } from '../http/guard.ts';
 import { DEFAULT_REGISTRATION_TIMEOUTS, LocalRegistration, type RegistrationTimeouts } from './registration.ts';
 import type { LocalSettings } from './settings.ts';
 import { StateFile, writeFileAtomic } from './state.ts';

@@ -2,7 +2,7 @@
 // payload is <gcm xmlns="google:mobile:data"> holding JSON text. Shared by the
 // server and the SDKs.
 import { escapeXML, type Element } from 'ltx';
-import { GCM_NAMESPACE } from '../ccs/service/messages.ts';
+import { GCM_NAMESPACE } from './namespaces.ts';
 
 /** Escapes JSON for a text node: only what XML requires, so quotes stay readable as in the original's traces. */
 export function escapeText(json: string): string {

@@ -8,7 +8,7 @@ import type { Accounts } from '../auth/accounts.ts';
 import type { NotificationBus, PushDirectory } from '../events/bus.ts';
 import type { TlsMaterial } from '../tls/material.ts';
 import { XmppServer } from '../xmpp/server.ts';
-import { accountsAuthenticator } from '../xmpp/sasl.ts';
+import { accountsAuthenticator } from '../auth/xmpp-authenticator.ts';
 import { pingModule } from '../xmpp/modules/ping.ts';
 import { legacySessionModule } from '../xmpp/modules/legacy-session.ts';
 import { emptyRosterModule } from '../xmpp/modules/roster.ts';

@@ -1,6 +1,6 @@
 // The HTTP server every REST interface shares: body parsers for the request
 // conventions real clients used (form-urlencoded, multipart, JSON, query), the
-// connection limits of ./http-guard.ts, one answer for errors no route
+// connection limits of ../http/guard.ts, one answer for errors no route
 // answered, and one log line per request.
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
@@ -9,7 +9,7 @@ import multipart from '@fastify/multipart';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { JsonDepthError, jsonDeeperThan } from '../input-checks.ts';
-import { guardHttpServer, type HttpGuardOptions } from './http-guard.ts';
+import { guardHttpServer, type HttpGuardOptions } from '../http/guard.ts';
 
 export interface HttpOptions extends HttpGuardOptions {
   log: Logger;
@@ -72,14 +72,4 @@ export function answerError(error: FastifyError, request: FastifyRequest, reply:
     return reply.code(500).send({ statusCode: 500, error: STATUS_CODES[500], message: 'Internal server error' });
   }
   return reply.code(status).send({ statusCode: status, code: error.code, error: STATUS_CODES[status], message: error.message });
-}
-
-/**
- * A field of a parsed query string or body (form or JSON) as text: undefined
- * when absent, repeated (an array) or not a string, so that a route never
- * meets a value of a type it did not expect.
- */
-export function textField(source: unknown, name: string): string | undefined {
-  const value = (source as Record<string, unknown> | null | undefined)?.[name];
-  return typeof value === 'string' ? value : undefined;
 }

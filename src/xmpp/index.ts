@@ -3,7 +3,7 @@
 export { XmppServer, type XmppServerOptions, type XmppModule, type StanzaHandler, type ListenOptions, type ListenMode, type XmppStats } from './server.ts';
 export { XmppSession } from './session.ts';
 export { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
-export { PLAIN, X_OAUTH2, accountsAuthenticator, type Authenticator, type AuthRequest, type AuthResult, type SessionAccount, type SessionCredential, type SaslCredentials, type SaslMechanism } from './sasl.ts';
+export { PLAIN, X_OAUTH2, type Authenticator, type AuthRequest, type AuthResult, type SessionAccount, type SessionCredential, type SaslCredentials, type SaslMechanism } from './sasl.ts';
 export { StreamError, stanzaErrorReply, type StreamErrorCondition, type StanzaErrorType } from './stream-error.ts';
 export { iqResult, addressedToServer } from './stanza.ts';
 export { parseJid, bareJid, type Jid } from './jid.ts';
@@ -13,7 +13,5 @@ export { legacySessionModule } from './modules/legacy-session.ts';
 export { emptyRosterModule } from './modules/roster.ts';
 export { presenceModule } from './modules/presence.ts';
 export { routingModule } from './modules/routing.ts';
-export { pushModule, pushPayload, NOTIFICATIONS_SENT, FORGED_PUSHES_REFUSED } from '../cloud/push/xmpp-module.ts';
 export { revocationModule, SESSIONS_REVOKED } from './modules/revocation.ts';
-export { createC2sServer, listenC2s } from '../server/c2s.ts';
 export { registerXmppMetrics } from './metrics.ts';

@@ -1,4 +1,5 @@
-// XML namespaces of the core protocol (RFC 6120) and the extensions we serve.
+// XML namespaces of the core protocol (RFC 6120) and the XEPs the core serves;
+// the cloud print and CCS vocabularies live in src/protocol/namespaces.ts.
 export const NS = {
   client: 'jabber:client',
   stream: 'http://etherx.jabber.org/streams',
@@ -10,5 +11,4 @@ export const NS = {
   stanzas: 'urn:ietf:params:xml:ns:xmpp-stanzas',
   ping: 'urn:xmpp:ping',
   roster: 'jabber:iq:roster',
-  push: 'google:push',
 } as const;

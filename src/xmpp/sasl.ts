@@ -3,7 +3,6 @@
 // credentials name an account. Only single-step mechanisms are needed here:
 // PLAIN (RFC 4616) and Google's X-OAUTH2, which has PLAIN's layout with an
 // OAuth2 access token as the password.
-import type { Account, Accounts } from '../auth/accounts.ts';
 
 export interface SaslCredentials {
   /** Authorization identity; empty when the client acts as itself. */
@@ -43,7 +42,10 @@ export interface SessionCredential {
 }
 
 /** What a session keeps of its account (a few strings, not the whole row). */
-export type SessionAccount = Pick<Account, 'id' | 'kind'>;
+export interface SessionAccount {
+  id: string;
+  kind: string;
+}
 
 export interface Authenticator {
   /** Offered in this order in `<mechanisms>`. */
@@ -63,34 +65,3 @@ function decodeNulSeparated(response: Buffer): SaslCredentials | undefined {
 export const PLAIN: SaslMechanism = { name: 'PLAIN', decode: decodeNulSeparated };
 /** Google's X-OAUTH2, as the cloud print connector and GCP 2.0 devices sent it (cloudprint-protocol.md (c)). */
 export const X_OAUTH2: SaslMechanism = { name: 'X-OAUTH2', decode: decodeNulSeparated };
-
-/**
- * The identity a PLAIN-style login names: the authcid is a localpart or a
- * bare JID of `domain`; an authzid, if given, must be that same bare JID.
- */
-function loginLocalpart(credentials: SaslCredentials, domain: string): string | undefined {
-  const at = credentials.authcid.indexOf('@');
-  const local = (at < 0 ? credentials.authcid : credentials.authcid.slice(0, at)).toLowerCase();
-  if (at >= 0 && credentials.authcid.slice(at + 1).toLowerCase() !== domain) return undefined;
-  if (credentials.authzid && credentials.authzid.toLowerCase() !== `${local}@${domain}`) return undefined;
-  return local || undefined;
-}
-
-/**
- * Accounts log in with their JID localpart and an access or API token of the
- * same account, as the original robots did with their `xmpp_jid`. The
- * session lives while that token's grant does (see modules/revocation.ts).
- */
-export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticateSession'>, domain: string): Authenticator {
-  return {
-    mechanisms: [PLAIN, X_OAUTH2],
-    async authenticate({ credentials }) {
-      const local = loginLocalpart(credentials, domain);
-      if (!local) return undefined;
-      const found = await accounts.authenticateSession(credentials.secret);
-      if (!found || found.account.jid_local.toLowerCase() !== local) return undefined;
-      const { account, grant, tokenHash } = found;
-      return { local, account: { id: account.id, kind: account.kind }, credential: { grant, tokenHash } };
-    },
-  };
-}

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { TestServer } from '../helpers/server.ts';
 import { createRobot, startXmppServer, type Robot } from './fixtures.ts';
 import { RawClient, STREAM_OPEN, authenticateRaw, loginRaw, openStream, plainAuth } from './raw-client.ts';
-import { accountsAuthenticator } from '../../src/xmpp/index.ts';
+import { accountsAuthenticator } from '../../src/auth/xmpp-authenticator.ts';
 
 const SASL = 'urn:ietf:params:xml:ns:xmpp-sasl';
 const streamError = (condition: string) => new RegExp(`<stream:error><${condition} xmlns="urn:ietf:params:xml:ns:xmpp-streams"/>.*</stream:stream>`);

@@ -4,7 +4,6 @@
 import { ConditionError, parseCondition, type Condition } from './condition.ts';
 import { nulField, parseJson } from '../../input-checks.ts';
 
-export const GCM_NAMESPACE = 'google:mobile:data';
 export const MAX_TTL_SECONDS = 2_419_200; // §3: 4 weeks
 export const MAX_DATA_BYTES = 4096; // §3 size
 export const MAX_TOPIC_DATA_BYTES = 2048;

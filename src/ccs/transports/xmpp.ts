@@ -8,7 +8,7 @@ import { XmppServer, PLAIN, X_OAUTH2, pingModule, legacySessionModule, emptyRost
 import type { Senders } from '../service/senders.ts';
 import type { AppConnection, AppServerHub } from '../service/appservers.ts';
 import type { DeviceHub, DeviceSession } from '../service/devices.ts';
-import { GCM_NAMESPACE } from '../service/messages.ts';
+import { GCM_NAMESPACE } from '../../protocol/namespaces.ts';
 import { escapeText, gcmStanza, gcmText } from '../../protocol/gcm-stanza.ts';
 import type { GcmLink } from '../service/links.ts';
 

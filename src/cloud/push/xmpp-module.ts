@@ -10,9 +10,9 @@ import type { Logger } from '../../log.ts';
 import type { NotificationBus, PrinterNotification, PushDirectory } from '../../events/bus.ts';
 import type { XmppModule, XmppServer } from '../../xmpp/server.ts';
 import type { XmppSession } from '../../xmpp/session.ts';
-import { NS } from '../../xmpp/namespaces.ts';
 import { iqResult } from '../../xmpp/stanza.ts';
 import { stanzaErrorReply } from '../../xmpp/stream-error.ts';
+import { PUSH_NS } from '../../protocol/namespaces.ts';
 
 export interface PushModuleOptions {
   bus: NotificationBus;
@@ -37,7 +37,7 @@ export function pushPayload(notification: PrinterNotification): string {
 /** The push message; `data` is the payload already in base64, encoded once per notification. */
 function pushMessage(channel: string, session: XmppSession, data: string): Element {
   const message = new Element('message', { from: channel, to: session.jid });
-  const push = message.c('push', { xmlns: NS.push, channel });
+  const push = message.c('push', { xmlns: PUSH_NS, channel });
   push.c('recipient', { to: session.bareJid });
   push.c('data').t(data);
   return message;
@@ -54,11 +54,11 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       server.count(NOTIFICATIONS_SENT, channels.length);
     };
 
-    server.handle(`iq-set/${NS.push}:subscribe`, (iq, session) => {
+    server.handle(`iq-set/${PUSH_NS}:subscribe`, (iq, session) => {
       // The original clients address the subscription to their own bare JID.
       if (iq.attrs.to !== undefined && iq.attrs.to.toLowerCase() !== session.bareJid) return false;
       const channels = iq
-        .getChild('subscribe', NS.push)!
+        .getChild('subscribe', PUSH_NS)!
         .getChildren('item')
         .map((item) => item.attrs.channel)
         .filter((channel): channel is string => Boolean(channel));

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
 import { silentLogger } from '../../src/log.ts';
 import { loadTlsMaterial } from '../../src/tls/material.ts';
-import { XmppServer, PLAIN, iqResult, NS, type XmppSession } from '../../src/xmpp/index.ts';
+import { XmppServer, PLAIN, iqResult, type XmppSession } from '../../src/xmpp/index.ts';
+import { PUSH_NS } from '../../src/protocol/namespaces.ts';
 import { XmppChannel } from '../../src/client/push-channel.ts';
 import { tempDir } from '../helpers/server.ts';
 
@@ -28,7 +29,7 @@ before(async () => {
   });
   subscribed = new Promise((resolve) => {
     server.use((s) => {
-      s.handle(`iq-set/${NS.push}:subscribe`, (iq, session) => {
+      s.handle(`iq-set/${PUSH_NS}:subscribe`, (iq, session) => {
         session.send(iqResult(iq).attr('from', session.bareJid));
         resolve(session);
         return true;

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer, request, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { once } from 'node:events';
-import { guardHttpServer } from '../../src/server/http-guard.ts';
+import { guardHttpServer } from '../../src/http/guard.ts';
 import { openStalled } from '../helpers/stalled.ts';
 
 const IDLE_MS = 500;
