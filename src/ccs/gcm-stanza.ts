@@ -1,4 +1,4 @@
-// The one stanza shape of the CCS (ccs-protocol.md §2): a <message> whose
+// The one stanza shape of the CCS (§2): a <message> whose
 // payload is <gcm xmlns="google:mobile:data"> holding JSON text. Shared by the
 // server and the SDKs.
 import { escapeXML, type Element } from 'ltx';

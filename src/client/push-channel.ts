@@ -1,5 +1,5 @@
 // A device's XMPP push channel, used by the printer and the connector
-// (cloudprint-protocol §c; Privet §6.1): direct TLS to the server, SASL with
+// (GCP §c; Privet §6.1): direct TLS to the server, SASL with
 // the robot's access token, a google:push subscription, pings every
 // xmpp_timeout_value seconds, and reconnection forever with a capped
 // exponential backoff.
@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 const PUSH_NS = 'google:push';
 const PING_NS = 'urn:xmpp:ping';
 const CHANNEL = 'cloudprint.google.com';
-/** The GCP 2.0 prototype's pong timeout (cloudprint-protocol §c). */
+/** The GCP 2.0 prototype's pong timeout (GCP §c). */
 const PONG_TIMEOUT_MS = 30_000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
@@ -103,7 +103,7 @@ export class XmppChannel {
     client.on('stanza', (stanza: XmppElement) => this.onStanza(stanza));
     try {
       await client.start();
-      // cloudprint-protocol §c: subscribe to the push channel with an iq to the bare JID.
+      // GCP §c: subscribe to the push channel with an iq to the bare JID.
       await client.iqCaller.request(
         xml('iq', { type: 'set', to: jid }, xml('subscribe', { xmlns: PUSH_NS }, xml('item', { channel: CHANNEL, from: CHANNEL }))),
         PONG_TIMEOUT_MS,
@@ -152,7 +152,7 @@ export class XmppChannel {
 
   private onStanza(stanza: XmppElement): void {
     if (!stanza.is('message')) return;
-    // cloudprint-protocol §c: message/push/data, base64.
+    // GCP §c: message/push/data, base64.
     const push = stanza.getChild('push', PUSH_NS) ?? stanza.getChild('push');
     const data = push?.getChildText('data');
     if (!data) return;

@@ -1,4 +1,4 @@
-// Shapes of the cloud device documents [cloudprint-protocol.md §d, §f]: CDD
+// Shapes of the cloud device documents [GCP §d, §f]: CDD
 // (capabilities), CDS (semantic_state), CJT (ticket) and PrintJobState, and
 // whether a ticket fits a printer's CDD. Unknown keys are allowed (the formats
 // grew over time); known keys must have the right shape.
@@ -17,7 +17,7 @@ const ENUMS = {
   vendorCapabilityType: ['RANGE', 'SELECT', 'TYPED_VALUE'],
   printerState: ['IDLE', 'PROCESSING', 'STOPPED'],
   connectionState: ['UNKNOWN', 'NOT_CONFIGURED', 'ONLINE', 'OFFLINE'],
-  // §d JobState and its causes (CANCELLED with two L's).
+  // GCP §d JobState and its causes (CANCELLED with two L's).
   jobStateType: ['DRAFT', 'HELD', 'QUEUED', 'IN_PROGRESS', 'STOPPED', 'DONE', 'ABORTED'],
   userAction: ['CANCELLED', 'PAUSED', 'OTHER'],
   deviceState: ['INPUT_TRAY', 'MARKER', 'MEDIA_PATH', 'MEDIA_SIZE', 'MEDIA_TYPE', 'OTHER'],
@@ -49,7 +49,7 @@ function string(value: unknown, path: string): string {
   return value;
 }
 
-/** Int64 fields come with or without quotes ("SchizophrenicInt64", §f). */
+/** Int64 fields come with or without quotes ("SchizophrenicInt64", GCP §f). */
 function int(value: unknown, path: string, min = -Infinity, max = Infinity): number {
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
@@ -136,7 +136,7 @@ export function validateCdd(value: unknown): Json {
   });
 }
 
-/** CDS: `{"version":"1.0"|"","printer":{"state":...}}`; connectors send an empty version (§a). */
+/** CDS: `{"version":"1.0"|"","printer":{"state":...}}`; connectors send an empty version (GCP §a). */
 export function validateCds(value: unknown): Json {
   return run('INVALID_STATE', 'semantic_state (CDS)', () => {
     const cds = object(value, 'semantic_state');
@@ -270,7 +270,7 @@ export function acceptsContentType(cdd: Json, contentType: string): boolean {
 
 type Enum<K extends keyof typeof ENUMS> = (typeof ENUMS)[K][number];
 
-/** CDD JobState (cloudprint-protocol.md §d): the cloud, the printer, the connector and the clients share it. */
+/** CDD JobState (GCP §d): the cloud, the printer, the connector and the clients share it. */
 export interface JobState {
   type: Enum<'jobStateType'>;
   user_action_cause?: { action_code: Enum<'userAction'> };

@@ -82,7 +82,7 @@ export class CloudLink implements Registrar {
     this.printer.connectionChanged(state);
   }
 
-  // --- Registrar: cloudprint-protocol §b2 ---
+  // --- Registrar: GCP §b2 ---
 
   async begin(user: string): Promise<ClaimTicket> {
     try {
@@ -177,7 +177,7 @@ export class CloudLink implements Registrar {
   private onChannelState(state: ChannelState): void {
     this.setConnection(state);
     if (state === 'online') {
-      // Privet §4.1.3: on every (re)connect check the settings; cloudprint-protocol §g: and fetch.
+      // Privet §4.1.3: on every (re)connect check the settings; GCP §g: and fetch.
       void this.checkPrinter('reconnect').then(() => this.fetchJobs());
     }
   }
@@ -245,7 +245,7 @@ export class CloudLink implements Registrar {
     this.setConnection(await this.reachable() ? 'online' : 'offline');
   }
 
-  // --- cloud jobs: cloudprint-protocol §d, run by the shared CloudJobRunner ---
+  // --- cloud jobs: GCP §d, run by the shared CloudJobRunner ---
 
   fetchJobs(): Promise<void> {
     return this.jobs?.fetchAndPrint() ?? Promise.resolve();
