@@ -1,6 +1,6 @@
 // Who is calling: the bearer token of a request. Real clients send both
 // `Authorization: Bearer T` (the Go connector, via golang.org/x/oauth2) and
-// `Authorization: OAuth T` (Chrome's connector) [cloudprint-protocol.md §a].
+// `Authorization: OAuth T` (Chrome's connector) [GCP §a].
 import type { FastifyRequest } from 'fastify';
 import type { Account, Accounts } from './accounts.ts';
 

@@ -1,4 +1,4 @@
-// The device side of a cloud print job [cloudprint-protocol.md §d]: /fetch the
+// The device side of a cloud print job [GCP §d]: /fetch the
 // printer's QUEUED jobs, then for each: /ticket, download the document, print
 // it, and report every change of state with /control (only when the diff
 // changes, as the original connector did). Failures before printing abort the
@@ -9,7 +9,7 @@
 // another one, or held by paper-out, prints from its file whenever the
 // engine takes it, while the cloud's connection was closed long before. A
 // download that stalls (no byte for `timeoutMs`) or fails in a way worth
-// retrying (cloudprint-protocol §a: transport errors and 5xx) is tried again;
+// retrying (GCP §a: transport errors and 5xx) is tried again;
 // one that cannot be fetched ends the job ABORTED with DOWNLOAD_FAILURE.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -95,7 +95,7 @@ export class CloudJobRunner {
           this.log.warn({ printerId: this.printerId, err: (error as Error).message }, '/fetch failed');
           return;
         }
-        // The connector dedupes repeat deliveries of a job still being printed (§d).
+        // The connector dedupes repeat deliveries of a job still being printed (GCP §d).
         for (const job of jobs.filter((j) => !this.inFlight.has(j.id))) {
           this.inFlight.add(job.id);
           await this.printOne(job).finally(() => this.inFlight.delete(job.id));

@@ -1,5 +1,5 @@
 // A typed client of the /cloudprint REST API and /oauth2/token, speaking the
-// wire format real devices used (cloudprint-protocol §a, §b): every call is a
+// wire format real devices used (GCP §a, §b): every call is a
 // POST, form-urlencoded, or multipart where files travel; replies are the
 // {success, message, errorCode, ...} envelope except /ticket and downloads.
 // Used by the Privet printer (src/privet) and the `ocp` client commands.
@@ -19,7 +19,7 @@ export class CloudPrintError extends Error {
     super(message);
   }
 
-  /** Only 5xx and transport failures are worth retrying (cloudprint-protocol §a). */
+  /** Only 5xx and transport failures are worth retrying (GCP §a). */
   get retryable(): boolean {
     return this.kind === 'offline' || (this.kind === 'http' && (this.httpStatus ?? 0) >= 500);
   }
@@ -161,7 +161,7 @@ export class CloudPrintApi {
     return envelope;
   }
 
-  // --- device registration (cloudprint-protocol §b2) ---
+  // --- device registration (GCP §b2) ---
 
   /** Anonymous /register of a cloud-ready printer (multipart, no credentials). */
   register(fields: Form): Promise<AnonymousRegistration> {
@@ -228,7 +228,7 @@ export class CloudPrintApi {
     return this.call('list', { proxy });
   }
 
-  /** /fetch: the queued jobs; errorCode 413 means none (cloudprint-protocol §a). */
+  /** /fetch: the queued jobs; errorCode 413 means none (GCP §a). */
   async fetchJobs(printerId: string): Promise<CloudJob[]> {
     const reply = await this.call<Envelope & { jobs?: CloudJob[] }>('fetch', { printerid: printerId }, { allowFailure: true });
     if (reply.success) return reply.jobs ?? [];
@@ -252,7 +252,7 @@ export class CloudPrintApi {
     return this.send('/download', url, { method: 'GET', headers: options.accept ? { Accept: options.accept } : undefined, signal: options.signal });
   }
 
-  /** /control with a PrintJobStateDiff (cloudprint-protocol §d). */
+  /** /control with a PrintJobStateDiff (GCP §d). */
   control(jobId: string, diff: { state?: unknown; pages_printed?: number }): Promise<Envelope> {
     return this.call('control', { jobid: jobId, semantic_state_diff: JSON.stringify(diff) });
   }
@@ -302,7 +302,7 @@ export interface SharedRefreshToken {
 
 /**
  * Keeps an access token fresh from a refresh token: a new one is fetched at
- * 80 % of its lifetime (cloudprint-protocol §b1.6), or when invalidated.
+ * 80 % of its lifetime (GCP §b1 step 6), or when invalidated.
  */
 export class AccessTokenSource {
   private token: string | undefined;

@@ -1,5 +1,5 @@
 // A Privet client (Privet §4–§6.2), behaving as Chrome's did
-// [cloudprint-protocol.md §e "Chrome Privet client rules"]: every request
+// [GCP §e "Chrome Privet client rules"]: every request
 // carries X-Privet-Token (the literal "" for /privet/info), the token is
 // refreshed from /privet/info on `invalid_x_privet_token`, and
 // device_busy / printer_busy / pending_user_action are retried after the
@@ -84,7 +84,7 @@ export class PrivetClient {
     }
   }
 
-  /** The local registration sequence of Chrome (cloudprint-protocol §b3), step by step. */
+  /** The local registration sequence of Chrome (GCP §b3), step by step. */
   register(action: 'start' | 'getClaimToken' | 'cancel' | 'complete', user: string): Promise<Record<string, unknown>> {
     return this.call('/privet/register', { action, user });
   }

@@ -1,5 +1,5 @@
 // A device's XMPP push channel, used by the printer and the connector
-// (cloudprint-protocol §c; Privet §6.1): direct TLS to the server, SASL with
+// (GCP §c; Privet §6.1): direct TLS to the server, SASL with
 // the robot's access token, a google:push subscription, pings every
 // xmpp_timeout_value seconds, and reconnection forever with a capped
 // exponential backoff.
@@ -9,7 +9,7 @@ import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
 import type { Logger } from '../log.ts';
 import { PING_NS, PUSH_CHANNEL, PUSH_NS } from '../protocol/namespaces.ts';
 
-/** The GCP 2.0 prototype's pong timeout (cloudprint-protocol §c). */
+/** The GCP 2.0 prototype's pong timeout (GCP §c). */
 const PONG_TIMEOUT_MS = 30_000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
@@ -101,7 +101,7 @@ export class XmppChannel {
     client.on('stanza', (stanza: XmppElement) => this.onStanza(stanza));
     try {
       await client.start();
-      // cloudprint-protocol §c: subscribe to the push channel with an iq to the bare JID.
+      // GCP §c: subscribe to the push channel with an iq to the bare JID.
       await client.iqCaller.request(
         xml('iq', { type: 'set', to: jid }, xml('subscribe', { xmlns: PUSH_NS }, xml('item', { channel: PUSH_CHANNEL, from: PUSH_CHANNEL }))),
         PONG_TIMEOUT_MS,
@@ -150,14 +150,14 @@ export class XmppChannel {
 
   private onStanza(stanza: XmppElement): void {
     if (!stanza.is('message')) return;
-    // Only the channel subscribed to sends notifications (cloudprint-protocol §c:
+    // Only the channel subscribed to sends notifications (GCP §c:
     // from="cloudprint.google.com"); the server stamps any other sender's own JID
     // in `from`, so a push-shaped message from an account is ignored.
     if (stanza.attrs.from?.toLowerCase() !== PUSH_CHANNEL) {
       if (stanza.getChild('push')) this.options.log.warn({ from: stanza.attrs.from }, 'ignored a push that did not come from the push channel');
       return;
     }
-    // cloudprint-protocol §c: message/push/data, base64.
+    // GCP §c: message/push/data, base64.
     const push = stanza.getChild('push', PUSH_NS) ?? stanza.getChild('push');
     const data = push?.getChildText('data');
     if (!data) return;

@@ -1,4 +1,4 @@
-// The small server-rendered pages of anonymous registration [cloudprint-protocol.md §b B2]:
+// The small server-rendered pages of anonymous registration [GCP §b2]:
 // the claim page (invite_url / complete_invite_url) where a user signs in with
 // email and password and confirms, the printable token page (invite_page_url)
 // and the confirmation page the device may show (confirmation_page_url).

@@ -1,6 +1,6 @@
 // The errors of the /cloudprint interface: each has a stable errorCode and an
 // HTTP status. Clients (the Go connector) treat HTTP 200 + success:false and
-// every 4xx as permanent and retry only 5xx [cloudprint-protocol.md §a].
+// every 4xx as permanent and retry only 5xx [GCP §a].
 
 export const CLOUD_ERRORS = {
   MISSING_PARAMETER: { errorCode: 1, status: 400 },

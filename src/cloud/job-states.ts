@@ -1,4 +1,4 @@
-// The job state machine [cloudprint-protocol.md §d]: QUEUED → IN_PROGRESS →
+// The job state machine [GCP §d]: QUEUED → IN_PROGRESS →
 // DONE | ABORTED, with STOPPED and HELD on the way. DONE and ABORTED are
 // final. Repeating the current state is allowed (a retried `control`); a
 // final job takes only the very same report again (see changeJobState).

@@ -1,4 +1,4 @@
-// Print jobs: the rows, their JSON view [cloudprint-protocol.md §a `fetch`,
+// Print jobs: the rows, their JSON view [GCP §a `fetch`,
 // `jobs`], state changes through the state machine, and deletion together
 // with the document.
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,4 @@
-// Request parameters the way real clients sent them [cloudprint-protocol.md §a]:
+// Request parameters the way real clients sent them [GCP §a]:
 // query string, form-urlencoded body and multipart body all count, and every
 // name may repeat (`tag`). A multipart part named `content` is the print
 // document and is streamed to disk; other file parts (Chrome sends

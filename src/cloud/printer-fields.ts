@@ -1,5 +1,5 @@
 // The printer description fields of `register` and `update`
-// [cloudprint-protocol.md §a "Register fields", "Update fields"], and the
+// [GCP §a "Register fields", "Update fields"], and the
 // Privet §4.1 local settings rule.
 import { CloudError } from './errors.ts';
 import type { Params } from './params.ts';
@@ -111,7 +111,7 @@ function checkSettings(value: unknown, path: string): Record<string, unknown> {
 
 /**
  * Privet §4.1.3.2: only the device changes `current`; everyone else changes
- * `pending` and waits for the device to adopt it. §4.1.3.1: the device never
+ * `pending` and waits for the device to adopt it. Privet §4.1.3.1: the device never
  * sends `pending`. When the device writes `current`, nothing is pending any more.
  */
 export function localSettingsColumns(params: Params, byDevice: boolean): Columns | undefined {

@@ -1,5 +1,5 @@
 // Printer records: reading them the way the REST interface needs and turning
-// a row into the `printers[]` object clients parse [cloudprint-protocol.md §a].
+// a row into the `printers[]` object clients parse [GCP §a].
 import { randomUUID } from 'node:crypto';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
@@ -82,7 +82,7 @@ export function parseTags(text: string): string[] {
 }
 
 export interface ViewOptions {
-  /** Proxies get only `__cp__` tags: the Go connector strips 6 characters from every tag (§a). */
+  /** Proxies get only `__cp__` tags: the Go connector strips 6 characters from every tag (GCP §a). */
   forProxy: boolean;
   capabilities: boolean;
   /** `extra_fields`: queuedJobsCount, semanticState, connectionStatus, -tags. */

@@ -1,4 +1,4 @@
-// Anonymous registration and claiming [cloudprint-protocol.md §b B2]: an
+// Anonymous registration and claiming [GCP §b2]: an
 // unclaimed printer holds a short claim token for --registration-ttl seconds;
 // a signed-in user claims it (web page or `confirm?token=`), which mints the
 // printer's robot account and makes the user its owner; the device then polls

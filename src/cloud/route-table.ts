@@ -2,7 +2,7 @@
 // each route declares its methods, who may call it, its parameters (checked
 // here, listed in docs/api.md) and a handler returning the reply's fields.
 // Every JSON reply is the original envelope {success, message, errorCode,
-// request:{time, params, user}, ...} [cloudprint-protocol.md §a].
+// request:{time, params, user}, ...} [GCP §a].
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../auth/http-auth.ts';
 import { hashToken } from '../auth/secrets.ts';
@@ -48,7 +48,7 @@ export interface CloudRoute {
 
 const PROXIMITY_PREFIX = 'ocpx_';
 
-/** The caller of a request: an access or API token, or a proximity token (§ proximitytoken). */
+/** The caller of a request: an access or API token, or a proximity token (GCP §a proximitytoken). */
 async function authenticate(service: CloudService, request: FastifyRequest): Promise<Caller | undefined> {
   const token = bearerToken(request);
   if (!token) return undefined;

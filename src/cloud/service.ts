@@ -19,7 +19,7 @@ export interface CloudService {
 }
 
 /**
- * Tells a printer's device about a change it must act on (seed 002 §4.1.3–4.1.5):
+ * Tells a printer's device about a change it must act on (Privet §4.1.3–4.1.5):
  * new jobs, pending local settings, deletion. Printers without a robot have
  * nobody to tell. The change is committed before this runs, so a bus that
  * fails (Redis down) is logged, not answered as a failed request that a

@@ -1,4 +1,4 @@
-// Shapes of the cloud device documents [cloudprint-protocol.md §d, §f]: CDD
+// Shapes of the cloud device documents [GCP §d, §f]: CDD
 // (capabilities), CDS (semantic_state), CJT (ticket) and PrintJobState, and
 // whether a ticket fits a printer's CDD. Unknown keys are allowed (the formats
 // grew over time); known keys must have the right shape.
@@ -40,7 +40,7 @@ function string(value: unknown, path: string): string {
   return value;
 }
 
-/** Int64 fields come with or without quotes ("SchizophrenicInt64", §f). */
+/** Int64 fields come with or without quotes ("SchizophrenicInt64", GCP §f). */
 function int(value: unknown, path: string, min = -Infinity, max = Infinity): number {
   const number = typeof value === 'string' && /^-?\d+$/.test(value) ? Number(value) : value;
   if (typeof number !== 'number' || !Number.isInteger(number) || number < min || number > max) {
@@ -127,7 +127,7 @@ export function validateCdd(value: unknown): Json {
   });
 }
 
-/** CDS: `{"version":"1.0"|"","printer":{"state":...}}`; connectors send an empty version (§a). */
+/** CDS: `{"version":"1.0"|"","printer":{"state":...}}`; connectors send an empty version (GCP §a). */
 export function validateCds(value: unknown): Json {
   return run('INVALID_STATE', 'semantic_state (CDS)', () => {
     const cds = object(value, 'semantic_state');

@@ -1,5 +1,5 @@
 // The CUPS connector: puts every queue of a CUPS server into the cloud, as the
-// original cloud-print-connector did [cloudprint-protocol.md §b B1, §c, §d]:
+// original cloud-print-connector did [GCP §b1, §c, §d]:
 // one robot account (from `createrobot`), printers registered, updated and
 // deleted by queue name, one XMPP push channel for them all, and cloud jobs
 // printed through IPP with their CUPS state reported back.

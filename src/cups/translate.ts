@@ -1,4 +1,4 @@
-// Translation between CUPS/IPP and the cloud's shapes [cloudprint-protocol.md
+// Translation between CUPS/IPP and the cloud's shapes [GCP
 // §d, §f]: IPP printer attributes → CDD (capabilities) and CDS (state), a CJT
 // ticket → IPP job attributes, IPP job state → cloud job state.
 import type { IppAttributes } from './client.ts';
@@ -91,7 +91,7 @@ export function jobAttributesOf(ticket: unknown): IppAttributes {
   return attributes;
 }
 
-/** The cloud JobState for an IPP job-state (RFC 8011 §5.3.7; cloudprint-protocol.md §d item 8). */
+/** The cloud JobState for an IPP job-state (RFC 8011 §5.3.7; GCP §d item 8). */
 export function cloudJobStateOf(ippState: number): JobState {
   switch (ippState) {
     case 3:

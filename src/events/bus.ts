@@ -4,7 +4,7 @@
 // interface fans events out to every node of a cluster.
 import { EventEmitter } from 'node:events';
 
-/** What a printer is told over the XMPP channel (seed 002 §4.1.3–4.1.5). */
+/** What a printer is told over the XMPP channel (Privet §4.1.3–4.1.5). */
 export interface PrinterNotification {
   type: 'printer';
   /** `jobs` = new job queued; `update_settings` = pending local settings changed; `delete` = printer deleted. */

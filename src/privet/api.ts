@@ -45,7 +45,7 @@ interface Route {
 
 /** §5.2: a busy printer proposes a retry timeout. */
 const BUSY_RETRY_SECONDS = 15;
-/** cloudprint-protocol §e: invalid_print_job carries timeout 5 ("random timeout period of up to 5 seconds"). */
+/** GCP §e: invalid_print_job carries timeout 5 ("random timeout period of up to 5 seconds"). */
 const INVALID_JOB_RETRY_SECONDS = 5;
 const LOCAL_PRINTING = 'printer/local_printing_enabled';
 
@@ -90,7 +90,7 @@ async function handle(device: PrivetDevice, routes: Record<string, Route>, req: 
     return;
   }
   try {
-    // §4 and cloudprint-protocol §e: an empty or invalid token is the JSON error with HTTP 200,
+    // §4 and GCP §e: an empty or invalid token is the JSON error with HTTP 200,
     // the only answer on which real clients fetch a fresh token.
     if (!route.tokenOptional && !device.xsrf.isValid(Array.isArray(token) ? undefined : token)) {
       throw new PrivetError('invalid_x_privet_token', 'X-Privet-Token is missing, invalid or expired; get a new one from /privet/info');
@@ -158,7 +158,7 @@ async function createJob(device: PrivetDevice, req: IncomingMessage): Promise<un
 /** §5.2: stream the document into the print engine. */
 async function submitDoc(device: PrivetDevice, req: IncomingMessage, query: Query): Promise<unknown> {
   const jobId = query.get('job_id');
-  // cloudprint-protocol §e: Content-Length must be present and exact; chunked uploads are refused.
+  // GCP §e: Content-Length must be present and exact; chunked uploads are refused.
   const lengthHeader = req.headers['content-length'];
   if (lengthHeader === undefined || !/^\d+$/.test(lengthHeader)) throw new PrivetError('invalid_params', 'Content-Length is required');
   const length = Number(lengthHeader);
@@ -174,7 +174,7 @@ async function submitDoc(device: PrivetDevice, req: IncomingMessage, query: Quer
   if (device.engine.busy) throw new PrivetError('printer_busy', 'the printer is printing another job', { timeout: BUSY_RETRY_SECONDS });
   const contentType = (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   const inspector = contentType ? inspectorFor(contentType) : undefined;
-  // The job stays valid, so the client can resend it in another format (cloudprint-protocol §e).
+  // The job stays valid, so the client can resend it in another format (GCP §e).
   if (!inspector) throw new PrivetError('invalid_document_type', contentType ? `${contentType} is not supported; send application/pdf or image/pwg-raster` : 'Content-Type is required');
   job ??= device.jobs.create({ state: { type: 'DRAFT' } });
   Object.assign(job, {

@@ -1,6 +1,6 @@
-// The printer's side of the cloud (Privet §4.1, §6.1; cloudprint-protocol
-// §b2, §c, §d): anonymous registration, local settings sync, the XMPP
-// channel, cloud job printing, and reports of local jobs.
+// The printer's side of the cloud (Privet §4.1, §6.1; GCP §b2, §c, §d):
+// anonymous registration, local settings sync, the XMPP channel, cloud job
+// printing, and reports of local jobs.
 import { hostname } from 'node:os';
 import { AccessTokenSource, CloudPrintApi, CloudPrintError } from '../client/cloudprint-api.ts';
 import { CloudJobRunner, type CloudJobOptions, type PrintCloudJob } from '../client/cloud-jobs.ts';
@@ -82,7 +82,7 @@ export class CloudLink implements Registrar {
     this.printer.connectionChanged(state);
   }
 
-  // --- Registrar: cloudprint-protocol §b2 ---
+  // --- Registrar: GCP §b2 ---
 
   async begin(user: string): Promise<ClaimTicket> {
     try {
@@ -177,7 +177,7 @@ export class CloudLink implements Registrar {
   private onChannelState(state: ChannelState): void {
     this.setConnection(state);
     if (state === 'online') {
-      // Privet §4.1.3: on every (re)connect check the settings; cloudprint-protocol §g: and fetch.
+      // Privet §4.1.3: on every (re)connect check the settings; GCP §g: and fetch.
       void this.checkPrinter('reconnect').then(() => this.fetchJobs());
     }
   }
@@ -245,7 +245,7 @@ export class CloudLink implements Registrar {
     this.setConnection(await this.reachable() ? 'online' : 'offline');
   }
 
-  // --- cloud jobs: cloudprint-protocol §d, run by the shared CloudJobRunner ---
+  // --- cloud jobs: GCP §d, run by the shared CloudJobRunner ---
 
   fetchJobs(): Promise<void> {
     return this.jobs?.fetchAndPrint() ?? Promise.resolve();

@@ -1,7 +1,7 @@
 // Printing to a real CUPS queue over IPP (Debian `cups`): the document is
 // spooled to the data directory as it streams, sent with Print-Job, and the
 // CUPS job is followed with Get-Job-Attributes until it ends; its state is
-// mapped to a CDD JobState as the original connector did (cloudprint-protocol
+// mapped to a CDD JobState as the original connector did (GCP
 // §d item 8). The IPP client is the connector's (src/connector/cups.ts).
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';

@@ -1,5 +1,5 @@
 // Privet §4.6: every API error is a JSON object with HTTP 200 (real clients
-// only act on the body of a 200; see cloudprint-protocol §e).
+// only act on the body of a 200; see GCP §e).
 export type PrivetErrorName =
   | 'invalid_x_privet_token'
   | 'invalid_params'

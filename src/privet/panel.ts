@@ -101,7 +101,7 @@ export class FrontPanel extends EventEmitter {
     return undefined;
   }
 
-  /** CDS printer section (cloudprint-protocol §f). */
+  /** CDS printer section (GCP §f). */
   semanticState(processing: boolean): Record<string, unknown> {
     const s = this.state;
     const stop = this.stopReason();

@@ -243,7 +243,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     return cdd;
   }
 
-  /** B2 register fields (cloudprint-protocol §a). */
+  /** B2 register fields (GCP §a). */
   registrationFields(): Record<string, string> {
     return {
       printer: this.name,

@@ -12,7 +12,7 @@ export interface ClaimTicket {
   automatedClaimUrl?: string;
 }
 
-/** The cloud half of registration (cloudprint-protocol §b2), implemented by the cloud link. */
+/** The cloud half of registration (GCP §b2), implemented by the cloud link. */
 export interface Registrar {
   /** Anonymous /register; throws PrivetError (offline, server_error). */
   begin(user: string): Promise<ClaimTicket>;
@@ -29,7 +29,7 @@ export interface RegistrationTimeouts {
 
 export const DEFAULT_REGISTRATION_TIMEOUTS: RegistrationTimeouts = { confirmationMs: 60_000, idleMs: 60_000 };
 
-/** §4.3.3 / cloudprint-protocol §b3: device_busy carries a 30 s timeout, pending_user_action 5 s. */
+/** §4.3.3 / GCP §b3: device_busy carries a 30 s timeout, pending_user_action 5 s. */
 const BUSY_TIMEOUT = 30;
 const PENDING_TIMEOUT = 5;
 

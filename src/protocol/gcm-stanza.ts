@@ -1,4 +1,4 @@
-// The one stanza shape of the CCS (ccs-protocol.md §2): a <message> whose
+// The one stanza shape of the CCS (CCS §2): a <message> whose
 // payload is <gcm xmlns="google:mobile:data"> holding JSON text. Shared by the
 // server and the SDKs.
 import { escapeXML, type Element } from 'ltx';
@@ -16,7 +16,7 @@ export function gcmStanza(json: string, options: { id?: string; type?: string } 
   return `<message${id}${type}><gcm xmlns="${GCM_NAMESPACE}">${escapeText(json)}</gcm></message>`;
 }
 
-/** The JSON text of a message's `<gcm>` payload, in any prefix (§1.2: `<data:gcm xmlns:data=…>` too). */
+/** The JSON text of a message's `<gcm>` payload, in any prefix (CCS §1.2: `<data:gcm xmlns:data=…>` too). */
 export function gcmText(message: Element): string | undefined {
   const gcm = message.getChildElements().find((child) => child.getName() === 'gcm' && child.getNS() === GCM_NAMESPACE);
   return gcm?.getText();

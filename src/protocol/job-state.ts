@@ -1,4 +1,4 @@
-// CDD JobState (cloudprint-protocol §d): the cloud, the printer, the connector and the clients share it.
+// CDD JobState (GCP §d): the cloud, the printer, the connector and the clients share it.
 export const JOB_STATE_ENUMS = {
   jobStateType: ['DRAFT', 'HELD', 'QUEUED', 'IN_PROGRESS', 'STOPPED', 'DONE', 'ABORTED'],
   userAction: ['CANCELLED', 'PAUSED', 'OTHER'],

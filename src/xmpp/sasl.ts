@@ -63,5 +63,5 @@ function decodeNulSeparated(response: Buffer): SaslCredentials | undefined {
 }
 
 export const PLAIN: SaslMechanism = { name: 'PLAIN', decode: decodeNulSeparated };
-/** Google's X-OAUTH2, as the cloud print connector and GCP 2.0 devices sent it (cloudprint-protocol.md (c)). */
+/** Google's X-OAUTH2, as the cloud print connector and GCP 2.0 devices sent it (GCP §c). */
 export const X_OAUTH2: SaslMechanism = { name: 'X-OAUTH2', decode: decodeNulSeparated };

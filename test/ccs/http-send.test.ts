@@ -1,4 +1,4 @@
-// POST /gcm/send and /fcm/send (ccs-protocol.md §7), driven by the npm
+// POST /gcm/send and /fcm/send (CCS §7), driven by the npm
 // package node-gcm where a real client exists, by fetch for the edge cases.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';

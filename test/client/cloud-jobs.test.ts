@@ -2,7 +2,7 @@
 // loopback HTTP server standing in for the cloud, which can stall or fail a
 // download on purpose: a stall (no byte for the timeout) and a 5xx are tried
 // again, a 404 is not, and a job whose document cannot be fetched ends
-// ABORTED with DOWNLOAD_FAILURE (cloudprint-protocol §d).
+// ABORTED with DOWNLOAD_FAILURE (GCP §d).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';

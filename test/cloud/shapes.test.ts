@@ -1,5 +1,5 @@
 // CDD / CDS / CJT / PrintJobState shapes, ticket-fits-CDD and the job state
-// machine, rule by rule (cloudprint-protocol.md §d, §f).
+// machine, rule by rule (GCP §d, §f).
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CloudError } from '../../src/cloud/errors.ts';
@@ -27,7 +27,7 @@ describe('CDD', () => {
     fails('INVALID_CAPABILITIES', /vendor_capability\[0\]\.type must be one of RANGE, SELECT, TYPED_VALUE/, () => cdd({ vendor_capability: [{ id: 'a', type: 'LIST' }] }));
     fails('INVALID_CAPABILITIES', /media_size\.option must be an array/, () => cdd({ media_size: { option: {} } }));
   });
-  test('int64 fields are accepted with or without quotes (§f)', () => {
+  test('int64 fields are accepted with or without quotes (GCP §f)', () => {
     cdd({ media_size: { option: [{ width_microns: '210000', height_microns: 297000 }] } });
   });
 });
@@ -96,7 +96,7 @@ describe('ticket fits CDD', () => {
 });
 
 describe('job states', () => {
-  test('the allowed moves (§d) and final states', () => {
+  test('the allowed moves (GCP §d) and final states', () => {
     for (const [from, to] of [['QUEUED', 'IN_PROGRESS'], ['QUEUED', 'HELD'], ['HELD', 'QUEUED'], ['IN_PROGRESS', 'STOPPED'], ['STOPPED', 'IN_PROGRESS'], ['IN_PROGRESS', 'DONE'], ['QUEUED', 'ABORTED'], ['DONE', 'DONE']]) {
       checkTransition(from!, to!);
     }

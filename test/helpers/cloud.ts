@@ -19,7 +19,7 @@ export const SAMPLE_CDD = {
   },
 };
 
-/** The connector's register semantic_state: note the empty version [cloudprint-protocol.md §a]. */
+/** The connector's register semantic_state: note the empty version [GCP §a]. */
 export const SAMPLE_CDS = { version: '', printer: { state: 'IDLE' } };
 
 export const SAMPLE_LOCAL_SETTINGS = {

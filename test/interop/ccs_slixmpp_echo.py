@@ -40,7 +40,7 @@ class CcsClient(slixmpp.ClientXMPP):
         self.add_event_handler('failed_auth', lambda _: report(event='failed_auth'))
 
     async def session_start(self, _):
-        # What slixmpp FCM senders do after login (ccs-protocol.md §1.2).
+        # What slixmpp FCM senders do after login (CCS §1.2).
         self.send_presence()
         await self.get_roster()
         send_queue.append({'to': REGISTRATION_ID,

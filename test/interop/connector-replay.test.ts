@@ -1,5 +1,5 @@
 // Replays the exact bytes the original cloud print connector sent
-// (cloudprint-protocol.md (c), from google/cloud-print-connector
+// (GCP §c, from google/cloud-print-connector
 // xmpp/internal-xmpp.go) over direct TLS, and checks each answer the way the
 // connector checked it.
 import { after, before, test } from 'node:test';

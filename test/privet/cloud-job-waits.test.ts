@@ -2,7 +2,7 @@
 // dies from a job. A cloud job queued behind a local job held by paper-out
 // for longer than the download timeout (`--cloud-timeout 2`) prints once the
 // fault clears; a job whose document cannot be fetched ends ABORTED with
-// DOWNLOAD_FAILURE (cloudprint-protocol §d), and the printer goes on.
+// DOWNLOAD_FAILURE (GCP §d), and the printer goes on.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, rmSync, statSync } from 'node:fs';

@@ -1,4 +1,4 @@
-// Cloud jobs on a registered printer (cloudprint-protocol §c, §d; Privet
+// Cloud jobs on a registered printer (GCP §c, §d; Privet
 // §6.1): conversion of PostScript with Ghostscript, STOPPED with its cause
 // reported through /control while the panel says paper out, and the XMPP
 // channel going offline with the server and coming back (cs tracks it).

@@ -1,6 +1,6 @@
 // --cups QUEUE: printing to a real CUPS (its own cupsd on a free loopback
 // port, test/helpers/cups.ts) over IPP, with the CUPS job state mapped back
-// (cloudprint-protocol §d item 8): completed → DONE, canceled → ABORTED with
+// (GCP §d item 8): completed → DONE, canceled → ABORTED with
 // user_action_cause CANCELLED.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';

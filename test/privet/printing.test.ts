@@ -120,7 +120,7 @@ test('§5.2 document_too_large is decided from Content-Length before reading the
   assert.equal(answer.json.error, 'document_too_large');
 });
 
-test('cloudprint-protocol §e: submitdoc without Content-Length (chunked) is invalid_params', async () => {
+test('GCP §e: submitdoc without Content-Length (chunked) is invalid_params', async () => {
   const token = await printer.token();
   const answer = await new Promise<Record<string, unknown>>((resolve, reject) => {
     const req = request(printer.privet + '/privet/printer/submitdoc', { method: 'POST', headers: { 'X-Privet-Token': token, 'Content-Type': 'application/pdf', 'Transfer-Encoding': 'chunked' } }, (res) => {

@@ -1,4 +1,4 @@
-// Topic conditions (ccs-protocol.md §3 `condition`): expressions such as
+// Topic conditions (CCS §3 `condition`): expressions such as
 // `'dogs' in topics && ('cats' in topics || 'fish' in topics)`, with the
 // operators && and ||, parentheses, and at most MAX_CONDITION_TOPICS topics
 // (FCM raised GCM's two operators to five topics). Keywords are

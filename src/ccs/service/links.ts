@@ -6,7 +6,7 @@ export interface GcmLink {
   /**
    * Sends `<message [id] [type]><gcm xmlns="google:mobile:data">JSON</gcm></message>`.
    * ACKs and NACKs go without `type`, upstream messages, receipts and control
-   * messages with `type="normal"` (ccs-protocol.md §2).
+   * messages with `type="normal"` (CCS §2).
    */
   sendGcm(json: string, options?: { id?: string; type?: 'normal' }): void;
   close(): void;

@@ -1,4 +1,4 @@
-// The JSON vocabulary of the CCS (ccs-protocol.md §2–§4): downstream request
+// The JSON vocabulary of the CCS (§2–§4): downstream request
 // validation with the original's error texts, and the ACK / NACK / receipt /
 // control messages the server emits.
 import { ConditionError, parseCondition, type Condition } from './condition.ts';

@@ -1,5 +1,5 @@
 // Per-key token buckets: DEVICE_MESSAGE_RATE_EXCEEDED per registration and
-// TOPICS_MESSAGE_RATE_EXCEEDED per topic (ccs-protocol.md §4.2). A key may
+// TOPICS_MESSAGE_RATE_EXCEEDED per topic (CCS §4.2). A key may
 // send `perMinute` messages in a burst, refilled evenly over a minute.
 
 export class RateLimiter {

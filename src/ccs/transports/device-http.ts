@@ -1,5 +1,5 @@
 // Device-facing HTTP: registration for a sender (the replacement of the
-// original's c2dm/register3, ccs-protocol.md §8) and topic subscriptions.
+// original's c2dm/register3, CCS §8) and topic subscriptions.
 //
 //   POST   /ccs/register  sender, app            → registration_id (+ XMPP credentials for a new device)
 //   DELETE /ccs/register  sender, app            → unregisters (DEVICE_UNREGISTERED from then on)

@@ -1,4 +1,4 @@
-// The legacy HTTP send endpoint beside the CCS (ccs-protocol.md §7):
+// The legacy HTTP send endpoint beside the CCS (§7):
 // POST /gcm/send and /fcm/send with `Authorization: key=API_KEY`, JSON
 // (`to`, `registration_ids` up to 1000 or `condition`) or the form-encoded
 // plain-text variant, answered in the original's formats. Messages take the

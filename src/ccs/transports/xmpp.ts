@@ -1,5 +1,5 @@
 // The CCS over XMPP: the app-server endpoint (a second XmppServer of
-// src/xmpp with its own authenticator and modules, ccs-protocol.md §1) and
+// src/xmpp with its own authenticator and modules, CCS §1) and
 // the `google:mobile:data` module of the device-facing c2s server.
 import { escapeXML, type Element } from 'ltx';
 import type { Logger } from '../../log.ts';

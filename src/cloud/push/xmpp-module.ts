@@ -1,5 +1,5 @@
-// The cloud print notification channel (`google:push`, cloudprint-protocol.md
-// (c); seed 002 §4.1.3–4.1.5): a device subscribes to a channel, and every
+// The cloud print notification channel (`google:push`, GCP
+// §c; Privet §4.1.3–4.1.5): a device subscribes to a channel, and every
 // PrinterNotification for its account is pushed to each of its subscribed
 // sessions as
 //   <message from="CHANNEL" to="FULL_JID"><push xmlns="google:push" channel="CHANNEL">
@@ -29,7 +29,7 @@ export const FORGED_PUSHES_REFUSED = 'push_forged_refused';
 /** Channels one session may subscribe to (the original clients use one). */
 const MAX_CHANNELS_PER_SESSION = 8;
 
-/** The payload a device decodes from `<data>` (seed 002 §4.1.3, §4.1.5). */
+/** The payload a device decodes from `<data>` (Privet §4.1.3, §4.1.5). */
 export function pushPayload(notification: PrinterNotification): string {
   return notification.kind === 'jobs' ? notification.printerId : `${notification.printerId}/${notification.kind}`;
 }
@@ -75,7 +75,7 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         return true;
       }
       sessions.set(session, subscribed);
-      // cloudprint-protocol.md (c): to = full JID, from = bare JID, or the connector rejects it.
+      // GCP §c: to = full JID, from = bare JID, or the connector rejects it.
       session.send(iqResult(iq).attr('from', session.bareJid) as Element);
       void catchUp(session, channels);
       return true;

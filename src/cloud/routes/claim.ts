@@ -1,4 +1,4 @@
-// confirm, getauthcode and createrobot [cloudprint-protocol.md §b B1, B2].
+// confirm, getauthcode and createrobot [GCP §b1, §b2].
 import type { CloudRoute } from '../route-table.ts';
 import { CloudError } from '../errors.ts';
 import { authorizationFor, claimPrinter } from '../registration.ts';

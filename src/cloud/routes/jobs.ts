@@ -1,5 +1,5 @@
 // submit, jobs, fetch, ticket, download, control, deletejob
-// [cloudprint-protocol.md §a, §d; Privet §5.2 note on reporting local jobs].
+// [GCP §a, §d; Privet §5.2 note on reporting local jobs].
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';

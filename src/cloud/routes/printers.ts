@@ -1,4 +1,4 @@
-// register, update, list, search, printer, delete [cloudprint-protocol.md §a, §b].
+// register, update, list, search, printer, delete [GCP §a, §b].
 import { requireRole, type Caller } from '../access.ts';
 import { WindowLimiter } from '../../limits/window-limiter.ts';
 import { CloudError } from '../errors.ts';

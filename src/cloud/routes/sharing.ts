@@ -1,4 +1,4 @@
-// share, unshare [cloudprint-protocol.md §a] and proximitytoken (Privet §4.4).
+// share, unshare [GCP §a] and proximitytoken (Privet §4.4).
 import { hashToken, newSecret } from '../../auth/secrets.ts';
 import { atLeast, PUBLIC_SCOPE, requireRole } from '../access.ts';
 import { CloudError } from '../errors.ts';

@@ -1,7 +1,7 @@
 // XEP-0199 §4: answer pings sent to the server, to the sender's own account,
 // and to services that live "behind" this server. The original connector
 // pings `cloudprint.google.com`, the push channel, and needs the answer to come
-// from there (cloudprint-protocol.md (c)); with no server-to-server links,
+// from there (GCP §c); with no server-to-server links,
 // any foreign domain-only address is such a service.
 import type { XmppModule } from '../server.ts';
 import { NS } from '../namespaces.ts';

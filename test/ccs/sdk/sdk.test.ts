@@ -1,6 +1,6 @@
 // The app-server SDK's retry rules against the real server, the
 // INTERNAL_SERVER_ERROR NACK when the store fails, and the login identity
-// forms of ccs-protocol.md §1.2.
+// forms of CCS §1.2.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';

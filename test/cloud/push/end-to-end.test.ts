@@ -1,5 +1,5 @@
 // End to end: REST calls of the cloud service cause pushes on the XMPP channel
-// of the claimed printer's robot (seed 002 §4.1.3–4.1.5).
+// of the claimed printer's robot (Privet §4.1.3–4.1.5).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';

@@ -1,4 +1,4 @@
-// The google:push notification channel (cloudprint-protocol.md (c), seed 002 §4.1.3–4.1.5).
+// The google:push notification channel (GCP §c, Privet §4.1.3–4.1.5).
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { silentLogger } from '../../../src/log.ts';
