@@ -23,6 +23,7 @@ import { createPanelServer } from './panel-server.ts';
 import { DEFAULT_REGISTRATION_TIMEOUTS, LocalRegistration, type RegistrationTimeouts } from './registration.ts';
 import type { LocalSettings } from './settings.ts';
 import { StateFile, writeFileAtomic } from './state.ts';
+import { StateReporter } from './state-report.ts';
 import { XsrfTokens } from './xsrf.ts';
 import { convertingSource } from './convert.ts';
 import { inspectorFor } from './validate.ts';
@@ -64,8 +65,15 @@ export interface PrinterOptions {
   downloadAttempts?: number;
   /** Wait before a cloud job's second download attempt, doubled before each further one. */
   downloadRetryDelayMs?: number;
+  /** Each page takes this long to print (0: a document prints as soon as it is received). */
+  pageTimeMs?: number;
+  /** Changes of the printer's state are gathered this long before they are reported to the cloud. */
+  stateReportDelayMs?: number;
   log: Logger;
 }
+
+/** Well inside the 2 s in which a fault must reach the cloud (issue 16 item 8). */
+export const DEFAULT_STATE_REPORT_DELAY_MS = 250;
 
 export class Printer implements PrivetDevice, LinkedPrinter {
   readonly state: StateFile;
@@ -78,6 +86,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   readonly output: OutputTarget;
   readonly maxDocumentSize: number;
   private readonly discovery: Discovery;
+  private readonly stateReporter: StateReporter;
   private readonly startedAt = Date.now();
   private privetServer: Server | undefined;
   private panelServer: Server | undefined;
@@ -94,7 +103,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
         state.history = finished;
       }),
     );
-    this.engine = new PrintEngine(this.panel, this.jobs, this.output);
+    this.engine = new PrintEngine(this.panel, this.jobs, this.output, options.pageTimeMs);
     // Registered before the registration's own listener: Cancel cancels the
     // printing job only when no registration prompt is showing.
     this.panel.on('cancel', () => {
@@ -117,8 +126,9 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     });
     this.registration = new LocalRegistration(this.panel, this.cloud, options.registrationTimeouts ?? DEFAULT_REGISTRATION_TIMEOUTS, options.autoConfirm);
     this.discovery = new Discovery(options.log, options.networkInterface);
-    this.panel.on('change', () => this.announce());
-    this.engine.on('job', () => this.announce());
+    this.stateReporter = new StateReporter(() => this.semanticState(), (cds) => this.cloud.reportSemanticState(cds), options.stateReportDelayMs ?? DEFAULT_STATE_REPORT_DELAY_MS);
+    this.panel.on('change', () => this.stateChanged());
+    this.engine.on('job', () => this.stateChanged());
   }
 
   get name(): string {
@@ -298,8 +308,15 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     return progress();
   }
 
-  connectionChanged(): void {
+  connectionChanged(state: ConnectionState): void {
     this.announce();
+    // The cloud may hold a state from before the disconnection (or from registration).
+    if (state === 'online') this.stateReporter.resend();
+  }
+
+  private stateChanged(): void {
+    this.announce();
+    this.stateReporter.changed();
   }
 
   settingsChanged(): void {
@@ -382,6 +399,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   }
 
   async stop(): Promise<void> {
+    this.stateReporter.stop();
     this.registration.end();
     this.engine.cancelCurrent();
     await this.cloud.stop();
