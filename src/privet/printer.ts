@@ -27,10 +27,16 @@ import { StateReporter } from './state-report.ts';
 import { XsrfTokens } from './xsrf.ts';
 import { convertingSource } from './convert.ts';
 import { inspectorFor } from './validate.ts';
+import { OUTPUT_BIN_CAPABILITY, printSettings, TicketError } from './ticket.ts';
 
 export const MANUFACTURER = 'OpenCloudPrint';
 export const MODEL = 'Virtual Privet Printer';
 export const FIRMWARE = '0.1.0';
+
+const OUTPUT_BINS = [
+  { value: 'face-down', display_name: 'Face-down tray', is_default: true },
+  { value: 'face-up', display_name: 'Face-up tray' },
+];
 
 export interface PrinterOptions {
   name: string;
@@ -218,13 +224,14 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       printer: {
         supported_content_type: types,
         pwg_raster_config: {
-          document_resolution_supported: [{ cross_feed_dir: 300, feed_dir: 300 }],
+          document_resolution_supported: [{ cross_feed_dir: 300, feed_dir: 300 }, { cross_feed_dir: 600, feed_dir: 600 }],
           document_type_supported: ['SGRAY_8', 'SRGB_8'],
           document_sheet_back: 'ROTATED',
         },
         color: { option: [{ type: 'STANDARD_MONOCHROME', is_default: true }, { type: 'STANDARD_COLOR' }] },
         duplex: { option: [{ type: 'NO_DUPLEX', is_default: true }, { type: 'LONG_EDGE' }, { type: 'SHORT_EDGE' }] },
         copies: { default: 1, max: 99 },
+        dpi: { option: [{ horizontal_dpi: 300, vertical_dpi: 300, is_default: true }, { horizontal_dpi: 600, vertical_dpi: 600 }] },
         page_orientation: { option: [{ type: 'PORTRAIT', is_default: true }, { type: 'LANDSCAPE' }, { type: 'AUTO' }] },
         media_size: {
           option: [
@@ -233,6 +240,8 @@ export class Printer implements PrivetDevice, LinkedPrinter {
           ],
         },
         input_tray_unit: [{ vendor_id: 'tray1', type: 'INPUT_TRAY_AUTO' }],
+        output_bin_unit: OUTPUT_BINS.map(({ value, display_name }) => ({ vendor_id: value, type: 'OUTPUT_BIN', custom_display_name: display_name })),
+        vendor_capability: [{ id: OUTPUT_BIN_CAPABILITY, display_name: 'Output bin', type: 'SELECT', select_cap: { option: OUTPUT_BINS } }],
         marker: [{ vendor_id: 'toner', type: 'TONER', color: { type: 'BLACK' } }],
         cover: [{ vendor_id: 'cover', type: 'DOOR' }],
         media_path: [{ vendor_id: 'path' }],
@@ -288,6 +297,15 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       'cloud',
     );
     const progress = (): JobProgress => ({ state: job.state, pagesPrinted: job.pagesPrinted });
+    try {
+      job.settings = printSettings(ticket, this.capabilities(true));
+    } catch (error) {
+      if (!(error instanceof TicketError)) throw error;
+      body.destroy();
+      this.jobs.finish(job, { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } }, error.message);
+      this.output.writeSidecar(job);
+      return progress();
+    }
     const source = convertingSource(body, contentType);
     if (!source) {
       body.destroy();
