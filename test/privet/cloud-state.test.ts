@@ -52,10 +52,12 @@ async function cloudJob(id: string, until: (job: Record<string, any>) => boolean
   }, 20_000);
 }
 
-test('a jam set on the panel shows in /printer within 2 s; clearing it shows IDLE within 2 s', async () => {
+test('a jam set on the panel shows in /printer within 2 s; clearing it shows IDLE within 2 s', async (t) => {
   await cloudStateWithin(FAULT_DEADLINE_MS, (s) => s.state === 'IDLE');
+  const setAt = Date.now();
   await printer.panelPost('/panel/state', { jam: true });
   const jammed = await cloudStateWithin(FAULT_DEADLINE_MS, (s) => s.state === 'STOPPED');
+  t.diagnostic(`jam visible in /printer after ${Date.now() - setAt} ms`);
   assert.equal(jammed.media_path_state.item[0].state, 'MEDIA_JAM');
   assert.deepEqual(jammed.vendor_state.item, [{ state: 'ERROR', description: 'Paper jam' }]);
   // /search shows the same state.
@@ -127,4 +129,18 @@ test('--page-time: a local job shows pages_printed rising in jobstate; a fault s
   const done = await jobstate();
   assert.equal(done.state, 'done');
   assert.equal(done.semantic_state.pages_printed, pages);
+});
+
+test('--page-time: Cancel on the panel mid-job aborts it (CANCELLED) and answers the upload user_cancel', async () => {
+  const pdf = makePdf(5);
+  const token = await printer.token();
+  const { job_id } = (await printer.call('/privet/printer/createjob', { method: 'POST', body: '{}' })).json;
+  const upload = slowUpload(`${printer.privet}/privet/printer/submitdoc?job_id=${job_id}`, { 'X-Privet-Token': token, 'Content-Type': 'application/pdf' }, pdf, pdf.length);
+  upload.req.end();
+  await waitFor('first page', async () => ((await printer.call(`/privet/printer/jobstate?job_id=${job_id}`)).json as Record<string, any>).semantic_state.pages_printed >= 1);
+  await printer.panelPost('/panel/cancel');
+  assert.equal((await upload.reply).json.error, 'user_cancel');
+  const state = (await printer.call(`/privet/printer/jobstate?job_id=${job_id}`)).json as Record<string, any>;
+  assert.deepEqual(state.semantic_state.state, { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } });
+  assert.ok(state.semantic_state.pages_printed < 5);
 });
