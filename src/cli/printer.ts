@@ -8,6 +8,12 @@ import { DEFAULT_PRINTER_HTTP_GUARD, Printer } from '../privet/printer.ts';
 import { StateFile } from '../privet/state.ts';
 import { attachConsolePanel } from '../privet/panel-server.ts';
 
+function seconds(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || value.trim() === '') throw new Error(`expected a number of seconds, got "${value}"`);
+  return n;
+}
+
 function int(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`expected a whole number, got "${value}"`);
@@ -39,6 +45,8 @@ export function registerPrinterCommands(program: Command): void {
     .option('--cloud-timeout <seconds>', 'how long a cloud request waits for its answer, and a cloud job download for its next byte', int, 30)
     .option('--download-attempts <n>', 'downloads tried per cloud job before it is ABORTED with DOWNLOAD_FAILURE', int, 3)
     .option('--download-retry-delay <seconds>', 'wait before the second download attempt, doubled before each further one', int, 2)
+    .option('--page-time <seconds>', 'each page takes this long to print (0 = at once)', seconds, 0)
+    .option('--state-report-delay <ms>', 'printer state changes are gathered this long before they are reported to the cloud', int, 250)
     .option('--no-mdns', 'do not advertise over mDNS')
     .option('--no-console', 'no interactive console front panel')
     .option('--http-idle-timeout <seconds>', 'close an HTTP connection whose client keeps the printer waiting this long (0 = never)', int, DEFAULT_PRINTER_HTTP_GUARD.idleTimeoutMs / 1000)
@@ -73,6 +81,8 @@ export function registerPrinterCommands(program: Command): void {
         downloadAttempts: Math.max(1, Number(opts.downloadAttempts)),
         downloadRetryDelayMs: Number(opts.downloadRetryDelay) * 1000,
         httpGuard: { idleTimeoutMs: Number(opts.httpIdleTimeout) * 1000, maxConnectionsPerAddress: Number(opts.maxConnectionsPerAddress) },
+        pageTimeMs: Math.round(Number(opts.pageTime) * 1000),
+        stateReportDelayMs: Number(opts.stateReportDelay),
         registrationTimeouts: { confirmationMs, idleMs: Math.max(confirmationMs, 60_000) },
         jobLimits: { pendingCapacity: 5, pendingLifetimeMs: lifetimeMs, finishedCapacity: 20, finishedLifetimeMs: lifetimeMs },
         log,

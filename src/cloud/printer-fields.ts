@@ -20,6 +20,7 @@ const TEXT_FIELDS: Array<[param: string, column: keyof PrintersTable]> = [
   ['update_url', 'update_url'],
   ['firmware', 'firmware'],
   ['capsHash', 'caps_hash'],
+  ['certification_id', 'certification_id'],
 ];
 
 const CHANNELS = ['XMPP_CHANNEL', 'FCM_CHANNEL'];

@@ -120,6 +120,7 @@ export function printerView(row: PrinterRow, options: ViewOptions): Record<strin
     isTosAccepted: row.owner_id !== null,
     notificationChannel: row.notification_channel,
     capsHash: row.caps_hash ?? '',
+    ...(row.certification_id !== null ? { certificationId: row.certification_id } : {}),
     createTime: String(row.created_at),
     updateTime: String(row.updated_at),
     accessTime: String(row.accessed_at),

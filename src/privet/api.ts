@@ -14,6 +14,7 @@ import type { LocalRegistration } from './registration.ts';
 import type { LocalSettings } from './settings.ts';
 import type { XsrfTokens } from './xsrf.ts';
 import type { StopReason } from './panel.ts';
+import { printSettings, TicketError } from './ticket.ts';
 
 /** What the API needs from the printer. */
 export interface PrivetDevice {
@@ -149,9 +150,16 @@ async function createJob(device: PrivetDevice, req: IncomingMessage): Promise<un
     throw new PrivetError('invalid_ticket', `the ticket is not valid CJT JSON: ${(error as Error).message}`);
   }
   if (ticket !== undefined && (typeof ticket !== 'object' || ticket === null || Array.isArray(ticket))) throw new PrivetError('invalid_ticket', 'the ticket must be a JSON object');
+  let settings;
+  try {
+    settings = printSettings(ticket, device.capabilities(true));
+  } catch (error) {
+    if (error instanceof TicketError) throw new PrivetError('invalid_ticket', error.message);
+    throw error;
+  }
   const stop = device.stopReason();
   if (stop) throw new PrivetError('printer_error', stop.description);
-  const job = device.jobs.create({ state: { type: 'DRAFT' }, ticket });
+  const job = device.jobs.create({ state: { type: 'DRAFT' }, ticket, settings });
   return { job_id: job.id, expires_in: device.jobs.expiresInSeconds(job) };
 }
 
@@ -176,7 +184,7 @@ async function submitDoc(device: PrivetDevice, req: IncomingMessage, query: Quer
   const inspector = contentType ? inspectorFor(contentType) : undefined;
   // The job stays valid, so the client can resend it in another format (GCP §e).
   if (!inspector) throw new PrivetError('invalid_document_type', contentType ? `${contentType} is not supported; send application/pdf or image/pwg-raster` : 'Content-Type is required');
-  job ??= device.jobs.create({ state: { type: 'DRAFT' } });
+  job ??= device.jobs.create({ state: { type: 'DRAFT' }, settings: printSettings(undefined, device.capabilities(true)) });
   Object.assign(job, {
     contentType,
     size: length,

@@ -245,6 +245,18 @@ export class CloudLink implements Registrar {
     this.setConnection(await this.reachable() ? 'online' : 'offline');
   }
 
+  /** GCP §d: a printer state change is pushed with /update semantic_state (see StateReporter). */
+  async reportSemanticState(cds: Record<string, unknown>): Promise<void> {
+    const registration = this.registration;
+    if (!registration || !this.tokens) return;
+    try {
+      await this.api.update(registration.printerId, { semantic_state: JSON.stringify(cds) });
+    } catch (error) {
+      this.options.log.warn({ err: (error as Error).message }, 'cannot report the printer state to the cloud');
+      throw error;
+    }
+  }
+
   // --- cloud jobs: GCP §d, run by the shared CloudJobRunner ---
 
   fetchJobs(): Promise<void> {

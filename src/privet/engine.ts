@@ -1,8 +1,11 @@
 // The print engine: prints one job at a time, from any readable (a Privet
 // upload or a cloud download) into the output, validating the document as it
 // streams. The panel can stop it (paper out, jam, …: the job turns STOPPED and
-// reading pauses, so TCP slows the sender) or cancel the job.
-import { EventEmitter } from 'node:events';
+// reading pauses, so TCP slows the sender) or cancel the job. With a page
+// time, the received document then comes out page by page, pages_printed
+// rising; a fault holds the page being printed until it clears.
+import { EventEmitter, once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { FrontPanel } from './panel.ts';
@@ -69,6 +72,8 @@ export class PrintEngine extends EventEmitter {
     private readonly panel: FrontPanel,
     private readonly jobs: JobQueue,
     private readonly output: OutputTarget,
+    /** How long each page takes to come out (0: the whole document at once). */
+    private readonly pageTimeMs = 0,
   ) {
     super();
     panel.on('change', () => this.applyPanel());
@@ -103,6 +108,24 @@ export class PrintEngine extends EventEmitter {
     }
   }
 
+  /** Brings the pages out one by one, each taking the page time while the printer is not stopped. */
+  private async printPages(job: JobRecord, pages: number, signal: AbortSignal): Promise<void> {
+    if (this.pageTimeMs === 0) {
+      job.pagesPrinted = pages;
+      return;
+    }
+    job.pagesPrinted = 0;
+    for (let page = 1; page <= pages; page++) {
+      do {
+        while (this.panel.stopReason()) await once(this.panel, 'change', { signal });
+        await sleep(this.pageTimeMs, undefined, { signal });
+        // A page under way when a fault came is printed again once it clears.
+      } while (this.panel.stopReason());
+      job.pagesPrinted = page;
+      this.emit('job', job);
+    }
+  }
+
   /**
    * Prints `source` as `job`; resolves with the finished job. Rejects with
    * InvalidDocument, DocumentTooLarge or JobCancelled (the job is then
@@ -129,7 +152,7 @@ export class PrintEngine extends EventEmitter {
       await pipeline(gate, out.stream, { signal: abort.signal });
       await inspector.finish(out.spoolPath, gate.size);
       job.size = gate.size;
-      job.pagesPrinted = inspector.pages;
+      await this.printPages(job, inspector.pages, abort.signal);
       const outcome = await out.commit((state, description) => this.setState(job, state, description));
       job.output = outcome.output;
       this.jobs.finish(job, outcome.state, outcome.description);

@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.ts';
 import type { JobState } from '../protocol/job-state.ts';
+import type { PrintSettings } from './ticket.ts';
 
 
 export interface JobRecord {
@@ -21,6 +22,8 @@ export interface JobRecord {
   description?: string;
   pagesPrinted?: number;
   ticket?: unknown;
+  /** What the ticket chose, or the CDD's defaults: the settings the job prints with. */
+  settings?: PrintSettings;
   contentType?: string;
   size?: number;
   name?: string;

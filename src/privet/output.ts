@@ -88,6 +88,8 @@ export function sidecarOf(job: JobRecord): Record<string, unknown> {
     content_type: job.contentType,
     size: job.size,
     ticket: job.ticket,
+    dpi: job.settings?.dpi,
+    output_bin: job.settings?.output_bin,
     server_job_id: job.serverJobId,
     document: job.output,
     created: new Date(job.createdAt).toISOString(),

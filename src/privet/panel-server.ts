@@ -19,9 +19,11 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>Printer front panel</t
 <p><button onclick="post('/panel/confirm')">OK</button><button onclick="post('/panel/cancel')">Cancel</button></p>
 <p><button onclick="set({online:false})">Go offline</button><button onclick="set({online:true})">Go online</button>
 <button onclick="set({paper:'empty'})">Remove paper</button><button onclick="set({paper:'ok'})">Load paper</button>
+<button onclick="set({tray:'open'})">Open tray</button><button onclick="set({tray:'closed'})">Close tray</button>
 <button onclick="set({jam:true})">Jam</button><button onclick="set({jam:false})">Clear jam</button>
 <button onclick="set({cover:'open'})">Open cover</button><button onclick="set({cover:'closed'})">Close cover</button>
-<button onclick="set({toner:5})">Toner low</button><button onclick="set({toner:100})">New toner</button></p>
+<button onclick="set({toner:5})">Toner low</button><button onclick="set({toner:0})">Toner empty</button><button onclick="set({toner:100})">New toner</button>
+<button onclick="set({cartridge:'removed'})">Remove cartridge</button><button onclick="set({cartridge:'installed'})">Insert cartridge</button></p>
 <pre id="state"></pre>
 <script>
 async function post(p,b){await fetch(p,{method:'POST',headers:{'content-type':'application/json'},body:b?JSON.stringify(b):'{}'});refresh()}
@@ -86,7 +88,7 @@ export function attachConsolePanel(panel: FrontPanel, input: NodeJS.ReadableStre
   panel.on('prompt', (prompt) => {
     if (prompt) say(`\n*** Registration requested by ${prompt.user}. Type "ok" to confirm or "cancel" to reject. ***`);
   });
-  say('Front panel: ok | cancel | online | offline | paper ok|empty | jam on|off | cover open|closed | toner N | state');
+  say('Front panel: ok | cancel | online | offline | paper ok|empty | tray open|closed | jam on|off | cover open|closed | toner N | cartridge installed|removed | state');
   rl.on('line', (line) => {
     const [command, arg] = line.trim().split(/\s+/);
     try {
@@ -100,11 +102,12 @@ export function attachConsolePanel(panel: FrontPanel, input: NodeJS.ReadableStre
         case 'offline':
           return panel.set({ online: command === 'online' });
         case 'paper':
-          return panel.set(parsePanelChange({ paper: arg }));
+        case 'tray':
+        case 'cover':
+        case 'cartridge':
+          return panel.set(parsePanelChange({ [command]: arg }));
         case 'jam':
           return panel.set({ jam: arg === 'on' });
-        case 'cover':
-          return panel.set(parsePanelChange({ cover: arg }));
         case 'toner':
           return panel.set(parsePanelChange({ toner: Number(arg) }));
         case 'state':

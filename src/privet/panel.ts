@@ -8,14 +8,27 @@ export interface PanelState {
   /** false = the user pressed "offline": the printer accepts nothing until back online. */
   online: boolean;
   paper: 'ok' | 'empty';
+  /** The input tray pulled out (CDS input_tray_state OPEN), distinct from an empty one. */
+  tray: 'closed' | 'open';
   jam: boolean;
+  /** The door/cover (CDS cover_state). */
   cover: 'closed' | 'open';
-  /** Toner level in percent; 0 stops the printer. */
+  /** Toner level in percent; 0 stops the printer (EXHAUSTED), 10 or less warns (low). */
   toner: number;
+  /** The toner cartridge taken out (CDS marker_state REMOVED), distinct from an empty one. */
+  cartridge: 'installed' | 'removed';
 }
 
-export const INITIAL_PANEL: PanelState = { online: true, paper: 'ok', jam: false, cover: 'closed', toner: 100 };
+export const INITIAL_PANEL: PanelState = { online: true, paper: 'ok', tray: 'closed', jam: false, cover: 'closed', toner: 100, cartridge: 'installed' };
 const LOW_TONER = 10;
+
+/** The two-valued controls and their values. */
+const CHOICES = {
+  paper: ['ok', 'empty'],
+  tray: ['closed', 'open'],
+  cover: ['closed', 'open'],
+  cartridge: ['installed', 'removed'],
+} as const;
 
 export class PanelInputError extends Error {}
 
@@ -33,13 +46,14 @@ export function parsePanelChange(body: unknown): Partial<PanelState> {
         change[key] = value;
         break;
       case 'paper':
-        if (value !== 'ok' && value !== 'empty') throw new PanelInputError('paper must be "ok" or "empty"');
-        change.paper = value;
-        break;
+      case 'tray':
       case 'cover':
-        if (value !== 'closed' && value !== 'open') throw new PanelInputError('cover must be "closed" or "open"');
-        change.cover = value;
+      case 'cartridge': {
+        const choices: readonly string[] = CHOICES[key];
+        if (typeof value !== 'string' || !choices.includes(value)) throw new PanelInputError(`${key} must be ${choices.map((c) => `"${c}"`).join(' or ')}`);
+        (change as Record<string, unknown>)[key] = value;
         break;
+      }
       case 'toner':
         if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 100) throw new PanelInputError('toner must be an integer 0-100');
         change.toner = value;
@@ -90,31 +104,43 @@ export class FrontPanel extends EventEmitter {
     this.emit('cancel');
   }
 
-  /** Why the printer cannot print right now, most urgent first; undefined when it can. */
-  stopReason(): StopReason | undefined {
+  /** Every fault that stops the printer, most urgent first (the first one is what a stopped job shows). */
+  faults(): StopReason[] {
     const s = this.state;
-    if (!s.online) return { description: 'Printer is offline', cause: 'OTHER' };
-    if (s.jam) return { description: 'Paper jam', cause: 'MEDIA_PATH' };
-    if (s.cover === 'open') return { description: 'Cover is open', cause: 'OTHER' };
-    if (s.paper === 'empty') return { description: 'Out of paper', cause: 'INPUT_TRAY' };
-    if (s.toner === 0) return { description: 'Out of toner', cause: 'MARKER' };
-    return undefined;
+    const faults: StopReason[] = [];
+    if (!s.online) faults.push({ description: 'Printer is offline', cause: 'OTHER' });
+    if (s.jam) faults.push({ description: 'Paper jam', cause: 'MEDIA_PATH' });
+    if (s.cover === 'open') faults.push({ description: 'Door/cover is open', cause: 'OTHER' });
+    if (s.tray === 'open') faults.push({ description: 'Input tray is open', cause: 'INPUT_TRAY' });
+    else if (s.paper === 'empty') faults.push({ description: 'Input tray is empty', cause: 'INPUT_TRAY' });
+    if (s.cartridge === 'removed') faults.push({ description: 'Toner cartridge is removed', cause: 'MARKER' });
+    else if (s.toner === 0) faults.push({ description: 'Toner is empty', cause: 'MARKER' });
+    return faults;
   }
 
-  /** CDS printer section (GCP §f). */
+  /** Why the printer cannot print right now (the most urgent fault); undefined when it can. */
+  stopReason(): StopReason | undefined {
+    return this.faults()[0];
+  }
+
+  /**
+   * CDS printer section (GCP §f): each unit's own state, and
+   * a vendor_state item per fault (ERROR) or warning (toner low).
+   */
   semanticState(processing: boolean): Record<string, unknown> {
     const s = this.state;
-    const stop = this.stopReason();
+    const faults = this.faults();
+    const trayState = s.tray === 'open' ? 'OPEN' : s.paper === 'empty' ? 'EMPTY' : 'OK';
+    const tonerState = s.cartridge === 'removed' ? 'REMOVED' : s.toner === 0 ? 'EXHAUSTED' : 'OK';
     const printer: Record<string, unknown> = {
-      state: stop ? 'STOPPED' : processing ? 'PROCESSING' : 'IDLE',
-      input_tray_state: { item: [{ vendor_id: 'tray1', state: s.paper === 'empty' ? 'EMPTY' : 'OK', level_percent: s.paper === 'empty' ? 0 : 100 }] },
-      marker_state: { item: [{ vendor_id: 'toner', state: s.toner === 0 ? 'EXHAUSTED' : 'OK', level_percent: s.toner }] },
+      state: faults.length ? 'STOPPED' : processing ? 'PROCESSING' : 'IDLE',
+      input_tray_state: { item: [{ vendor_id: 'tray1', state: trayState, level_percent: s.paper === 'empty' ? 0 : 100 }] },
+      marker_state: { item: [{ vendor_id: 'toner', state: tonerState, ...(s.cartridge === 'removed' ? {} : { level_percent: s.toner }) }] },
       cover_state: { item: [{ vendor_id: 'cover', state: s.cover === 'open' ? 'OPEN' : 'OK' }] },
       media_path_state: { item: [{ vendor_id: 'path', state: s.jam ? 'MEDIA_JAM' : 'OK' }] },
     };
-    const vendor: Array<Record<string, unknown>> = [];
-    if (stop) vendor.push({ state: 'ERROR', description: stop.description });
-    if (s.toner > 0 && s.toner <= LOW_TONER) vendor.push({ state: 'WARNING', description: 'Toner low' });
+    const vendor: Array<Record<string, unknown>> = faults.map((fault) => ({ state: 'ERROR', description: fault.description }));
+    if (s.cartridge === 'installed' && s.toner > 0 && s.toner <= LOW_TONER) vendor.push({ state: 'WARNING', description: 'Toner is low' });
     if (vendor.length) printer.vendor_state = { item: vendor };
     return printer;
   }

@@ -24,9 +24,11 @@ import { guardHttpServer, type HttpGuardOptions } from '../http/guard.ts';
 import { DEFAULT_REGISTRATION_TIMEOUTS, LocalRegistration, type RegistrationTimeouts } from './registration.ts';
 import type { LocalSettings } from './settings.ts';
 import { StateFile, writeFileAtomic } from './state.ts';
+import { StateReporter } from './state-report.ts';
 import { XsrfTokens } from './xsrf.ts';
 import { convertingSource } from './convert.ts';
 import { inspectorFor } from './validate.ts';
+import { OUTPUT_BIN_CAPABILITY, printSettings, TicketError } from './ticket.ts';
 
 export const MANUFACTURER = 'OpenCloudPrint';
 export const MODEL = 'Virtual Privet Printer';
@@ -34,6 +36,10 @@ export const FIRMWARE = '0.1.0';
 
 /** A printer serves a handful of LAN clients: a small per-address share, and 30 s of silence. */
 export const DEFAULT_PRINTER_HTTP_GUARD: HttpGuardOptions = { idleTimeoutMs: 30_000, maxConnectionsPerAddress: 32 };
+const OUTPUT_BINS = [
+  { value: 'face-down', display_name: 'Face-down tray', is_default: true },
+  { value: 'face-up', display_name: 'Face-up tray' },
+];
 
 export interface PrinterOptions {
   name: string;
@@ -70,8 +76,15 @@ export interface PrinterOptions {
   downloadRetryDelayMs?: number;
   /** Idle timeout and per-address connection cap of the Privet API and the panel (default DEFAULT_PRINTER_HTTP_GUARD). */
   httpGuard?: HttpGuardOptions;
+  /** Each page takes this long to print (0: a document prints as soon as it is received). */
+  pageTimeMs?: number;
+  /** Changes of the printer's state are gathered this long before they are reported to the cloud. */
+  stateReportDelayMs?: number;
   log: Logger;
 }
+
+/** Well inside the 2 s in which a fault must reach the cloud (issue 16 item 8). */
+export const DEFAULT_STATE_REPORT_DELAY_MS = 250;
 
 export class Printer implements PrivetDevice, LinkedPrinter {
   readonly state: StateFile;
@@ -84,6 +97,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   readonly output: OutputTarget;
   readonly maxDocumentSize: number;
   private readonly discovery: Discovery;
+  private readonly stateReporter: StateReporter;
   private readonly startedAt = Date.now();
   private privetServer: Server | undefined;
   private panelServer: Server | undefined;
@@ -100,7 +114,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
         state.history = finished;
       }),
     );
-    this.engine = new PrintEngine(this.panel, this.jobs, this.output);
+    this.engine = new PrintEngine(this.panel, this.jobs, this.output, options.pageTimeMs);
     // Registered before the registration's own listener: Cancel cancels the
     // printing job only when no registration prompt is showing.
     this.panel.on('cancel', () => {
@@ -123,8 +137,9 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     });
     this.registration = new LocalRegistration(this.panel, this.cloud, options.registrationTimeouts ?? DEFAULT_REGISTRATION_TIMEOUTS, options.autoConfirm);
     this.discovery = new Discovery(options.log, options.networkInterface);
-    this.panel.on('change', () => this.announce());
-    this.engine.on('job', () => this.announce());
+    this.stateReporter = new StateReporter(() => this.semanticState(), (cds) => this.cloud.reportSemanticState(cds), options.stateReportDelayMs ?? DEFAULT_STATE_REPORT_DELAY_MS);
+    this.panel.on('change', () => this.stateChanged());
+    this.engine.on('job', () => this.stateChanged());
   }
 
   get name(): string {
@@ -214,13 +229,14 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       printer: {
         supported_content_type: types,
         pwg_raster_config: {
-          document_resolution_supported: [{ cross_feed_dir: 300, feed_dir: 300 }],
+          document_resolution_supported: [{ cross_feed_dir: 300, feed_dir: 300 }, { cross_feed_dir: 600, feed_dir: 600 }],
           document_type_supported: ['SGRAY_8', 'SRGB_8'],
           document_sheet_back: 'ROTATED',
         },
         color: { option: [{ type: 'STANDARD_MONOCHROME', is_default: true }, { type: 'STANDARD_COLOR' }] },
         duplex: { option: [{ type: 'NO_DUPLEX', is_default: true }, { type: 'LONG_EDGE' }, { type: 'SHORT_EDGE' }] },
         copies: { default: 1, max: 99 },
+        dpi: { option: [{ horizontal_dpi: 300, vertical_dpi: 300, is_default: true }, { horizontal_dpi: 600, vertical_dpi: 600 }] },
         page_orientation: { option: [{ type: 'PORTRAIT', is_default: true }, { type: 'LANDSCAPE' }, { type: 'AUTO' }] },
         media_size: {
           option: [
@@ -229,6 +245,8 @@ export class Printer implements PrivetDevice, LinkedPrinter {
           ],
         },
         input_tray_unit: [{ vendor_id: 'tray1', type: 'INPUT_TRAY_AUTO' }],
+        output_bin_unit: OUTPUT_BINS.map(({ value, display_name }) => ({ vendor_id: value, type: 'OUTPUT_BIN', custom_display_name: display_name })),
+        vendor_capability: [{ id: OUTPUT_BIN_CAPABILITY, display_name: 'Output bin', type: 'SELECT', select_cap: { option: OUTPUT_BINS } }],
         marker: [{ vendor_id: 'toner', type: 'TONER', color: { type: 'BLACK' } }],
         cover: [{ vendor_id: 'cover', type: 'DOOR' }],
         media_path: [{ vendor_id: 'path' }],
@@ -284,6 +302,15 @@ export class Printer implements PrivetDevice, LinkedPrinter {
       'cloud',
     );
     const progress = (): JobProgress => ({ state: job.state, pagesPrinted: job.pagesPrinted });
+    try {
+      job.settings = printSettings(ticket, this.capabilities(true));
+    } catch (error) {
+      if (!(error instanceof TicketError)) throw error;
+      body.destroy();
+      this.jobs.finish(job, { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } }, error.message);
+      this.output.writeSidecar(job);
+      return progress();
+    }
     const source = convertingSource(body, contentType);
     if (!source) {
       body.destroy();
@@ -304,8 +331,15 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     return progress();
   }
 
-  connectionChanged(): void {
+  connectionChanged(state: ConnectionState): void {
     this.announce();
+    // The cloud may hold a state from before the disconnection (or from registration).
+    if (state === 'online') this.stateReporter.resend();
+  }
+
+  private stateChanged(): void {
+    this.announce();
+    this.stateReporter.changed();
   }
 
   settingsChanged(): void {
@@ -390,6 +424,7 @@ export class Printer implements PrivetDevice, LinkedPrinter {
   }
 
   async stop(): Promise<void> {
+    this.stateReporter.stop();
     this.registration.end();
     this.engine.cancelCurrent();
     await this.cloud.stop();

@@ -159,14 +159,14 @@ test('panel: paper out stops a printing job (STOPPED, INPUT_TRAY) and holds the 
   await printer.panelPost('/panel/state', { paper: 'empty' });
   const stopped = (await printer.call(`/privet/printer/jobstate?job_id=${job_id}`)).json;
   assert.equal(stopped.state, 'stopped');
-  assert.equal(stopped.description, 'Out of paper');
+  assert.equal(stopped.description, 'Input tray is empty');
   assert.deepEqual((stopped.semantic_state as { state: unknown }).state, { type: 'STOPPED', device_state_cause: { error_code: 'INPUT_TRAY' } });
   const info = await printer.info();
   assert.equal(info.device_state, 'stopped');
   assert.equal((info.semantic_state as { printer: { state: string } }).printer.state, 'STOPPED');
   // A stopped printer refuses new work with printer_error and a description.
   const refused = await printer.call('/privet/printer/createjob', { method: 'POST', body: '{}' });
-  assert.deepEqual([refused.json.error, refused.json.description], ['printer_error', 'Out of paper']);
+  assert.deepEqual([refused.json.error, refused.json.description], ['printer_error', 'Input tray is empty']);
   upload.req.end(pdf.subarray(100));
   await printer.panelPost('/panel/state', { paper: 'ok' });
   const answer = await upload.reply;

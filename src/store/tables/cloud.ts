@@ -22,6 +22,8 @@ export interface PrintersTable {
   /** CDD JSON. */
   capabilities: string;
   caps_hash: string | null;
+  /** The device's printer certification id (GCP 2.0 `certification_id`), as it registered it. */
+  certification_id: string | null;
   /** CDS JSON. */
   semantic_state: string;
   /** JSON array of strings. */
