@@ -53,7 +53,7 @@ test('a robot refresh token used 100 times across two server restarts keeps work
       assert.equal(refreshed.body.token_type, 'Bearer');
       accessToken = String(refreshed.body.access_token);
     }
-    const list = await fetch(`${server.url}/cloudprint/list?proxy=connector`, { headers: { authorization: `Bearer ${accessToken}` } });
+    const list: Response = await fetch(`${server.url}/cloudprint/list?proxy=connector`, { headers: { authorization: `Bearer ${accessToken}` } });
     assert.equal(list.status, 200, `after restart ${phase} the robot's new access token works`);
   }
   assert.equal(uses, 100);
