@@ -82,7 +82,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
     const deviceLimits = {
       ttlSeconds: config.deviceCodeTtlSeconds,
-      intervalSeconds: config.deviceCodeIntervalSeconds,
+      intervalSeconds: Math.max(1, Math.ceil(config.deviceCodeIntervalSeconds)),
       requestsPerMinute: config.deviceCodesPerMinute,
       userCodeFailuresPerMinute: config.userCodeFailuresPerMinute,
     };

@@ -67,6 +67,23 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().exchangeCode(code, 'printer-client'), /invalid, expired or already used/);
   });
 
+  test('a robot\'s refresh token does not rotate: used again and again, and concurrently, until revoked', async () => {
+    const robot = await accounts().createRobot();
+    const grant = await accounts().exchangeCode(await accounts().issueAuthCode(robot.id, 'printer'), 'printer');
+    for (let i = 0; i < 3; i++) {
+      clock += 20_000;
+      const refreshed = await accounts().refresh(grant.refresh_token, 'printer');
+      assert.equal(refreshed.refresh_token, undefined);
+      assert.equal((await accounts().authenticate(refreshed.access_token))?.id, robot.id);
+    }
+    const concurrent = await Promise.all([accounts().refresh(grant.refresh_token), accounts().refresh(grant.refresh_token)]);
+    assert.equal(concurrent.length, 2);
+    await assert.rejects(accounts().refresh(grant.refresh_token, 'another client'), /issued to another client/);
+    await accounts().revoke(grant.refresh_token);
+    await assert.rejects(accounts().refresh(grant.refresh_token), /invalid or revoked/);
+    assert.equal(await accounts().authenticate(concurrent[0].access_token), undefined, 'revoking it revokes its access tokens');
+  });
+
   test('refresh tokens rotate, and revoking one revokes every token of its grant', async () => {
     const user = await accounts().createUser('cat@example.com', 'password1');
     const first = await accounts().issueGrant(user.id, null);
