@@ -37,6 +37,10 @@ export const SERVER_OPTIONS = [
   { key: 'sign-in-backoff', type: 'duration', default: 1, help: 'the first such wait; it doubles with each further wrong password, and the address and account are forgotten after a quiet --sign-in-max-backoff' },
   { key: 'sign-in-max-backoff', type: 'duration', default: 900, help: 'the longest wait between wrong passwords of one address for one account' },
   { key: 'sign-in-failures-per-source', type: 'int', default: 30, help: 'wrong passwords one address may try per minute, for all accounts together, before its sign-ins are refused for the rest of the minute (0 = unlimited)' },
+  { key: 'device-code-ttl', type: 'duration', default: 600, help: 'how long a device-flow code (RFC 8628) waits for its user to approve it' },
+  { key: 'device-code-interval', type: 'duration', default: 5, help: 'seconds a device-flow client waits between polls; faster polls get slow_down and 5 s more (RFC 8628 §3.5)' },
+  { key: 'device-codes-per-minute', type: 'int', default: 30, help: 'device-flow codes one address may request per minute (0 = unlimited)' },
+  { key: 'user-code-failures-per-minute', type: 'int', default: 10, help: 'wrong device-flow user codes one address, or one account, may enter per minute before its entries are refused for the rest of the minute (0 = unlimited)' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
@@ -84,6 +88,10 @@ export interface ServerConfig {
   signInBackoffSeconds: number;
   signInMaxBackoffSeconds: number;
   signInFailuresPerSource: number;
+  deviceCodeTtlSeconds: number;
+  deviceCodeIntervalSeconds: number;
+  deviceCodesPerMinute: number;
+  userCodeFailuresPerMinute: number;
   registrationTtlSeconds: number;
   anonymousRegistrationsPerMinute: number;
   maxJsonDepth: number;
@@ -196,6 +204,10 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     signInBackoffSeconds: num('sign-in-backoff'),
     signInMaxBackoffSeconds: num('sign-in-max-backoff'),
     signInFailuresPerSource: num('sign-in-failures-per-source'),
+    deviceCodeTtlSeconds: num('device-code-ttl'),
+    deviceCodeIntervalSeconds: num('device-code-interval'),
+    deviceCodesPerMinute: num('device-codes-per-minute'),
+    userCodeFailuresPerMinute: num('user-code-failures-per-minute'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxJsonDepth: num('max-json-depth'),

@@ -15,14 +15,28 @@ export interface TokenGrant {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
-  refresh_token: string;
+  /** Absent from a robot's refresh response: its refresh token does not rotate. */
+  refresh_token?: string;
 }
+
+/** A grant with its refresh token: every one but a robot's refresh. */
+export type FullGrant = TokenGrant & { refresh_token: string };
 
 export class AuthError extends Error {
   constructor(
     message: string,
     /** OAuth2 error code (RFC 6749 §5.2). */
-    readonly code: 'invalid_grant' | 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'temporarily_unavailable',
+    readonly code:
+      | 'invalid_grant'
+      | 'invalid_request'
+      | 'invalid_client'
+      | 'unsupported_grant_type'
+      | 'temporarily_unavailable'
+      // The device grant's polling answers (RFC 8628 §3.5).
+      | 'authorization_pending'
+      | 'slow_down'
+      | 'access_denied'
+      | 'expired_token',
     /** With `temporarily_unavailable`: when to try again. */
     readonly retryAfterSeconds?: number,
   ) {
@@ -233,8 +247,15 @@ export class Accounts {
     });
   }
 
+  /** An access token alone (a robot's refresh, a web page's sign-in); `db` is the transaction to issue it in, if any. */
+  async issueAccessToken(accountId: string, clientId: string | null, family: string | null = null, db: Db = this.db): Promise<TokenGrant> {
+    const ttl = this.options.accessTokenTtlSeconds;
+    const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId, family, db);
+    return { access_token, token_type: 'Bearer', expires_in: ttl };
+  }
+
   /** A new access and refresh token; `db` is the transaction to issue them in, if any. */
-  async issueGrant(accountId: string, clientId: string | null, family = newId(), db: Db = this.db): Promise<TokenGrant> {
+  async issueGrant(accountId: string, clientId: string | null, family = newId(), db: Db = this.db): Promise<FullGrant> {
     const ttl = this.options.accessTokenTtlSeconds;
     const access_token = await this.issue(accountId, 'access', ttl * 1000, clientId, family, db);
     const refresh_token = await this.issue(accountId, 'refresh', null, clientId, family, db);
@@ -249,7 +270,7 @@ export class Accounts {
    * leaked, and whoever holds it knows the printer id, so getauthcode must not
    * hand out a fresh one (docs/api.md § getauthcode).
    */
-  async exchangeCode(code: string, clientId: string | null): Promise<TokenGrant> {
+  async exchangeCode(code: string, clientId: string | null): Promise<FullGrant> {
     const hash = hashToken(code);
     const now = this.now();
     return this.committed(async (db) => {
@@ -266,16 +287,35 @@ export class Accounts {
   }
 
   /**
-   * Rotates a refresh token in one transaction: the token is marked used and
-   * a new pair issued in the same grant, so of two concurrent refreshes with
-   * one token only one gets a pair. A used token presented again, past
-   * REPLAY_GRACE_MS and within USED_REFRESH_MEMORY_MS, revokes every token of
-   * its grant (RFC 9700 §4.14.2).
+   * A new access token from a refresh token (RFC 6749 §6), under one of two
+   * policies (docs/api.md § Refresh tokens):
+   *
+   * - A robot's refresh token (a printer's or connector's, from the
+   *   getauthcode / createrobot code exchange) does not rotate, as Google's
+   *   never did: the reply carries no new refresh token, and the one token
+   *   stays valid until revoked, its printer deleted or its account removed.
+   *   Devices store it once, at registration, and present it at every start.
+   * - A person's (CLI, console, device flow) rotates in one transaction: the
+   *   token is marked used and a new pair issued in the same grant, so of two
+   *   concurrent refreshes with one token only one gets a pair. A used token
+   *   presented again, past REPLAY_GRACE_MS and within USED_REFRESH_MEMORY_MS,
+   *   revokes every token of its grant (RFC 9700 §4.14.2).
+   *
+   * A token presented by another client than its own is invalid_grant.
    */
-  async refresh(refreshToken: string): Promise<TokenGrant> {
+  async refresh(refreshToken: string, clientId: string | null = null): Promise<TokenGrant> {
     const hash = hashToken(refreshToken);
     const now = this.now();
     return this.committed(async (db) => {
+      const current = await db
+        .selectFrom('tokens')
+        .innerJoin('accounts', 'accounts.id', 'tokens.account_id')
+        .select(['tokens.account_id', 'tokens.client_id', 'tokens.family', 'accounts.kind as account_kind'])
+        .where('tokens.token_hash', '=', hash)
+        .where('tokens.kind', '=', 'refresh')
+        .executeTakeFirst();
+      if (current?.client_id && clientId && current.client_id !== clientId) return new AuthError('refresh token was issued to another client', 'invalid_grant');
+      if (current?.account_kind === 'robot') return this.issueAccessToken(current.account_id, current.client_id, current.family, db);
       const { numUpdatedRows } = await db
         .updateTable('tokens')
         .set({ kind: 'used_refresh', expires_at: now + USED_REFRESH_MEMORY_MS })

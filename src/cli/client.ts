@@ -10,6 +10,7 @@ import { browsePrivet } from '../client/discover.ts';
 import { contentTypeOf } from '../client/content-type.ts';
 import { loadCredentials, saveCredentials, sharedLogin, withCredentialsLock } from '../client/credentials.ts';
 import { readSecret } from './prompt.ts';
+import { deviceLogin } from '../client/device-login.ts';
 
 interface CloudOptions {
   cloud?: string;
@@ -53,17 +54,27 @@ export function registerClientCommands(program: Command): void {
   program
     .command('login')
     .description('sign in to a server and save a refresh token for the other client commands')
-    .argument('<email>')
+    .argument('[email]', 'your account (with --device, optional: `claim` needs it)')
     .requiredOption('--cloud <url>', 'base URL of the OpenCloudPrint server')
     .option('--password-stdin', 'read the password from standard input instead of prompting')
-    .action(async (email: string, options: { cloud: string; passwordStdin?: boolean }) => {
-      const password = await readSecret('Password: ', options.passwordStdin ?? false);
-      const api = new CloudPrintApi({ cloudUrl: options.cloud, clientId: CLIENT_ID });
-      const grant = await api.password(email, password);
+    .option('--device', 'for machines without a browser: approve the sign-in on a page of the server, from any other device (RFC 8628)')
+    .action(async (email: string | undefined, options: { cloud: string; passwordStdin?: boolean; device?: boolean }) => {
+      let grant;
+      if (options.device) {
+        grant = await deviceLogin(options.cloud, CLIENT_ID, (prompt) => {
+          console.log(`To sign in, open ${prompt.verificationUri} on any device and enter the code ${prompt.userCode}`);
+          if (prompt.verificationUriComplete) console.log(`(or open ${prompt.verificationUriComplete})`);
+          console.log(`Waiting up to ${Math.round(prompt.expiresIn / 60)} min for the approval…`);
+        });
+      } else {
+        if (!email) throw new Error('give your email, or use --device');
+        const password = await readSecret('Password: ', options.passwordStdin ?? false);
+        grant = await new CloudPrintApi({ cloudUrl: options.cloud, clientId: CLIENT_ID }).password(email, password);
+      }
       if (!grant.refresh_token) throw new Error('the server issued no refresh token');
       const refreshToken = grant.refresh_token;
-      await withCredentialsLock(async () => saveCredentials({ cloud: options.cloud, email, refreshToken }));
-      console.log(`signed in as ${email}`);
+      await withCredentialsLock(async () => saveCredentials({ cloud: options.cloud, email: email ?? '', refreshToken }));
+      console.log(email ? `signed in as ${email}` : 'signed in');
     });
 
   withCloudOptions(program.command('printers').description('list the printers you can print to'))

@@ -10,6 +10,8 @@ import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts, type Revocation } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
+import { DeviceCodes } from '../auth/device-codes.ts';
+import { registerDevicePage } from '../auth/device-page.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { registerBusMetrics } from '../events/metrics.ts';
@@ -82,7 +84,15 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
     const http = await createHttpApp(httpOptionsFrom(config, log));
-    registerOAuthRoutes(http, accounts);
+    const deviceLimits = {
+      ttlSeconds: config.deviceCodeTtlSeconds,
+      intervalSeconds: Math.max(1, Math.ceil(config.deviceCodeIntervalSeconds)),
+      requestsPerMinute: config.deviceCodesPerMinute,
+      userCodeFailuresPerMinute: config.userCodeFailuresPerMinute,
+    };
+    const deviceCodes = new DeviceCodes(store.db, accounts, deviceLimits);
+    registerOAuthRoutes(http, accounts, deviceCodes, () => context.publicUrl);
+    registerDevicePage(http, accounts, deviceCodes);
     registerConsole(http);
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());

@@ -67,14 +67,31 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().exchangeCode(code, 'printer-client'), /invalid, expired or already used/);
   });
 
+  test('a robot\'s refresh token does not rotate: used again and again, and concurrently, until revoked', async () => {
+    const robot = await accounts().createRobot();
+    const grant = await accounts().exchangeCode(await accounts().issueAuthCode(robot.id, 'printer'), 'printer');
+    for (let i = 0; i < 3; i++) {
+      clock += 20_000;
+      const refreshed = await accounts().refresh(grant.refresh_token, 'printer');
+      assert.equal(refreshed.refresh_token, undefined);
+      assert.equal((await accounts().authenticate(refreshed.access_token))?.id, robot.id);
+    }
+    const concurrent = await Promise.all([accounts().refresh(grant.refresh_token), accounts().refresh(grant.refresh_token)]);
+    assert.equal(concurrent.length, 2);
+    await assert.rejects(accounts().refresh(grant.refresh_token, 'another client'), /issued to another client/);
+    await accounts().revoke(grant.refresh_token);
+    await assert.rejects(accounts().refresh(grant.refresh_token), /invalid or revoked/);
+    assert.equal(await accounts().authenticate(concurrent[0].access_token), undefined, 'revoking it revokes its access tokens');
+  });
+
   test('refresh tokens rotate, and revoking one revokes every token of its grant', async () => {
     const user = await accounts().createUser('cat@example.com', 'password1');
     const first = await accounts().issueGrant(user.id, null);
     const second = await accounts().refresh(first.refresh_token);
     assert.notEqual(second.refresh_token, first.refresh_token);
-    const third = await accounts().refresh(second.refresh_token);
-    await accounts().revoke(third.refresh_token);
-    await assert.rejects(accounts().refresh(third.refresh_token), /invalid or revoked/);
+    const third = await accounts().refresh(second.refresh_token!);
+    await accounts().revoke(third.refresh_token!);
+    await assert.rejects(accounts().refresh(third.refresh_token!), /invalid or revoked/);
     assert.equal(await accounts().authenticate(third.access_token), undefined);
     assert.equal(await accounts().authenticate(first.access_token), undefined);
   });
@@ -86,7 +103,7 @@ describeEachDialect('accounts and tokens', (store) => {
     const second = await accounts().refresh(first.refresh_token);
     clock += 10_001;
     await assert.rejects(accounts().refresh(first.refresh_token), /already used: every token of its grant is revoked/);
-    await assert.rejects(accounts().refresh(second.refresh_token), /invalid or revoked/);
+    await assert.rejects(accounts().refresh(second.refresh_token!), /invalid or revoked/);
     assert.equal(await accounts().authenticate(second.access_token), undefined);
     assert.equal((await accounts().authenticate(other.access_token))?.id, user.id);
     assert.ok(await accounts().refresh(other.refresh_token));
@@ -99,7 +116,7 @@ describeEachDialect('accounts and tokens', (store) => {
     clock += 10_000;
     await assert.rejects(accounts().refresh(first.refresh_token), /invalid or revoked/);
     assert.equal((await accounts().authenticate(second.access_token))?.id, user.id);
-    assert.ok(await accounts().refresh(second.refresh_token));
+    assert.ok(await accounts().refresh(second.refresh_token!));
   });
 
   test('a used refresh token is remembered for 30 days; after that presenting it only fails', async () => {
@@ -112,7 +129,7 @@ describeEachDialect('accounts and tokens', (store) => {
     await assert.rejects(accounts().refresh(remembered.refresh_token), /already used/);
     clock += 2;
     await assert.rejects(accounts().refresh(forgotten.refresh_token), /invalid or revoked/);
-    assert.ok(await accounts().refresh(rotated.refresh_token));
+    assert.ok(await accounts().refresh(rotated.refresh_token!));
     await accounts().purgeExpired();
     const row = await store.current.db.selectFrom('tokens').select('kind').where('token_hash', '=', hashToken(forgotten.refresh_token)).executeTakeFirst();
     assert.equal(row, undefined, 'the expired memory is purged');
@@ -127,7 +144,7 @@ describeEachDialect('accounts and tokens', (store) => {
     const refused = outcomes.find((outcome) => outcome.status === 'rejected');
     assert.ok(refused?.reason instanceof AuthError && refused.reason.code === 'invalid_grant');
     assert.equal((await accounts().authenticate(won[0]!.access_token))?.id, user.id);
-    assert.ok(await accounts().refresh(won[0]!.refresh_token));
+    assert.ok(await accounts().refresh(won[0]!.refresh_token!));
   });
 
   test('of two concurrent exchanges of one code, only one gets a grant', async () => {

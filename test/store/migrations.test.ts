@@ -50,5 +50,15 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const handedOut = Object.fromEntries((await db.selectFrom('accounts').select(['id', 'code_issued_at']).execute()).map((row) => [row.id, row.code_issued_at === null ? null : Number(row.code_issued_at)]));
       assert.deepEqual(handedOut, { claimed: null, waiting: 700, person: null });
     });
+
+    test('0008 makes the used refresh tokens of robots valid again, and leaves people\'s used', async () => {
+      const { error } = await new Migrator({ db, provider: migrationProvider }).migrateTo('0007_device_codes');
+      assert.ifError(error);
+      const used = (hash: string, accountId: string) => ({ token_hash: hash, account_id: accountId, kind: 'used_refresh' as const, client_id: null, family: 'f', expires_at: 9_000, created_at: 800 });
+      await db.insertInto('tokens').values([used('robot-used', 'claimed'), used('person-used', 'person')]).execute();
+      await migrate(db);
+      const rows = Object.fromEntries((await db.selectFrom('tokens').select(['token_hash', 'kind', 'expires_at']).where('token_hash', 'in', ['robot-used', 'person-used']).execute()).map((row) => [row.token_hash, [row.kind, row.expires_at === null ? null : Number(row.expires_at)]]));
+      assert.deepEqual(rows, { 'robot-used': ['refresh', null], 'person-used': ['used_refresh', 9_000] });
+    });
   });
 }

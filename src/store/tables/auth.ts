@@ -29,7 +29,27 @@ export interface TokensTable {
   created_at: number;
 }
 
+/** A device authorization request (RFC 8628, migration 0007): pending until its user approves or denies it. */
+export interface DeviceCodesTable {
+  /** SHA-256 (hex) of the device code the client polls with. */
+  device_code_hash: string;
+  /** SHA-256 (hex) of the normalized user code (letters only, upper case) the user enters. */
+  user_code_hash: string;
+  client_id: string | null;
+  scope: string | null;
+  status: 'pending' | 'approved' | 'denied';
+  /** Who approved or denied it. */
+  account_id: string | null;
+  /** The polling interval the client must keep; slow_down adds 5 s (RFC 8628 §3.5). */
+  interval_seconds: number;
+  /** When the client last polled. */
+  polled_at: number | null;
+  expires_at: number;
+  created_at: number;
+}
+
 export interface AuthTables {
   accounts: AccountsTable;
   tokens: TokensTable;
+  device_codes: DeviceCodesTable;
 }
