@@ -24,9 +24,14 @@ export function registerPrinterCommands(program: Command): void {
     });
   });
 
-  const reset = addOptionTable(printer.command('reset').description('factory reset: clear the credentials and settings, back to out-of-the-box mode'), PRINTER_TABLE, ['data']).action(() => {
-    const dataDir = printerDataDir(valuesFromCommand(reset, PRINTER_TABLE));
-    new StateFile(dataDir).factoryReset();
-    console.log(`printer in ${dataDir} reset to out-of-the-box mode`);
-  });
+  // Commander hands the options of `printer` to it wherever they stand, so
+  // `ocp printer reset --data DIR` sets the parent's --data: reset reads it there.
+  printer
+    .command('reset')
+    .description('factory reset: clear the credentials and settings, back to out-of-the-box mode (takes --data and --config)')
+    .action(() => {
+      const dataDir = printerDataDir(valuesFromCommand(printer, PRINTER_TABLE));
+      new StateFile(dataDir).factoryReset();
+      console.log(`printer in ${dataDir} reset to out-of-the-box mode`);
+    });
 }
