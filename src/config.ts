@@ -1,11 +1,17 @@
-// Server configuration: one table of options, read from (in rising priority)
-// defaults, an optional JSON config file, OCP_* environment variables and
-// command-line flags. A key is spelled the same way everywhere:
-// flag `--http-port`, environment `OCP_HTTP_PORT`, config file key "http-port".
+// Configuration of the long-running commands: one table of options per
+// command, read from (in rising priority) defaults, an optional JSON config
+// file, environment variables and command-line flags. A key is spelled the
+// same way everywhere: flag `--http-port`, environment `OCP_HTTP_PORT`, config
+// file key "http-port". Each command has its own environment prefix (OCP_ for
+// the server, OCP_PRINTER_ and OCP_CONNECTOR_ for the device side), since
+// `data`, `host` or `cups` mean different things to each. This file holds the
+// engine and the server's table; src/privet/options.ts and
+// src/connector/options.ts hold the others.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
-type OptionType = 'string' | 'int' | 'bool' | 'bytes' | 'duration';
+/** `decimal`: a number with an optional fraction (the printer's page time); the others are whole numbers. */
+type OptionType = 'string' | 'int' | 'decimal' | 'bool' | 'bytes' | 'duration';
 
 export interface OptionSpec {
   key: string;
@@ -13,6 +19,15 @@ export interface OptionSpec {
   default: string | number | boolean | undefined;
   help: string;
 }
+
+/** The options of one command and the prefix of their environment variables. */
+export interface OptionTable {
+  command: string;
+  envPrefix: string;
+  options: readonly OptionSpec[];
+}
+
+export type OptionValues = Record<string, string | number | boolean | undefined>;
 
 /** Every server option, in the order `ocp server --help` prints them. */
 export const SERVER_OPTIONS = [
@@ -65,6 +80,8 @@ export const SERVER_OPTIONS = [
 ] as const satisfies readonly OptionSpec[];
 
 export type OptionKey = (typeof SERVER_OPTIONS)[number]['key'];
+
+export const SERVER_TABLE: OptionTable = { command: 'server', envPrefix: 'OCP_', options: SERVER_OPTIONS };
 
 export interface ServerConfig {
   dataDir: string;
@@ -128,6 +145,11 @@ function parseValue(spec: OptionSpec, raw: unknown): string | number | boolean {
     if (/^(0|false|no|off)$/i.test(String(raw))) return false;
     throw new ConfigError(`${spec.key}: expected true or false, got "${raw}"`);
   }
+  if (spec.type === 'decimal') {
+    const value = typeof raw === 'number' ? raw : Number(String(raw).trim());
+    if (String(raw).trim() === '' || !Number.isFinite(value)) throw new ConfigError(`${spec.key}: expected a number, got "${raw}"`);
+    return value;
+  }
   if (typeof raw === 'number' && Number.isInteger(raw)) return raw;
   const text = String(raw).trim().toLowerCase();
   const units = spec.type === 'bytes' ? UNIT_BYTES : spec.type === 'duration' ? UNIT_SECONDS : { '': 1 };
@@ -137,22 +159,25 @@ function parseValue(spec: OptionSpec, raw: unknown): string | number | boolean {
   return Number(match[1]) * factor;
 }
 
-function envName(key: string): string {
-  return 'OCP_' + key.toUpperCase().replaceAll('-', '_');
+/** The environment variable of option `key` (or of the config file, `CONFIG`): OCP_HTTP_PORT, OCP_PRINTER_DATA. */
+export function envName(key: string, envPrefix = 'OCP_'): string {
+  return envPrefix + key.toUpperCase().replaceAll('-', '_');
 }
 
 /**
  * Merges the sources for `specs`. `flags` holds values the user actually gave
- * on the command line (kebab-case keys); `configFile` is a JSON object file.
+ * on the command line (kebab-case keys); `configFile` is a JSON object file,
+ * by default the one named by the command's CONFIG variable (OCP_CONFIG).
  */
 export function resolveOptions(
   specs: readonly OptionSpec[],
   flags: Record<string, unknown>,
   env: NodeJS.ProcessEnv = process.env,
   configFile?: string,
-): Record<string, string | number | boolean | undefined> {
+  envPrefix = 'OCP_',
+): OptionValues {
   let fileValues: Record<string, unknown> = {};
-  const configPath = configFile ?? env.OCP_CONFIG;
+  const configPath = configFile ?? env[envName('config', envPrefix)];
   if (configPath) {
     try {
       fileValues = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
@@ -163,15 +188,15 @@ export function resolveOptions(
     const unknown = Object.keys(fileValues).filter((k) => !known.has(k));
     if (unknown.length) throw new ConfigError(`config file ${configPath}: unknown keys ${unknown.join(', ')}`);
   }
-  const out: Record<string, string | number | boolean | undefined> = {};
+  const out: OptionValues = {};
   for (const spec of specs) {
-    const raw = flags[spec.key] ?? env[envName(spec.key)] ?? fileValues[spec.key];
+    const raw = flags[spec.key] ?? env[envName(spec.key, envPrefix)] ?? fileValues[spec.key];
     out[spec.key] = raw === undefined ? spec.default : parseValue(spec, raw);
   }
   return out;
 }
 
-export function serverConfigFrom(values: Record<string, string | number | boolean | undefined>): ServerConfig {
+export function serverConfigFrom(values: OptionValues): ServerConfig {
   const str = (k: OptionKey) => (values[k] === undefined ? undefined : String(values[k]));
   const num = (k: OptionKey) => Number(values[k]);
   const sync = str('sync');

@@ -4,12 +4,13 @@
 // deleted by queue name, one XMPP push channel for them all, and cloud jobs
 // printed through IPP with their CUPS state reported back.
 import { createHash, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { AccessTokenSource, CloudPrintApi, type CloudJob } from '../client/cloudprint-api.ts';
 import { clearSpool, CloudJobRunner, type JobProgress } from '../client/cloud-jobs.ts';
 import { XmppChannel } from '../client/push-channel.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Logger } from '../log.ts';
 import { CupsClient } from '../cups/client.ts';
 import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from '../cups/translate.ts';
@@ -31,9 +32,7 @@ export function identityPath(dataDir: string): string {
 
 export function saveIdentity(dataDir: string, identity: ConnectorIdentity): void {
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  const file = identityPath(dataDir);
-  writeFileSync(`${file}.tmp`, JSON.stringify(identity, null, 2) + '\n', { mode: 0o600 });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(identityPath(dataDir), JSON.stringify(identity, null, 2) + '\n');
 }
 
 /** `createrobot` with a user's token, then the code exchange: a new connector identity. */

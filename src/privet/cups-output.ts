@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { CupsClient } from '../cups/client.ts';
 import { cloudJobStateOf } from '../cups/translate.ts';
 import type { JobRecord } from './jobs.ts';
-import { fsyncPath, sidecarOf, type OutputJob, type OutputTarget, type PrintOutcome } from './output.ts';
-import { writeFileAtomic } from './state.ts';
+import { sidecarOf, type OutputJob, type OutputTarget, type PrintOutcome } from './output.ts';
+import { fsyncPath, writeFileAtomic } from '../files/atomic-write.ts';
 
 const POLL_MS = 1000;
 
