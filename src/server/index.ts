@@ -76,7 +76,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     };
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
-    // Every node ends the XMPP sessions opened with revoked credentials (src/xmpp/modules/revocation.ts).
+    // Every node ends the XMPP sessions opened with revoked credentials (src/auth/xmpp-revocation.ts).
     const onRevoked = (revocation: Revocation) =>
       bus.publish({ type: 'credentials-revoked', ...revocation }).catch((error: Error) => log.error({ err: error.message }, 'could not publish a revocation'));
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds, signIn, onRevoked: (revocation) => void onRevoked(revocation) });

@@ -13,5 +13,4 @@ export { legacySessionModule } from './modules/legacy-session.ts';
 export { emptyRosterModule } from './modules/roster.ts';
 export { presenceModule } from './modules/presence.ts';
 export { routingModule } from './modules/routing.ts';
-export { revocationModule, SESSIONS_REVOKED } from './modules/revocation.ts';
 export { registerXmppMetrics } from './metrics.ts';
