@@ -12,7 +12,8 @@ import { parseJid } from './jid.ts';
 import type { StreamHeader, StreamParser, StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
 import type { SaslMechanism, SessionAccount, SessionCredential } from './sasl.ts';
-import type { Listener, XmppServer } from './server.ts';
+import type { XmppServer } from './server.ts';
+import type { Listener } from './session-host.ts';
 
 const enum Stage {
   /** STARTTLS-required listener before TLS. */
