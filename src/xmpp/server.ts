@@ -19,7 +19,7 @@ import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
 import { XmppSession } from './session.ts';
 import { stanzaErrorReply, type StreamErrorCondition } from './stream-error.ts';
-import type { BindError, Listener } from './session-host.ts';
+import type { BindError, Listener, SessionHost } from './session-host.ts';
 import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import { WindowLimiter } from '../limits/window-limiter.ts';
@@ -70,7 +70,7 @@ export interface XmppServerEvents {
   closed: [];
 }
 
-export class XmppServer extends EventEmitter<XmppServerEvents> {
+export class XmppServer extends EventEmitter<XmppServerEvents> implements SessionHost<XmppSession> {
   readonly domain: string;
   readonly limits: XmppLimits;
   /** Stream parsers the sessions borrow per read (see ParserPool). */
