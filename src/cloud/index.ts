@@ -1,6 +1,7 @@
 // The cloud print service: the /cloudprint/* plugin, the claim pages, the
 // push directory the XMPP channel reads, and the sweeper that expires
-// registrations, proximity tokens and old jobs.
+// registrations, proximity tokens and old jobs. registerCloud() is its one
+// entry; it needs only CloudDependencies from the server that runs it.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
@@ -51,16 +52,16 @@ export interface CloudDependencies {
   readonly publicUrl: string;
 }
 
-export async function startCloud(app: FastifyInstance, context: CloudDependencies): Promise<Cloud> {
-  const { config } = context;
+export async function registerCloud(app: FastifyInstance, deps: CloudDependencies): Promise<Cloud> {
+  const { config } = deps;
   const service: CloudService = {
-    db: context.store.db,
-    accounts: context.accounts,
-    bus: context.bus,
-    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', context.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
+    db: deps.store.db,
+    accounts: deps.accounts,
+    bus: deps.bus,
+    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', deps.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
     config,
-    log: context.log,
-    publicUrl: () => context.publicUrl,
+    log: deps.log,
+    publicUrl: () => deps.publicUrl,
   };
   await removeOrphanDocuments(service);
   const routes = cloudRoutes(service);
@@ -80,7 +81,7 @@ export async function startCloud(app: FastifyInstance, context: CloudDependencie
   let running: Promise<void> | undefined;
   const tick = () => {
     running ??= sweep()
-      .catch((error: Error) => context.log.error({ err: error }, 'cloud sweep failed'))
+      .catch((error: Error) => deps.log.error({ err: error }, 'cloud sweep failed'))
       .finally(() => (running = undefined));
   };
   // Often enough that nothing outlives its limit by more than a quarter of it.

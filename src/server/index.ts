@@ -9,9 +9,7 @@ import { createLogger, type Logger } from '../log.ts';
 import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts, type Revocation } from '../auth/accounts.ts';
-import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
-import { DeviceCodes } from '../auth/device-codes.ts';
-import { registerDevicePage } from '../auth/device-page.ts';
+import { registerAuth } from '../auth/index.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { registerBusMetrics } from '../events/metrics.ts';
@@ -19,13 +17,17 @@ import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { createHttpApp, httpOptionsFrom } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from './c2s.ts';
-import { createCcs } from '../ccs/index.ts';
+import { registerCcs } from '../ccs/index.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
-import { startCloud } from '../cloud/index.ts';
+import { registerCloud } from '../cloud/index.ts';
 import { createPushDirectory } from '../cloud/push/directory.ts';
 
-/** What every capability gets to work with. */
+/**
+ * Everything the server holds. This file is the only composition root: each
+ * capability takes the part it needs (AuthDependencies, CloudDependencies,
+ * CcsDependencies, C2sDependencies) and none imports src/server.
+ */
 export interface ServerContext {
   config: ServerConfig;
   log: Logger;
@@ -76,7 +78,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     };
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
-    // Every node ends the XMPP sessions opened with revoked credentials (src/xmpp/modules/revocation.ts).
+    // Every node ends the XMPP sessions opened with revoked credentials (src/auth/xmpp-revocation.ts).
     const onRevoked = (revocation: Revocation) =>
       bus.publish({ type: 'credentials-revoked', ...revocation }).catch((error: Error) => log.error({ err: error.message }, 'could not publish a revocation'));
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds, signIn, onRevoked: (revocation) => void onRevoked(revocation) });
@@ -84,21 +86,13 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
     const http = await createHttpApp(httpOptionsFrom(config, log));
-    const deviceLimits = {
-      ttlSeconds: config.deviceCodeTtlSeconds,
-      intervalSeconds: Math.max(1, Math.ceil(config.deviceCodeIntervalSeconds)),
-      requestsPerMinute: config.deviceCodesPerMinute,
-      userCodeFailuresPerMinute: config.userCodeFailuresPerMinute,
-    };
-    const deviceCodes = new DeviceCodes(store.db, accounts, deviceLimits);
-    registerOAuthRoutes(http, accounts, deviceCodes, () => context.publicUrl);
-    registerDevicePage(http, accounts, deviceCodes);
+    registerAuth(http, context);
     registerConsole(http);
-    const cloud = await startCloud(http, context);
+    const cloud = await registerCloud(http, context);
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
     registerBusMetrics(metrics, bus);
-    const ccs = createCcs(context, http);
+    const ccs = registerCcs(http, context);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
