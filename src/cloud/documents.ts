@@ -9,7 +9,7 @@ import { closeSync, createReadStream, open as openFd, readdirSync, rmSync, statS
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
+import { PRIVATE_FILE_MODE, privateDir } from '../files/private.ts';
 
 export interface ReceivedDocument {
   tempPath: string;
@@ -77,7 +77,7 @@ export class DocumentStore {
     private readonly settleMs = 0,
   ) {
     this.tempDir = join(dir, '.incoming');
-    // Print documents are private (0700 directories, 0600 files): see src/private-files.ts.
+    // Print documents are private (0700 directories, 0600 files): see src/files/private.ts.
     privateDir(dir);
     privateDir(this.tempDir);
     // Uploads that were in flight when a process died were never acknowledged.

@@ -1,12 +1,12 @@
 // `ocp server`: opens the store, then starts every listener the configuration
 // asks for and writes the ports they got to DATA/ports.json.
-import { renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
-import { PRIVATE_FILE_MODE, privateDir } from '../private-files.ts';
+import { PRIVATE_FILE_MODE, privateDir } from '../files/private.ts';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { Accounts, type Revocation } from '../auth/accounts.ts';
 import { registerAuth } from '../auth/index.ts';
@@ -55,8 +55,7 @@ function urlHost(host: string): string {
 
 function writePorts(dataDir: string, ports: Record<string, number>): void {
   const file = join(dataDir, 'ports.json');
-  writeFileSync(`${file}.tmp`, JSON.stringify(ports, null, 2) + '\n', { mode: PRIVATE_FILE_MODE });
-  renameSync(`${file}.tmp`, file);
+  writeFileAtomic(file, JSON.stringify(ports, null, 2) + '\n', PRIVATE_FILE_MODE);
 }
 
 async function openBus(setting: string, log: Logger): Promise<NotificationBus> {

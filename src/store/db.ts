@@ -9,7 +9,7 @@ import type { Database } from './schema.ts';
 import type { Logger } from '../log.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { startCheckpointer, type Checkpointer } from './checkpointer.ts';
-import { privateDir, privateFile, tightenIfPresent } from '../private-files.ts';
+import { privateDir, privateFile, tightenIfPresent } from '../files/private.ts';
 
 export type Db = Kysely<Database>;
 export type Dialect = 'sqlite' | 'postgres';
