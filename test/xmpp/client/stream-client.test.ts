@@ -154,7 +154,7 @@ test('request() times out and removes its waiter; a late answer is not taken for
     later = (async () => {
       const [, id] = (await received(/<iq[^>]*id="([^"]*)"[^>]*>/))!;
       // The answer comes only after the deadline.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
       socket.write(`<iq type="result" id="${id}" from="cloudprint.google.com"/>`);
     })();
   });
@@ -164,7 +164,7 @@ test('request() times out and removes its waiter; a late answer is not taken for
   try {
     const started = Date.now();
     await assert.rejects(client.request(ping('cloudprint.google.com'), 100), IqTimeoutError);
-    assert.ok(Date.now() - started < 280, 'rejected at the deadline, not when the answer came');
+    assert.ok(Date.now() - started < 900, 'rejected at the deadline, not when the answer came');
     assert.equal(client.pendingRequests, 0, 'the waiter is gone');
     await later;
     await new Promise((resolve) => setTimeout(resolve, 50));
