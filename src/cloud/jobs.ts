@@ -6,8 +6,8 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
-import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
-import type { JobState } from '../protocol/job-state.ts';
+import { checkTransition, legacyStatus } from './job-states.ts';
+import { FINAL_STATES, isFinal, type JobState } from '../protocol/job-state.ts';
 import type { CloudService } from './service.ts';
 import type { JobsTable } from '../store/tables/cloud.ts';
 
@@ -105,8 +105,6 @@ export async function changeJobState(db: Db, job: JobRow, state: JobState | unde
   if (!now) throw new CloudError('JOB_NOT_FOUND', `Job ${job.id} was deleted meanwhile`);
   if (now.state !== wanted) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
 }
-
-const isFinal = (status: string) => (FINAL_STATES as readonly string[]).includes(status);
 
 async function removeJobs(service: CloudService, rows: Array<{ id: string; document_path: string | null }>): Promise<void> {
   if (!rows.length) return;

@@ -5,14 +5,14 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { atLeast, requireRole, roleOn, type Caller, type Role } from '../access.ts';
 import { CloudError } from '../errors.ts';
-import { FINAL_STATES, stateFromLegacy } from '../job-states.ts';
+import { stateFromLegacy } from '../job-states.ts';
 import { changeJobState, deleteJob, getJob, insertJob, jobQuery, jobView, newJobId, printJobState, queuedJobsOf, type JobRow } from '../jobs.ts';
 import { checkTags } from '../printer-fields.ts';
 import { getPrinter, type PrinterRow } from '../printers.ts';
 import type { CloudRoute } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
 import { acceptsContentType, checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket } from '../shapes.ts';
-import type { JobState } from '../../protocol/job-state.ts';
+import { isFinal, type JobState } from '../../protocol/job-state.ts';
 import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
 import type { JobsTable } from '../../store/tables/cloud.ts';
@@ -77,7 +77,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     if (finalState !== undefined) {
       // Privet §5.2 note: a finished local job, reported for accounting; it must be final.
       const { state, pages_printed } = validatePrintJobState(finalState, 'final_semantic_state');
-      if (!(FINAL_STATES as readonly string[]).includes(state.type)) throw new CloudError('INVALID_STATE', `final_semantic_state must be DONE or ABORTED, got ${state.type}`);
+      if (!isFinal(state.type)) throw new CloudError('INVALID_STATE', `final_semantic_state must be DONE or ABORTED, got ${state.type}`);
       const pages = pages_printed ?? 0;
       const job = await addJob(printer, caller, {
         ...common, content_type: params.require('contentType'), document_path: null, document_size: 0, document_sha256: null,
