@@ -52,21 +52,21 @@ interface RouteInfo {
 export interface SignedInRoute extends RouteInfo {
   auth: 'required';
   document?: false;
-  handle(call: CloudCall<Caller>): Promise<CloudResult>;
+  handle: (call: CloudCall<Caller>) => Promise<CloudResult>;
 }
 
 /** A route anyone may call, signed in or not: the handler must handle both. */
 export interface OptionalCallerRoute extends RouteInfo {
   auth: 'optional';
   document?: false;
-  handle(call: CloudCall<Caller | undefined>): Promise<CloudResult>;
+  handle: (call: CloudCall<Caller | undefined>) => Promise<CloudResult>;
 }
 
 /** A route that never looks at a token: its handler has no caller. */
 export interface PublicRoute extends RouteInfo {
   auth: 'none';
   document?: false;
-  handle(call: CloudCall<undefined>): Promise<CloudResult>;
+  handle: (call: CloudCall<undefined>) => Promise<CloudResult>;
 }
 
 /** A signed-in route that accepts a streamed `content` document. */
@@ -83,7 +83,13 @@ export interface DocumentRoute<Prepared = unknown> extends RouteInfo {
 
 export type CloudRoute = SignedInRoute | OptionalCallerRoute | PublicRoute | DocumentRoute;
 
-/** A document route whose `prepare` and handler agree on what is prepared. */
+/**
+ * A document route whose `prepare` and handler agree on what is prepared.
+ * (The other routes' `handle` is a function property, checked strictly: a
+ * handler that needs a caller cannot serve a route that may have none.
+ * DocumentRoute's is a method, so that any DocumentRoute<Prepared> fits
+ * CloudRoute; this function is where the two are checked to agree.)
+ */
 export function documentRoute<Prepared>(route: DocumentRoute<Prepared>): DocumentRoute {
   return route;
 }
