@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Accounts } from '../../src/auth/accounts.ts';
 import type { Caller } from '../../src/cloud/access.ts';
 import { DocumentStore } from '../../src/cloud/documents.ts';
+import { CLOUD_ERRORS, type CloudErrorName } from '../../src/cloud/errors.ts';
 import { Params } from '../../src/cloud/params.ts';
 import type { CloudService } from '../../src/cloud/service.ts';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
@@ -61,4 +62,9 @@ export async function newUser(service: CloudService): Promise<Caller> {
 
 export async function newRobot(service: CloudService): Promise<Caller> {
   return { account: await service.accounts.createRobot() };
+}
+
+/** What assert.rejects matches a CloudError of this name by. */
+export function refusal(name: CloudErrorName): { errorCode: number } {
+  return { errorCode: CLOUD_ERRORS[name].errorCode };
 }
