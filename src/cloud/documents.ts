@@ -133,6 +133,28 @@ export class DocumentStore {
     document.committed = true;
   }
 
+  /**
+   * Moves `document` into place as `name`, then runs `record` (the job row
+   * that refers to it). The document is in place before the row commits,
+   * and the reply waits for both: an acknowledged job always has its
+   * document. If either step fails nothing is left behind: the temporary
+   * file is discarded, or the committed document removed again.
+   */
+  async commitFor<T>(document: ReceivedDocument, name: string, record: () => Promise<T>): Promise<T> {
+    try {
+      await this.commit(document, name);
+    } catch (error) {
+      await this.discard(document);
+      throw error;
+    }
+    try {
+      return await record();
+    } catch (error) {
+      await this.remove(name);
+      throw error;
+    }
+  }
+
   async discard(document: ReceivedDocument | undefined): Promise<void> {
     if (document && !document.committed) await rm(document.tempPath, { force: true });
   }
