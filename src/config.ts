@@ -33,7 +33,7 @@ export const SERVER_OPTIONS = [
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
   { key: 'conversion-workers', type: 'int', default: 2, help: 'documents converted at once for printers that cannot take their type (Ghostscript, img2pdf, tiff2pdf, rsvg-convert, Chromium); more wait their turn' },
   { key: 'conversion-timeout', type: 'duration', default: 120, help: 'time one conversion tool may run before it is killed and its job aborted with CONVERSION_ERROR' },
-  { key: 'conversion-memory', type: 'bytes', default: 1024 * 1024 * 1024, help: 'memory one conversion tool may use (address space; resident memory of all its processes for Chromium) before it is killed' },
+  { key: 'conversion-memory', type: 'bytes', default: 1024 * 1024 * 1024, help: 'memory one conversion tool may use (address space; anonymous resident memory of all its processes for Chromium) before it is killed' },
   { key: 'conversion-max-output', type: 'bytes', default: 512 * 1024 * 1024, help: 'largest converted document; a conversion writing more is killed and its job aborted with CONVERSION_FILE_TOO_BIG' },
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },

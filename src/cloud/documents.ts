@@ -66,6 +66,8 @@ function openForWriting(path: string): Promise<number> {
 
 export class DocumentStore {
   private readonly tempDir: string;
+  /** Work directories of conversions, one per process (src/cloud/conversion/). */
+  private readonly scratchRoot: string;
   /** Temporary names are this store's random prefix and a counter: unique without a random draw per upload. */
   private readonly tempPrefix = randomBytes(6).toString('hex');
   private tempCount = 0;
@@ -82,6 +84,17 @@ export class DocumentStore {
     privateDir(this.tempDir);
     // Uploads that were in flight when a process died were never acknowledged.
     for (const name of settledFiles(this.tempDir, settleMs)) rmSync(join(this.tempDir, name), { force: true });
+    this.scratchRoot = join(dir, '.converting');
+    privateDir(this.scratchRoot);
+    // Conversions in flight when a process died are done again from their source document.
+    for (const name of settledFiles(this.scratchRoot, settleMs)) rmSync(join(this.scratchRoot, name), { recursive: true, force: true });
+  }
+
+  /** This store's private scratch directory for conversions, on the documents' file system (so results can be renamed into place). */
+  scratchDir(): string {
+    const path = join(this.scratchRoot, this.tempPrefix);
+    privateDir(path);
+    return path;
   }
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */
@@ -123,6 +136,23 @@ export class DocumentStore {
       throw error;
     }
     await file?.close();
+    return { tempPath, size, sha256: hash.digest('hex') };
+  }
+
+  /** A fresh path in the store's temporary directory, for a document written by someone else (a conversion); adopt() it then. */
+  tempFile(): string {
+    return join(this.tempDir, `${this.tempPrefix}-${++this.tempCount}`);
+  }
+
+  /** A document written at `tempPath` (from tempFile()), measured and hashed, ready to commit or discard. */
+  async adopt(tempPath: string): Promise<ReceivedDocument> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(tempPath) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      hash.update(chunk);
+    }
+    if (this.fsync) await syncPath(tempPath);
     return { tempPath, size, sha256: hash.digest('hex') };
   }
 

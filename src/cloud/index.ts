@@ -9,7 +9,9 @@ import type { Store } from '../store/db.ts';
 import type { Accounts } from '../auth/accounts.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { registerClaimPages } from './claim-pages.ts';
+import { DocumentConverter } from './conversion/index.ts';
 import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
+import { resumeConversions } from './job-conversion.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
 import { claimRoutes } from './routes/claim.ts';
@@ -53,16 +55,23 @@ export interface CloudDependencies {
 
 export async function startCloud(app: FastifyInstance, context: CloudDependencies): Promise<Cloud> {
   const { config } = context;
+  const documents = new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', context.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0);
   const service: CloudService = {
     db: context.store.db,
     accounts: context.accounts,
     bus: context.bus,
-    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', context.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
+    documents,
+    converter: new DocumentConverter({
+      workDir: documents.scratchDir(),
+      workers: config.conversionWorkers,
+      limits: { timeoutMs: config.conversionTimeoutSeconds * 1000, memoryBytes: config.conversionMemory, maxOutputBytes: config.conversionMaxOutput },
+    }),
     config,
     log: context.log,
     publicUrl: () => context.publicUrl,
   };
   await removeOrphanDocuments(service);
+  await resumeConversions(service);
   const routes = cloudRoutes(service);
   await app.register(async (scope) => {
     scope.setErrorHandler(cloudErrorHandler);
@@ -93,6 +102,7 @@ export async function startCloud(app: FastifyInstance, context: CloudDependencie
     async close() {
       clearInterval(timer);
       await running;
+      await service.converter.close();
     },
   };
 }

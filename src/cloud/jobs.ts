@@ -32,7 +32,7 @@ export function jobQuery(db: Db) {
 
 // The queries of a job's life (submit → fetch → control), prepared: they run for every job.
 const jobById = preparedQuery<{ id: string }, JobRow>((db, param) => jobQuery(db).where('jobs.id', '=', param('id')));
-const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash'] as const;
+const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash', 'converting_to'] as const;
 const insertJobRow = preparedQuery<JobsTable, never>((db, param) => db.insertInto('jobs').values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, param(column)])) as unknown as JobsTable));
 const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' | 'pages_printed' | 'updated_at'> & { from: string }, never>((db, param) =>
   db
@@ -47,8 +47,43 @@ export const queuedJobsOf = preparedQuery<{ printerId: string }, JobRow>((db, pa
   jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(sql.lit(FETCH_LIMIT)),
 );
 
-export async function insertJob(db: Db, job: JobsTable): Promise<void> {
-  await insertJobRow(db).run(job);
+export async function insertJob(db: Db, job: Omit<JobsTable, 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>): Promise<void> {
+  await insertJobRow(db).run({ converting_to: null, ...job });
+}
+
+/** The ids of jobs whose document the cloud is converting (IN_PROGRESS meanwhile, not fetched by the printer). */
+export async function jobsAwaitingConversion(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('jobs').select('id').where('status', '=', 'IN_PROGRESS').where('converting_to', 'is not', null).orderBy('created_at').execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The converted document replaces the submitted one and the job is QUEUED
+ * for its printer [GCP §d]; false when the job no longer waits for it
+ * (cancelled, expired or deleted meanwhile, or converted by another node).
+ */
+export async function finishConversion(db: Db, id: string, document: Pick<JobsTable, 'content_type' | 'document_path' | 'document_size' | 'document_sha256'>): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ ...document, converting_to: null, status: 'QUEUED', state: printJobState({ type: 'QUEUED' }, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A document that cannot be converted ends its job ABORTED with the service_action_cause that says why [GCP §d]. */
+export async function abortConversion(db: Db, id: string, cause: NonNullable<JobState['service_action_cause']>['error_code']): Promise<boolean> {
+  const aborted: JobState = { type: 'ABORTED', service_action_cause: { error_code: cause } };
+  const result = await db
+    .updateTable('jobs')
+    .set({ converting_to: null, status: 'ABORTED', state: printJobState(aborted, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function getJob(db: Db, id: string): Promise<JobRow> {

@@ -2,9 +2,11 @@
 // server's files. Chromium is pointed at a proxy of our own on loopback,
 // for every host including loopback itself ("<-loopback>"): it answers the
 // one document, under a made-up host, with a Content-Security-Policy that
-// allows no script and no load but inline styles and data: images, and
+// allows no script (turning scripts off by flag stops --print-to-pdf
+// from printing) and no load but inline styles and data: images, and
 // refuses everything else. Loaded over http://, the page cannot reach
-// file:// URLs either. Host names do not resolve at all, and the profile is
+// file:// URLs either. Host names do not resolve at all (but the proxy's
+// address), and the profile is
 // a fresh directory of the conversion's, deleted with it.
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -31,7 +33,7 @@ function documentProxy(htmlPath: string): Promise<Server> {
   });
 }
 
-export async function htmlToPdf(htmlPath: string, output: string, workDir: string, limits: ToolLimits): Promise<void> {
+export async function htmlToPdf(htmlPath: string, output: string, workDir: string, limits: ToolLimits, signal?: AbortSignal): Promise<void> {
   const proxy = await documentProxy(htmlPath);
   try {
     const { port } = proxy.address() as AddressInfo;
@@ -40,13 +42,14 @@ export async function htmlToPdf(htmlPath: string, output: string, workDir: strin
       args: [
         '--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--no-default-browser-check',
         '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-extensions',
-        '--blink-settings=scriptEnabled=false', `--user-data-dir=${join(workDir, 'chromium-profile')}`,
-        `--proxy-server=http://127.0.0.1:${port}`, '--proxy-bypass-list=<-loopback>', '--host-resolver-rules=MAP * ~NOTFOUND',
+        `--user-data-dir=${join(workDir, 'chromium-profile')}`,
+        `--proxy-server=http://127.0.0.1:${port}`, '--proxy-bypass-list=<-loopback>', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
         '--no-pdf-header-footer', `--print-to-pdf=${output}`, DOCUMENT_URL,
       ],
       limits,
       watchResident: true,
       cwd: workDir,
+      signal,
     });
   } finally {
     proxy.closeAllConnections();

@@ -7,20 +7,19 @@
 // conversion-timeout, conversion-memory and conversion-max-output. It knows
 // nothing of jobs: cloud/job-conversion.ts moves the jobs along.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pageLayout } from './layout.ts';
 import { convertFile } from './pipeline.ts';
-import type { ToolLimits } from './run-tool.ts';
+import { ConversionStopped, type ToolLimits } from './run-tool.ts';
 import { baseType, PWG_RASTER, stepsFor, TARGET_TYPES } from './tools.ts';
 import { WorkQueue } from './work-queue.ts';
 
-export { ConversionFailure, type ConversionCause } from './run-tool.ts';
+export { ConversionFailure, ConversionStopped, type ConversionCause } from './run-tool.ts';
 export { PWG_RASTER } from './tools.ts';
 
 export interface ConverterOptions {
-  /** Where the work directories go: a private directory on the document store's file system, emptied at start. */
+  /** Where the work directories go: a private directory of this process on the document store's file system. */
   workDir: string;
   workers: number;
   limits: ToolLimits;
@@ -40,12 +39,10 @@ type Json = Record<string, any>;
 
 export class DocumentConverter {
   private readonly queue: WorkQueue;
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ConverterOptions) {
     this.queue = new WorkQueue(options.workers);
-    // Work directories of conversions a stopped server left behind.
-    rmSync(options.workDir, { recursive: true, force: true });
-    mkdirSync(options.workDir, { recursive: true, mode: 0o700 });
   }
 
   /**
@@ -66,11 +63,12 @@ export class DocumentConverter {
    */
   convert(request: ConversionRequest, output: string): Promise<void> {
     return this.queue.run(async () => {
+      if (this.stopping.signal.aborted) throw new ConversionStopped('The server is stopping');
       const workDir = join(this.options.workDir, randomBytes(8).toString('hex'));
       await mkdir(workDir, { mode: 0o700 });
       try {
         const layout = pageLayout(request.ticket, request.capabilities);
-        const result = await convertFile(request.input, request.contentType, request.target, layout, workDir, this.options.limits);
+        const result = await convertFile(request.input, request.contentType, request.target, layout, workDir, this.options.limits, this.stopping.signal);
         await rename(result, output);
       } finally {
         await rm(workDir, { recursive: true, force: true });
@@ -83,9 +81,15 @@ export class DocumentConverter {
     return this.queue.size;
   }
 
-  /** Waits for the conversions under way (at shutdown: each is bounded by its timeout). */
+  /** Waits for the conversions started or waiting so far. */
   idle(): Promise<void> {
     return this.queue.idle();
+  }
+
+  /** At shutdown: kills the tools running and refuses the waiting conversions (ConversionStopped); their jobs wait for the next start. */
+  async close(): Promise<void> {
+    this.stopping.abort();
+    await this.queue.idle();
   }
 }
 

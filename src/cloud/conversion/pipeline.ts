@@ -26,12 +26,13 @@ function latin1Text(): Transform {
 }
 
 /** Converts `input` (of type `source`) to `target`; returns the path of the result inside `workDir`. */
-export async function convertFile(input: string, source: string, target: string, layout: PageLayout, workDir: string, limits: ToolLimits): Promise<string> {
+export async function convertFile(input: string, source: string, target: string, layout: PageLayout, workDir: string, limits: ToolLimits, signal?: AbortSignal): Promise<string> {
   const steps = stepsFor(source, target);
   if (!steps) throw new ConversionFailure('CONVERSION_UNSUPPORTED_CONTENT_TYPE', `Cannot convert ${source} to ${target}`);
   let current = input;
   for (const [index, build] of steps.entries()) {
-    const output = join(workDir, `step-${index}`);
+    // Named .pdf even for raster: Chromium writes nothing to a --print-to-pdf path without it.
+    const output = join(workDir, `step-${index}.pdf`);
     let step = build(current, output, layout);
     if (step.latin1Input) {
       const text = join(workDir, `step-${index}.txt`);
@@ -40,8 +41,8 @@ export async function convertFile(input: string, source: string, target: string,
       step = build(current, output, layout);
     }
     try {
-      if (step.html) await htmlToPdf(current, output, workDir, limits);
-      else await runTool({ command: step.command, args: step.args, limits, cwd: workDir });
+      if (step.html) await htmlToPdf(current, output, workDir, limits, signal);
+      else await runTool({ command: step.command, args: step.args, limits, cwd: workDir, signal });
     } catch (error) {
       // A tool that stops writing at the size limit may exit with its own error rather than die of SIGXFSZ.
       const size = await stat(output).then((s) => s.size, () => 0);

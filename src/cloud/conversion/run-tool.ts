@@ -22,6 +22,9 @@ export class ConversionFailure extends Error {
   }
 }
 
+/** A conversion stopped because the server is stopping: its job is left to be converted again at the next start. */
+export class ConversionStopped extends Error {}
+
 export interface ToolLimits {
   timeoutMs: number;
   /** Bytes of address space (or of resident memory with `watchResident`). */
@@ -38,6 +41,8 @@ export interface ToolRun {
   watchResident?: boolean;
   cwd?: string;
   env?: NodeJS.ProcessEnv;
+  /** Aborted when the server stops: the tool is killed. */
+  signal?: AbortSignal;
 }
 
 /** How often the resident-memory watchdog looks. */
@@ -62,8 +67,8 @@ export function runTool(run: ToolRun): Promise<void> {
   child.stderr.setEncoding('utf8').on('data', (text: string) => {
     if (stderr.length < STDERR_KEPT) stderr += text.slice(0, STDERR_KEPT - stderr.length);
   });
-  let verdict: ConversionFailure | undefined;
-  const killAll = (failure: ConversionFailure) => {
+  let verdict: Error | undefined;
+  const killAll = (failure: Error) => {
     verdict ??= failure;
     try {
       process.kill(-child.pid!, 'SIGKILL');
@@ -71,6 +76,9 @@ export function runTool(run: ToolRun): Promise<void> {
       // already gone
     }
   };
+  const stop = () => killAll(new ConversionStopped(`${run.command} was stopped: the server is stopping`));
+  if (run.signal?.aborted) stop();
+  run.signal?.addEventListener('abort', stop);
   const timer = setTimeout(() => killAll(new ConversionFailure('CONVERSION_ERROR', `${run.command} ran longer than ${limits.timeoutMs} ms and was killed`)), limits.timeoutMs);
   const watchdog = run.watchResident
     ? setInterval(() => {
@@ -80,14 +88,17 @@ export function runTool(run: ToolRun): Promise<void> {
       }, WATCH_INTERVAL_MS)
     : undefined;
   return new Promise((resolve, reject) => {
-    child.on('error', (error) => {
+    const settle = () => {
       clearTimeout(timer);
       clearInterval(watchdog);
+      run.signal?.removeEventListener('abort', stop);
+    };
+    child.on('error', (error) => {
+      settle();
       reject(new ConversionFailure('CONVERSION_ERROR', `${run.command} could not be started: ${error.message}`));
     });
     child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearInterval(watchdog);
+      settle();
       // Helpers of the tool that outlived it go with it.
       try {
         process.kill(-child.pid!, 'SIGKILL');
@@ -103,9 +114,11 @@ export function runTool(run: ToolRun): Promise<void> {
   });
 }
 
-const PAGE_SIZE = 4096;
-
-/** Resident bytes of every process in group `pgid`, from /proc (field 5 of stat is the group, statm's second the resident pages). */
+/**
+ * Anonymous resident bytes (RssAnon: heaps and stacks, not the shared
+ * libraries every process of the group maps) of the processes of group
+ * `pgid`, from /proc (field 5 of stat is the group).
+ */
 async function residentBytesOfGroup(pgid: number): Promise<number> {
   let total = 0;
   for (const name of await readdir('/proc').catch(() => [] as string[])) {
@@ -114,8 +127,8 @@ async function residentBytesOfGroup(pgid: number): Promise<number> {
       const stat = await readFile(`/proc/${name}/stat`, 'latin1');
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[2]) !== pgid) continue;
-      const statm = await readFile(`/proc/${name}/statm`, 'latin1');
-      total += Number(statm.split(' ')[1]) * PAGE_SIZE;
+      const status = await readFile(`/proc/${name}/status`, 'latin1');
+      total += Number(/^RssAnon:\s+(\d+) kB/m.exec(status)?.[1] ?? 0) * 1024;
     } catch {
       // exited meanwhile
     }

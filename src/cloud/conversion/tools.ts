@@ -57,10 +57,10 @@ const postscript: StepBuilder = (input, output, layout) => ({
   args: [...GS, '-sDEVICE=pdfwrite', ...pageSize(layout), ...(layout.fit === 'none' ? [] : ['-dPSFitPage']), `-sOutputFile=${output}`, input],
 });
 
-/** gslp.ps, Ghostscript's own text printer: -B no header line, -r landscape (rotated). */
+/** gslp.ps, Ghostscript's own text printer (-B: no header line), on the page as it lies. */
 const text: StepBuilder = (input, output, layout) => ({
   command: 'gs',
-  args: [...GS, '-sDEVICE=pdfwrite', ...pageSize({ ...layout, landscape: false }), `--permit-file-read=${input}`, `-sOutputFile=${output}`, '--', TEXT_PRINTER, '-B', ...(layout.landscape ? ['-r'] : []), input],
+  args: [...GS, '-sDEVICE=pdfwrite', ...pageSize(layout), `--permit-file-read=${input}`, `-sOutputFile=${output}`, '--', TEXT_PRINTER, '-B', input],
   latin1Input: true,
 });
 

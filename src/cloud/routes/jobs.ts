@@ -1,7 +1,5 @@
 // submit, jobs, fetch, ticket, download, control, deletejob
 // [GCP §a, §d; Privet §5.2 note on reporting local jobs].
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { atLeast, requireRole, roleOn, type Caller, type Role } from '../access.ts';
 import { CloudError } from '../errors.ts';
@@ -11,7 +9,8 @@ import { checkTags } from '../printer-fields.ts';
 import { getPrinter, type PrinterRow } from '../printers.ts';
 import type { CloudRoute } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
-import { acceptsContentType, checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket } from '../shapes.ts';
+import { conversionTarget, convertJob, documentToServe } from '../job-conversion.ts';
+import { checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket } from '../shapes.ts';
 import type { JobState } from '../../protocol/job-state.ts';
 import { tooLarge, type Params } from '../params.ts';
 import type { ReceivedDocument } from '../documents.ts';
@@ -39,9 +38,9 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
   }
 
-  async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash'>) {
+  async function addJob(printer: PrinterRow, caller: Caller, row: Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash' | 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>) {
     const now = Date.now();
-    const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
+    const job: JobsTable = { converting_to: null, ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
     try {
       await insertJob(db, job);
     } catch (error) {
@@ -91,9 +90,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     if (contentType === 'url') throw new CloudError('UNSUPPORTED_CONTENT_TYPE', 'URL jobs are not supported; send the document as content');
     // It becomes the Content-Type header of every download of the job.
     if (!MEDIA_TYPE.test(contentType)) throw new CloudError('INVALID_PARAMETER', `Parameter contentType must be a media type such as application/pdf, got "${contentType}"`);
-    if (!acceptsContentType(capabilities, contentType)) {
-      throw new CloudError('UNSUPPORTED_CONTENT_TYPE', `The printer does not accept ${contentType}`);
-    }
+    const convertTo = conversionTarget(service, capabilities, contentType);
     let document = upload;
     if (!document) {
       const inline = params.get('content');
@@ -111,16 +108,18 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     }
     let job;
     try {
-      const queued: JobState = { type: 'QUEUED' };
+      // A document to convert keeps its job IN_PROGRESS, out of `fetch`, until it is (cloud/job-conversion.ts).
+      const initial: JobState = { type: convertTo ? 'IN_PROGRESS' : 'QUEUED' };
       job = await addJob(printer, caller, {
         ...common, content_type: contentType, document_path: common.id, document_size: document.size, document_sha256: document.sha256,
-        status: 'QUEUED', state: printJobState(queued, 0), pages_printed: 0,
+        status: initial.type, state: printJobState(initial, 0), pages_printed: 0, converting_to: convertTo ?? null,
       });
     } catch (error) {
       await service.documents.remove(common.id);
       throw error;
     }
-    await notifyDevice(service, printer, 'jobs');
+    if (convertTo) convertJob(service, common.id);
+    else await notifyDevice(service, printer, 'jobs');
     return { message: 'Print job added.', job };
   }
 
@@ -225,25 +224,22 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       auth: 'required',
       proximity: true,
       summary: 'The job\'s document (the fileUrl), streamed.',
-      params: { id: { help: 'the job (jobid is accepted too)' } },
+      params: { id: { help: 'the job (jobid is accepted too)' }, forcepwg: { help: '1: the document as PWG raster (converted for the request unless it is one already)' } },
       async handle({ params, caller }) {
         const id = params.get('id') ?? params.get('jobid');
         if (!id) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: id');
         const job = await getJob(db, id);
         await jobRole(job, caller!);
-        const path = job.document_path;
-        if (!path) throw new CloudError('DOCUMENT_NOT_FOUND', `Job ${job.id} has no document (a reported local job)`);
-        const size = await stat(join(service.documents.dir, path)).then((s) => s.size, () => undefined);
-        if (size === undefined) throw new CloudError('DOCUMENT_NOT_FOUND', `The document of job ${job.id} is gone`);
+        const document = await documentToServe(service, job, params.get('forcepwg') === '1');
         return {
           raw: (reply) =>
             reply
-              .type(job.content_type)
-              .header('content-length', size)
-              .header('etag', `"${job.document_sha256 ?? job.id}"`)
+              .type(document.contentType)
+              .header('content-length', document.size)
+              .header('etag', document.etag)
               .header('content-disposition', 'attachment')
               .header('x-content-type-options', 'nosniff')
-              .send(service.documents.open(path)),
+              .send(document.stream),
         };
       },
     },
