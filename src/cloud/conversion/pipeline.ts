@@ -3,7 +3,7 @@
 // keeps it, and the result is left in the work directory for the caller to
 // commit. Every step runs bounded (run-tool.ts).
 import { createReadStream, createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { copyFile, link, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -29,7 +29,10 @@ function latin1Text(): Transform {
 export async function convertFile(input: string, source: string, target: string, layout: PageLayout, workDir: string, limits: ToolLimits, signal?: AbortSignal): Promise<string> {
   const steps = stepsFor(source, target);
   if (!steps) throw new ConversionFailure('CONVERSION_UNSUPPORTED_CONTENT_TYPE', `Cannot convert ${source} to ${target}`);
-  let current = input;
+  // The tools see the source alone in the work directory, not beside other
+  // jobs' documents: rsvg-convert, for one, includes files next to an SVG.
+  let current = join(workDir, 'source');
+  await link(input, current).catch(() => copyFile(input, current));
   for (const [index, build] of steps.entries()) {
     // Named .pdf even for raster: Chromium writes nothing to a --print-to-pdf path without it.
     const output = join(workDir, `step-${index}.pdf`);

@@ -1,16 +1,18 @@
-// HTML is laid out by headless Chromium without network, scripts or the
-// server's files (src/cloud/conversion/html.ts): a page that tries to reach
-// a loopback service, read a local file or run a script prints without any
-// of it.
+// Documents are untrusted. HTML is laid out by headless Chromium without
+// network, scripts or the server's files (src/cloud/conversion/html.ts): a
+// page that tries to reach a loopback service, read a local file or run a
+// script prints without any of it. An SVG cannot pull in another job's
+// document stored next to it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { DocumentConverter } from '../../../src/cloud/conversion/index.ts';
 import { tempDir } from '../../helpers/server.ts';
+import { samples } from './samples.ts';
 
 let dir: string;
 let bait: Server;
@@ -38,11 +40,11 @@ function pdfText(path: string): string {
   return execFileSync('gs', ['-q', '-dSAFER', '-dBATCH', '-dNOPAUSE', '-sDEVICE=txtwrite', '-sOutputFile=-', path], { encoding: 'utf8' });
 }
 
-async function convert(html: string, name: string): Promise<string> {
-  const input = join(dir, `${name}.html`);
-  writeFileSync(input, html);
+async function convert(document: string, name: string, contentType = 'text/html'): Promise<string> {
+  const input = join(dir, name);
+  writeFileSync(input, document);
   const output = join(dir, `${name}.pdf`);
-  await converter.convert({ input, contentType: 'text/html', target: 'application/pdf', ticket: {}, capabilities: {} }, output);
+  await converter.convert({ input, contentType, target: 'application/pdf', ticket: {}, capabilities: {} }, output);
   return output;
 }
 
@@ -69,4 +71,11 @@ test('a page that redirects itself to a loopback service does not reach it', asy
   const { port } = bait.address() as AddressInfo;
   await convert(`<!doctype html><meta http-equiv="refresh" content="0;url=http://127.0.0.1:${port}/refresh"><p>REDIRECTING</p>`, 'refresh').catch(() => undefined);
   assert.deepEqual(hits, []);
+});
+
+test('an SVG cannot include another document of the store (a file beside it)', async () => {
+  writeFileSync(join(dir, 'other-job'), samples().png!.content);
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink" width="200" height="100"><image xlink:href="other-job" width="200" height="100"/><text x="10" y="50">SVG</text></svg>';
+  const pdf = readFileSync(await convert(svg, 'including-svg', 'image/svg+xml'));
+  assert.doesNotMatch(pdf.toString('latin1'), /\/Subtype\s*\/Image/);
 });
