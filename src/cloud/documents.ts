@@ -5,7 +5,7 @@
 // directory are fsynced before the job is acknowledged; with --sync normal the
 // page cache carries it through a process crash, like SQLite's WAL does.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -85,14 +85,14 @@ export class DocumentStore {
     // Uploads that were in flight when a process died were never acknowledged.
     for (const name of settledFiles(this.tempDir, settleMs)) rmSync(join(this.tempDir, name), { force: true });
     this.scratchRoot = join(dir, '.converting');
-    privateDir(this.scratchRoot);
     // Conversions in flight when a process died are done again from their source document.
-    for (const name of settledFiles(this.scratchRoot, settleMs)) rmSync(join(this.scratchRoot, name), { recursive: true, force: true });
+    if (existsSync(this.scratchRoot)) for (const name of settledFiles(this.scratchRoot, settleMs)) rmSync(join(this.scratchRoot, name), { recursive: true, force: true });
   }
 
   /** This store's private scratch directory for conversions, on the documents' file system (so results can be renamed into place). */
   scratchDir(): string {
     const path = join(this.scratchRoot, this.tempPrefix);
+    privateDir(this.scratchRoot);
     privateDir(path);
     return path;
   }

@@ -197,3 +197,18 @@ test('conversions survive a restart: a job left converting or waiting to is conv
   const ended = await jobLeaves(again, runaway, 'IN_PROGRESS');
   assert.deepEqual(ended.semanticState.state, { type: 'ABORTED', service_action_cause: { error_code: 'CONVERSION_ERROR' } });
 });
+
+test('a job cancelled while it waits for its conversion stays cancelled and never reaches the printer', async () => {
+  const s = await setup(PDF_PRINTER, { conversionWorkers: 1, conversionTimeoutSeconds: 2 });
+  const blocker = await submit(s, RUNAWAY, 'application/postscript');
+  const png = await submit(s, samples().png!.content, 'image/png');
+  const cancelled = { state: { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } } };
+  const reply = await cloudApi(s.server, 'control', { jobid: png, semantic_state_diff: JSON.stringify(cancelled) }, { token: s.owner.token });
+  assert.equal(reply.body.success, true, JSON.stringify(reply.body));
+  await jobLeaves(s, blocker, 'IN_PROGRESS');
+  // One worker, in order: once a later job is converted, the cancelled one's conversion has run.
+  const later = await submit(s, samples().png!.content, 'image/png');
+  assert.equal((await jobLeaves(s, later, 'IN_PROGRESS')).semanticState.state.type, 'QUEUED');
+  assert.deepEqual((await job(s, png)).semanticState.state, cancelled.state);
+  assert.deepEqual(await fetchIds(s), [later]);
+});
