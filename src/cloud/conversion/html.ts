@@ -6,8 +6,8 @@
 // from printing) and no load but inline styles and data: images, and
 // refuses everything else. Loaded over http://, the page cannot reach
 // file:// URLs either. Host names do not resolve at all (but the proxy's
-// address), and the profile is
-// a fresh directory of the conversion's, deleted with it.
+// address), and the profile is a fresh directory of the conversion's,
+// deleted with it.
 import { createReadStream } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

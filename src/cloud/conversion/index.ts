@@ -76,11 +76,6 @@ export class DocumentConverter {
     });
   }
 
-  /** Conversions started or waiting. */
-  get pending(): number {
-    return this.queue.size;
-  }
-
   /** Waits for the conversions started or waiting so far. */
   idle(): Promise<void> {
     return this.queue.idle();

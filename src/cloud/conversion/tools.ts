@@ -115,4 +115,3 @@ export function stepsFor(source: string, target: string): StepBuilder[] | undefi
   return undefined;
 }
 
-export type { StepBuilder };

@@ -19,11 +19,6 @@ export class WorkQueue {
     return done;
   }
 
-  /** Tasks started or waiting. */
-  get size(): number {
-    return this.active.size;
-  }
-
   /** Resolves once every task queued so far has finished. */
   async idle(): Promise<void> {
     while (this.active.size) await Promise.all([...this.active]);
