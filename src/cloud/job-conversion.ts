@@ -34,10 +34,12 @@ export function conversionTarget(service: CloudService, capabilities: Json, cont
 
 /** Converts a job's document in the background; the job records the outcome. */
 export function convertJob(service: CloudService, jobId: string): void {
-  void convertNow(service, jobId).catch((error: Error) => {
-    if (error instanceof ConversionStopped) service.log.info({ jobId }, 'conversion stopped with the server; the job is converted again at the next start');
-    else service.log.error({ err: error, jobId }, 'job conversion failed; the job is converted again at the next start');
-  });
+  service.converter.track(
+    convertNow(service, jobId).catch((error: Error) => {
+      if (error instanceof ConversionStopped) service.log.info({ jobId }, 'conversion stopped with the server; the job is converted again at the next start');
+      else service.log.error({ err: error, jobId }, 'job conversion failed; the job is converted again at the next start');
+    }),
+  );
 }
 
 async function convertNow(service: CloudService, jobId: string): Promise<void> {

@@ -40,6 +40,8 @@ type Json = Record<string, any>;
 export class DocumentConverter {
   private readonly queue: WorkQueue;
   private readonly stopping = new AbortController();
+  /** The work around conversions (reading the job, recording the outcome) that close() waits for. */
+  private readonly tracked = new Set<Promise<void>>();
 
   constructor(private readonly options: ConverterOptions) {
     this.queue = new WorkQueue(options.workers);
@@ -81,10 +83,17 @@ export class DocumentConverter {
     return this.queue.idle();
   }
 
+  /** Keeps `work` (which must not reject) in flight until it settles: close() waits for it. */
+  track(work: Promise<void>): void {
+    this.tracked.add(work);
+    void work.finally(() => this.tracked.delete(work));
+  }
+
   /** At shutdown: kills the tools running and refuses the waiting conversions (ConversionStopped); their jobs wait for the next start. */
   async close(): Promise<void> {
     this.stopping.abort();
     await this.queue.idle();
+    await Promise.all([...this.tracked]);
   }
 }
 

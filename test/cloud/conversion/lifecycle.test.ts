@@ -12,6 +12,7 @@ import type { ServerConfig } from '../../../src/config.ts';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../../helpers/cloud.ts';
 import { waitFor } from '../../helpers/wait.ts';
+import { createTestDatabase } from '../../helpers/postgres.ts';
 import { makePdf } from '../../privet/helpers.ts';
 import { samples } from './samples.ts';
 
@@ -211,4 +212,29 @@ test('a job cancelled while it waits for its conversion stays cancelled and neve
   assert.equal((await jobLeaves(s, later, 'IN_PROGRESS')).semanticState.state.type, 'QUEUED');
   assert.deepEqual((await job(s, png)).semanticState.state, cancelled.state);
   assert.deepEqual(await fetchIds(s), [later]);
+});
+
+test('on PostgreSQL too: a job is converted, a bad file aborted, and a job left converting resumed at the next start', async () => {
+  const database = await createTestDatabase();
+  try {
+    const s = await setup(PDF_PRINTER, { database: database.url, conversionWorkers: 1 });
+    const png = await submit(s, samples().png!.content, 'image/png');
+    assert.equal((await jobLeaves(s, png, 'IN_PROGRESS')).contentType, 'application/pdf');
+    const bad = await submit(s, 'not a GIF', 'image/gif');
+    assert.deepEqual((await jobLeaves(s, bad, 'IN_PROGRESS')).semanticState.state, { type: 'ABORTED', service_action_cause: { error_code: 'CONVERSION_ERROR' } });
+    const runaway = await submit(s, RUNAWAY, 'application/postscript');
+    const waiting = await submit(s, samples().gif!.content, 'image/gif');
+    await s.server.stop({ keepData: true });
+    servers.splice(servers.indexOf(s.server), 1);
+    const server = await startTestServer({ dataDir: s.server.dataDir, database: database.url, conversionTimeoutSeconds: 1 });
+    servers.push(server);
+    const again = { ...s, server };
+    assert.equal((await jobLeaves(again, waiting, 'IN_PROGRESS')).semanticState.state.type, 'QUEUED');
+    assert.equal((await jobLeaves(again, runaway, 'IN_PROGRESS')).semanticState.state.type, 'ABORTED');
+    assert.deepEqual(await fetchIds(again), [png, waiting]);
+    await server.stop();
+    servers.splice(servers.indexOf(server), 1);
+  } finally {
+    await database.drop();
+  }
 });
