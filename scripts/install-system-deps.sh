@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: independent protocol implementations for
-# interoperability tests, CUPS for printing, Ghostscript for conversion.
+# interoperability tests, CUPS for printing, and the cloud's document
+# converters (src/cloud/conversion/): Ghostscript, img2pdf, tiff2pdf
+# (libtiff-tools), rsvg-convert (librsvg2-bin) and headless Chromium.
 set -euo pipefail
-PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl faketime)
+PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript img2pdf libtiff-tools librsvg2-bin chromium iproute2 openssl faketime)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

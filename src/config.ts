@@ -46,6 +46,10 @@ export const SERVER_OPTIONS = [
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
+  { key: 'conversion-workers', type: 'int', default: 2, help: 'documents converted at once for printers that cannot take their type (Ghostscript, img2pdf, tiff2pdf, rsvg-convert, Chromium); more wait their turn' },
+  { key: 'conversion-timeout', type: 'duration', default: 120, help: 'time one conversion tool may run before it is killed and its job aborted with CONVERSION_ERROR' },
+  { key: 'conversion-memory', type: 'bytes', default: 1024 * 1024 * 1024, help: 'memory one conversion tool may use (address space; anonymous resident memory of all its processes for Chromium) before it is killed' },
+  { key: 'conversion-max-output', type: 'bytes', default: 512 * 1024 * 1024, help: 'largest converted document; a conversion writing more is killed and its job aborted with CONVERSION_FILE_TOO_BIG' },
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
   { key: 'sign-in-free-failures', type: 'int', default: 5, help: 'wrong passwords one address may try for one account before each further try has to wait (0 = no wait)' },
@@ -100,6 +104,10 @@ export interface ServerConfig {
   tlsKey: string | undefined;
   maxDocumentSize: number;
   jobRetentionSeconds: number;
+  conversionWorkers: number;
+  conversionTimeoutSeconds: number;
+  conversionMemory: number;
+  conversionMaxOutput: number;
   accessTokenTtlSeconds: number;
   signInFreeFailures: number;
   signInBackoffSeconds: number;
@@ -206,6 +214,8 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
+  if (num('conversion-max-output') < 4096) throw new ConfigError('conversion-max-output: at least 4096 bytes');
   if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
   return {
     dataDir: resolve(str('data') ?? './data'),
@@ -224,6 +234,10 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     tlsKey: str('tls-key'),
     maxDocumentSize: num('max-document-size'),
     jobRetentionSeconds: num('job-retention'),
+    conversionWorkers: num('conversion-workers'),
+    conversionTimeoutSeconds: num('conversion-timeout'),
+    conversionMemory: num('conversion-memory'),
+    conversionMaxOutput: num('conversion-max-output'),
     accessTokenTtlSeconds: num('access-token-ttl'),
     signInFreeFailures: num('sign-in-free-failures'),
     signInBackoffSeconds: num('sign-in-backoff'),

@@ -36,7 +36,7 @@ export function jobQuery(db: Db) {
 
 // The queries of a job's life (submit → fetch → control), prepared: they run for every job.
 const jobById = preparedQuery<{ id: string }, JobRow>((db, param) => jobQuery(db).where('jobs.id', '=', param('id')));
-const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash'] as const;
+const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash', 'converting_to'] as const;
 const insertJobRow = preparedQuery<JobsTable, never>((db, param) => db.insertInto('jobs').values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, param(column)])) as unknown as JobsTable));
 const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' | 'pages_printed' | 'updated_at'> & { from: string }, never>((db, param) =>
   db
@@ -51,8 +51,43 @@ export const queuedJobsOf = preparedQuery<{ printerId: string }, JobRow>((db, pa
   jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(sql.lit(FETCH_LIMIT)),
 );
 
-export async function insertJob(db: Db, job: JobsTable): Promise<void> {
-  await insertJobRow(db).run(job);
+export async function insertJob(db: Db, job: Omit<JobsTable, 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>): Promise<void> {
+  await insertJobRow(db).run({ converting_to: null, ...job });
+}
+
+/** The ids of jobs whose document the cloud is converting (IN_PROGRESS meanwhile, not fetched by the printer). */
+export async function jobsAwaitingConversion(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('jobs').select('id').where('status', '=', 'IN_PROGRESS').where('converting_to', 'is not', null).orderBy('created_at').execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The converted document replaces the submitted one and the job is QUEUED
+ * for its printer [GCP §d]; false when the job no longer waits for it
+ * (cancelled, expired or deleted meanwhile, or converted by another node).
+ */
+export async function finishConversion(db: Db, id: string, document: Pick<JobsTable, 'content_type' | 'document_path' | 'document_size' | 'document_sha256'>): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ ...document, converting_to: null, status: 'QUEUED', state: printJobState({ type: 'QUEUED' }, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A document that cannot be converted ends its job ABORTED with the service_action_cause that says why [GCP §d]. */
+export async function abortConversion(db: Db, id: string, cause: NonNullable<JobState['service_action_cause']>['error_code']): Promise<boolean> {
+  const aborted: JobState = { type: 'ABORTED', service_action_cause: { error_code: cause } };
+  const result = await db
+    .updateTable('jobs')
+    .set({ converting_to: null, status: 'ABORTED', state: printJobState(aborted, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function getJob(db: Db, id: string): Promise<JobRow> {
@@ -72,12 +107,12 @@ export async function requireJobRole(db: Db, job: JobRow, caller: Caller): Promi
   throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
 }
 
-export type NewJob = Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash'>;
+export type NewJob = Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash' | 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>;
 
 /** Inserts the caller's job on `printer` and returns its view. */
 export async function addJob(service: CloudService, printer: PrinterRow, caller: Caller, row: NewJob): Promise<Record<string, unknown>> {
   const now = Date.now();
-  const job: JobsTable = { ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
+  const job: JobsTable = { converting_to: null, ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
   try {
     await insertJob(service.db, job);
   } catch (error) {

@@ -4,6 +4,7 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Accounts } from '../../src/auth/accounts.ts';
 import type { Caller } from '../../src/cloud/access.ts';
+import { converterFromConfig } from '../../src/cloud/conversion/index.ts';
 import { DocumentStore } from '../../src/cloud/documents.ts';
 import { CLOUD_ERRORS, type CloudErrorName } from '../../src/cloud/errors.ts';
 import { Params } from '../../src/cloud/params.ts';
@@ -30,11 +31,13 @@ export function cloudOn(store: Pick<Store, 'db'>, overrides: Partial<ServerConfi
   const bus = new LocalBus();
   const published: BusEvent[] = [];
   bus.subscribe((event) => void published.push(event));
+  const documents = new DocumentStore(join(dataDir, 'documents'), false);
   const service: CloudService = {
     db: store.db,
     accounts: new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds }),
     bus,
-    documents: new DocumentStore(join(dataDir, 'documents'), false),
+    documents,
+    converter: converterFromConfig(config, documents.scratchDir()),
     config,
     log: silentLogger(),
     publicUrl: () => TEST_PUBLIC_URL,

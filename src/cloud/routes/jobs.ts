@@ -1,7 +1,5 @@
 // submit, jobs, fetch, ticket, download, control, deletejob
 // [GCP §a, §d; Privet §5.2 note on reporting local jobs].
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { atLeast, requireRole, type Caller } from '../access.ts';
 import { CloudError } from '../errors.ts';
@@ -11,7 +9,8 @@ import { checkTags } from '../printer-fields.ts';
 import { getPrinter, type PrinterRow } from '../printers.ts';
 import { documentRoute, type CloudCall, type CloudResult, type CloudRoute, type DocumentCall } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
-import { acceptsContentType, checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket } from '../shapes.ts';
+import { conversionTarget, convertJob, documentToServe } from '../job-conversion.ts';
+import { checkTicketFits, validatePrintJobState, validateStateDiff, validateTicket } from '../shapes.ts';
 import { isFinal, type JobState } from '../../protocol/job-state.ts';
 import { tooLarge, type Params } from '../params.ts';
 
@@ -62,9 +61,7 @@ export async function submitJob({ service, params, caller, document: upload, doc
   if (contentType === 'url') throw new CloudError('UNSUPPORTED_CONTENT_TYPE', 'URL jobs are not supported; send the document as content');
   // It becomes the Content-Type header of every download of the job.
   if (!MEDIA_TYPE.test(contentType)) throw new CloudError('INVALID_PARAMETER', `Parameter contentType must be a media type such as application/pdf, got "${contentType}"`);
-  if (!acceptsContentType(capabilities, contentType)) {
-    throw new CloudError('UNSUPPORTED_CONTENT_TYPE', `The printer does not accept ${contentType}`);
-  }
+  const convertTo = conversionTarget(service, capabilities, contentType);
   const { maxDocumentSize } = service.config;
   let document = upload;
   if (!document) {
@@ -77,14 +74,16 @@ export async function submitJob({ service, params, caller, document: upload, doc
   // An upload over the limit is discarded by the route table.
   if (document.size > maxDocumentSize) throw tooLarge(maxDocumentSize);
   const received = document;
-  const queued: JobState = { type: 'QUEUED' };
+  // A document to convert keeps its job IN_PROGRESS, out of `fetch`, until it is (cloud/job-conversion.ts).
+  const initial: JobState = { type: convertTo ? 'IN_PROGRESS' : 'QUEUED' };
   const job = await service.documents.commitFor(received, common.id, () =>
     addJob(service, printer, caller, {
       ...common, content_type: contentType, document_path: common.id, document_size: received.size, document_sha256: received.sha256,
-      status: 'QUEUED', state: printJobState(queued, 0), pages_printed: 0,
+      status: initial.type, state: printJobState(initial, 0), pages_printed: 0, converting_to: convertTo ?? null,
     }),
   );
-  await notifyDevice(service, printer, 'jobs');
+  if (convertTo) convertJob(service, common.id);
+  else await notifyDevice(service, printer, 'jobs');
   return { message: 'Print job added.', job };
 }
 
@@ -123,19 +122,16 @@ export async function downloadDocument({ service, params, caller }: CloudCall): 
   if (!id) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: id');
   const job = await getJob(service.db, id);
   await requireJobRole(service.db, job, caller);
-  const path = job.document_path;
-  if (!path) throw new CloudError('DOCUMENT_NOT_FOUND', `Job ${job.id} has no document (a reported local job)`);
-  const size = await stat(join(service.documents.dir, path)).then((s) => s.size, () => undefined);
-  if (size === undefined) throw new CloudError('DOCUMENT_NOT_FOUND', `The document of job ${job.id} is gone`);
+  const document = await documentToServe(service, job, params.get('forcepwg') === '1');
   return {
     raw: (reply) =>
       reply
-        .type(job.content_type)
-        .header('content-length', size)
-        .header('etag', `"${job.document_sha256 ?? job.id}"`)
+        .type(document.contentType)
+        .header('content-length', document.size)
+        .header('etag', document.etag)
         .header('content-disposition', 'attachment')
         .header('x-content-type-options', 'nosniff')
-        .send(service.documents.open(path)),
+        .send(document.stream),
   };
 }
 
@@ -231,7 +227,7 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
       auth: 'required',
       proximity: true,
       summary: 'The job\'s document (the fileUrl), streamed.',
-      params: { id: { help: 'the job (jobid is accepted too)' } },
+      params: { id: { help: 'the job (jobid is accepted too)' }, forcepwg: { help: '1: the document as PWG raster (converted for the request unless it is one already)' } },
       handle: downloadDocument,
     },
     {
