@@ -57,10 +57,10 @@ describeEachDialect('job handlers', (store) => {
     assert.deepEqual(readdirSync(join(cloud.service.documents.dir, '.incoming')), []);
   });
 
-  test('submit refuses a content type the printer\'s CDD does not list, storing nothing', async () => {
+  test('submit refuses a content type the printer\'s CDD does not list and nothing converts, storing nothing', async () => {
     const before = readdirSync(cloud.service.documents.dir).sort();
-    assert.ok(!JSON.stringify(SAMPLE_CDD).includes('image/jpeg'));
-    await assert.rejects(submit({ title: 'photo', contentType: 'image/jpeg', content: 'jpeg' }), refusal('UNSUPPORTED_CONTENT_TYPE'));
+    assert.ok(!JSON.stringify(SAMPLE_CDD).includes('application/x-unknown'));
+    await assert.rejects(submit({ title: 'blob', contentType: 'application/x-unknown', content: 'blob' }), refusal('UNSUPPORTED_CONTENT_TYPE'));
     assert.deepEqual(readdirSync(cloud.service.documents.dir).sort(), before);
   });
 
