@@ -20,6 +20,7 @@ import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 import { startCloud } from '../cloud/index.ts';
 import { createPushDirectory } from '../cloud/push-directory.ts';
+import { startIpp } from '../ipp/index.ts';
 
 /** What every capability gets to work with. */
 export interface ServerContext {
@@ -77,15 +78,19 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
     const ccs = createCcs(context, http);
+    let pushSessions: ReturnType<typeof createC2sServer> | undefined;
+    const ipp = await startIpp(http, context, cloud.service, () => pushSessions);
+    closers.unshift(() => ipp.close());
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
-    const xmpp = createC2sServer(context);
+    const xmpp = (pushSessions = createC2sServer(context));
     closers.unshift(() => xmpp.close('system-shutdown'));
     registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
     Object.assign(ports, await listenC2s(xmpp, config));
     closers.unshift(() => ccs.close());
     Object.assign(ports, await ccs.listen(xmpp));
+    Object.assign(ports, await ipp.listen());
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
 
     writePorts(config.dataDir, ports);

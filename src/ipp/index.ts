@@ -1,0 +1,39 @@
+// IPP Everywhere for every cloud printer [issue 19]: builds the IPP service's
+// dependencies from the server's context and registers it. The server calls
+// startIpp once; everything else of src/ipp sees only deps.ts.
+import type { FastifyInstance } from 'fastify';
+import type { CloudService } from '../cloud/service.ts';
+import type { ServerContext } from '../server/index.ts';
+import { cloudForIpp } from './cloud-adapter.ts';
+import { registerIpp, type IppService } from './server.ts';
+
+/** Who is connected to the push channel on this node (the XMPP server, once it exists). */
+export interface PushSessions {
+  domain: string;
+  sessionsOf(bareJid: string): ReadonlyMap<string, unknown> | undefined;
+}
+
+export function startIpp(app: FastifyInstance, context: ServerContext, cloud: CloudService, sessions: () => PushSessions | undefined): Promise<IppService> {
+  const { config } = context;
+  return registerIpp(app, {
+    cloud: cloudForIpp(cloud),
+    log: context.log,
+    publicUrl: () => context.publicUrl,
+    deviceConnected(robotJidLocal) {
+      const push = sessions();
+      // A device on another node of a cluster is not seen here: unknown, not offline.
+      if (!push || config.bus !== 'local') return undefined;
+      return (push.sessionsOf(`${robotJidLocal}@${push.domain}`)?.size ?? 0) > 0;
+    },
+    tls: context.tls,
+    options: {
+      host: config.host,
+      ippsPort: config.ippsPort,
+      allowBasicOverHttp: config.ippBasicOverHttp,
+      maxAttributesSize: config.ippMaxAttributesSize,
+      maxQueuedJobs: config.ippMaxQueuedJobs,
+      multipleOperationTimeout: config.ippJobTimeoutSeconds,
+      maxDocumentSize: config.maxDocumentSize,
+    },
+  });
+}
