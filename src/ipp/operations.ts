@@ -9,7 +9,8 @@ import { capabilitiesOf } from './capabilities.ts';
 import { IppCloudError, type IppCloud, type IppJob, type IppOptions, type IppPrinter, type IppUser } from './deps.ts';
 import { COMPRESSIONS, decompressed, sniffFormat } from './document.ts';
 import { CANCELED, cloudIdPrefixes, ippJobId, ippJobState, isFinished, jobAttributes } from './job-attributes.ts';
-import { documentFormats, printerAttributes, type PrinterContext } from './printer-attributes.ts';
+import { ConversionError, convertToPdf } from './convert.ts';
+import { documentFormats, nativeFormats, printerAttributes, type PrinterContext } from './printer-attributes.ts';
 import { IppStatusError, Status } from './status.ts';
 import { ticketFrom } from './ticket.ts';
 
@@ -169,22 +170,30 @@ export class Operations {
     return { user, printer, ticket, title: title.slice(0, 255) || 'Untitled', format: format === 'application/octet-stream' ? undefined : format, compression, unsupported };
   }
 
-  /** Streams the document into a new cloud job. */
+  /** Streams the document into a new cloud job, converted first if the printer does not take its format. */
   private async store(user: IppUser, printer: IppPrinter, id: string, title: string, format: string | undefined, compression: string, ticket: Record<string, unknown>, data: Readable): Promise<IppJob> {
+    const caps = capabilitiesOf(printer.cdd);
     let document = decompressed(data, compression);
     let contentType = format;
     if (!contentType) {
       const sniffed = await sniffFormat(document);
       document = sniffed.data;
       contentType = sniffed.format;
-      if (!contentType || !documentFormats(capabilitiesOf(printer.cdd)).includes(contentType)) {
+      if (!contentType || !documentFormats(caps).includes(contentType)) {
         throw new IppStatusError(Status.documentFormatNotSupported, 'The document is in no format this printer accepts', [attr('document-format', ipp.mime('application/octet-stream'))]);
       }
     }
+    let cleanup = async () => {};
     try {
+      if (!nativeFormats(caps).includes(contentType)) {
+        const converted = await convertToPdf(document, contentType);
+        ({ stream: document, contentType, cleanup } = converted);
+      }
       return await this.cloud.createJob(user, printer, { id, title, contentType, ticket, document });
     } catch (error) {
       throw statusOfCloudError(error, compression);
+    } finally {
+      await cleanup();
     }
   }
 
@@ -370,6 +379,7 @@ function statusOfCloudError(error: unknown, compression: string): unknown {
         return new IppStatusError(Status.badRequest, error.message);
     }
   }
+  if (error instanceof ConversionError) return new IppStatusError(Status.documentFormatError, error.message);
   // zlib's errors: the data is not what `compression` said.
   const code = (error as { code?: string }).code;
   if (compression !== 'none' && typeof code === 'string' && code.startsWith('Z_')) return new IppStatusError(Status.compressionError, `The document is not valid ${compression} data`);

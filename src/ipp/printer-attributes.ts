@@ -4,6 +4,7 @@
 // answers with these, filtered by requested-attributes.
 import { attr, ipp, type Collection, type IppAttribute } from './codec.ts';
 import { capabilitiesOf, QUALITIES, type Capabilities } from './capabilities.ts';
+import { CONVERSIONS } from './convert.ts';
 import type { IppPrinter } from './deps.ts';
 import type { IppMedia } from './media.ts';
 import { OPERATION_NAMES } from './status.ts';
@@ -22,14 +23,21 @@ export interface PrinterContext {
   now: number;
 }
 
-/** Formats the service can take a document in (and detect with application/octet-stream). */
+/** Formats a printer may take natively; URF only where its CDD names it (no converter reads it). */
 const IPP_FORMATS = ['application/pdf', 'image/pwg-raster', 'image/urf', 'image/jpeg', 'application/postscript', 'text/plain'];
 
-export function documentFormats(caps: Capabilities): string[] {
+/** The formats the printer's CDD accepts as they are. */
+export function nativeFormats(caps: Capabilities): string[] {
   const listed = caps.contentTypes;
   const any = listed.length === 0 || listed.includes('*/*');
-  const formats = IPP_FORMATS.filter((format) => any ? format !== 'image/urf' : listed.includes(format) || (format === 'image/jpeg' && listed.includes('image/*')));
-  return ['application/octet-stream', ...formats];
+  return IPP_FORMATS.filter((format) => listed.includes(format) || (any && format !== 'image/urf') || (format === 'image/jpeg' && listed.includes('image/*')));
+}
+
+/** document-format-supported: the native formats, those converted to one of them (convert.ts), and auto-detection. */
+export function documentFormats(caps: Capabilities): string[] {
+  const native = nativeFormats(caps);
+  const converted = Object.keys(CONVERSIONS).filter((format) => !native.includes(format) && native.includes(CONVERSIONS[format]!));
+  return ['application/octet-stream', ...native, ...converted];
 }
 
 function mediaCol(media: IppMedia, margins: number): Collection {
