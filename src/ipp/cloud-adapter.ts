@@ -163,7 +163,14 @@ export function cloudForIpp(service: CloudService): IppCloud {
       if (!acceptsContentType(capabilities, job.contentType)) throw new IppCloudError('format', `The printer does not accept ${job.contentType}`);
       this.checkTicket(printer, job.ticket);
       const limit = byteLimit(service.config.maxDocumentSize);
-      const [document] = await Promise.all([service.documents.receive(limit), pipeline(job.document, limit)]);
+      // Both settle before the reply: a refused upload's temporary file is gone by then.
+      const [received, piped] = await Promise.allSettled([service.documents.receive(limit), pipeline(job.document, limit)]);
+      if (piped.status === 'rejected') {
+        if (received.status === 'fulfilled') await service.documents.discard(received.value);
+        throw piped.reason;
+      }
+      if (received.status === 'rejected') throw received.reason;
+      const document = received.value;
       try {
         await service.documents.commit(document, job.id);
       } catch (error) {

@@ -175,16 +175,16 @@ export class Operations {
     const caps = capabilitiesOf(printer.cdd);
     let document = decompressed(data, compression);
     let contentType = format;
-    if (!contentType) {
-      const sniffed = await sniffFormat(document);
-      document = sniffed.data;
-      contentType = sniffed.format;
-      if (!contentType || !documentFormats(caps).includes(contentType)) {
-        throw new IppStatusError(Status.documentFormatNotSupported, 'The document is in no format this printer accepts', [attr('document-format', ipp.mime('application/octet-stream'))]);
-      }
-    }
     let cleanup = async () => {};
     try {
+      if (!contentType) {
+        const sniffed = await sniffFormat(document);
+        document = sniffed.data;
+        contentType = sniffed.format;
+        if (!contentType || !documentFormats(caps).includes(contentType)) {
+          throw new IppStatusError(Status.documentFormatNotSupported, 'The document is in no format this printer accepts', [attr('document-format', ipp.mime('application/octet-stream'))]);
+        }
+      }
       if (!nativeFormats(caps).includes(contentType)) {
         const converted = await convertToPdf(document, contentType);
         ({ stream: document, contentType, cleanup } = converted);
