@@ -234,6 +234,35 @@ export class CloudLink implements Registrar {
     }
   }
 
+  private stateReport: Promise<void> | undefined;
+  private stateDirty = false;
+
+  /**
+   * The printer's CDS changed (panel, engine): /update semantic_state
+   * [cloudprint-protocol.md §a update, §f CDS], so that the cloud and its
+   * clients (IPP printer-state) see it. One report at a time; changes made
+   * meanwhile go in one more, with the state as it is then.
+   */
+  reportState(): void {
+    if (!this.registration || !this.tokens) return;
+    if (this.stateReport) {
+      this.stateDirty = true;
+      return;
+    }
+    this.stateDirty = false;
+    const printerId = this.registration.printerId;
+    this.stateReport = this.api
+      .update(printerId, { semantic_state: JSON.stringify(this.printer.semanticState()) })
+      .then(
+        () => undefined,
+        (error: Error) => this.options.log.warn({ err: error.message }, 'cannot report the printer state'),
+      )
+      .finally(() => {
+        this.stateReport = undefined;
+        if (this.stateDirty) this.reportState();
+      });
+  }
+
   private async reset(reason: string): Promise<void> {
     this.options.log.warn({ reason }, 'returning to out-of-the-box mode');
     await this.stop();
@@ -290,6 +319,7 @@ export class CloudLink implements Registrar {
     const channel = this.channel;
     this.channel = undefined;
     await channel?.stop();
+    await this.stateReport;
   }
 }
 

@@ -104,8 +104,12 @@ export class Printer implements PrivetDevice, LinkedPrinter {
     });
     this.registration = new LocalRegistration(this.panel, this.cloud, options.registrationTimeouts ?? DEFAULT_REGISTRATION_TIMEOUTS, options.autoConfirm);
     this.discovery = new Discovery(options.log, options.networkInterface);
-    this.panel.on('change', () => this.announce());
-    this.engine.on('job', () => this.announce());
+    const stateChanged = () => {
+      this.announce();
+      this.cloud.reportState();
+    };
+    this.panel.on('change', stateChanged);
+    this.engine.on('job', stateChanged);
   }
 
   get name(): string {
