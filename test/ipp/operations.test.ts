@@ -258,3 +258,20 @@ test('the document streams into the document store while it is being sent (no wh
   const [job] = await cloudJobs(owner, other.printerId);
   assert.equal(job!.contentSize, PDF.length + 4 * chunk.length);
 });
+
+test('Basic over plain HTTP from another host is refused with 426 before any password is read (ipps instead)', async () => {
+  const body = encodeMessage({
+    version: { major: 2, minor: 0 }, code: Op.getJobs, requestId: 1,
+    groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(urlOf(printer.printerId)))] }],
+  });
+  const headers = { 'content-type': 'application/ipp', authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` };
+  // Fastify's inject: a request from a LAN address without sending a packet anywhere.
+  const remote = await server.http.inject({ method: 'POST', url: `/ipp/print/${printer.printerId}`, headers, payload: body, remoteAddress: '192.0.2.10' });
+  assert.equal(remote.statusCode, 426);
+  assert.match(String(remote.headers.upgrade), /^TLS/);
+  const local = await server.http.inject({ method: 'POST', url: `/ipp/print/${printer.printerId}`, headers, payload: body, remoteAddress: '127.0.0.1' });
+  assert.equal(local.statusCode, 200);
+  // Get-Printer-Attributes needs no password, so it is served to anyone.
+  const anyone = await server.http.inject({ method: 'POST', url: `/ipp/print/${printer.printerId}`, headers: { 'content-type': 'application/ipp' }, payload: encodeMessage({ version: { major: 2, minor: 0 }, code: Op.getPrinterAttributes, requestId: 1, groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(urlOf(printer.printerId)))] }] }), remoteAddress: '192.0.2.10' });
+  assert.equal(anyone.statusCode, 200);
+});
