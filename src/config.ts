@@ -51,6 +51,9 @@ export const SERVER_OPTIONS = [
   { key: 'ipp-max-attributes-size', type: 'bytes', default: 1024 * 1024, help: 'largest attribute section of an IPP request (the document after it is limited by max-document-size)' },
   { key: 'ipp-max-queued-jobs', type: 'int', default: 1000, help: 'queued jobs a printer may hold before IPP Print-Job answers server-error-busy' },
   { key: 'ipp-job-timeout', type: 'duration', default: 60, help: 'how long an IPP Create-Job waits for its Send-Document (multiple-operation-time-out)' },
+  { key: 'ipp-advertise', type: 'bool', default: false, help: 'announce on the LAN (mDNS _ipp._tcp/_ipps._tcp, _print and _universal subtypes) the printers whose owners tagged them ipp-advertise' },
+  { key: 'ipp-advertise-interface', type: 'string', default: undefined, help: 'network interface (name or address) for --ipp-advertise (default: all)' },
+  { key: 'ipp-advertise-interval', type: 'duration', default: 10, help: 'how often --ipp-advertise re-reads which printers to announce (added, renamed, deleted, off line)' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -92,6 +95,9 @@ export interface ServerConfig {
   ippMaxAttributesSize: number;
   ippMaxQueuedJobs: number;
   ippJobTimeoutSeconds: number;
+  ippAdvertise: boolean;
+  ippAdvertiseInterface: string | undefined;
+  ippAdvertiseInterval: number;
   logLevel: string;
 }
 
@@ -197,6 +203,9 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     ippMaxAttributesSize: num('ipp-max-attributes-size'),
     ippMaxQueuedJobs: num('ipp-max-queued-jobs'),
     ippJobTimeoutSeconds: num('ipp-job-timeout'),
+    ippAdvertise: values['ipp-advertise'] === true,
+    ippAdvertiseInterface: str('ipp-advertise-interface'),
+    ippAdvertiseInterval: Math.max(1, num('ipp-advertise-interval')),
     logLevel: str('log-level') ?? 'info',
   };
 }

@@ -212,6 +212,22 @@ export function cloudForIpp(service: CloudService): IppCloud {
       return rows.map(jobOf);
     },
 
+    async advertisedPrinters(tag) {
+      // Tags are stored as a JSON array of strings: the quoted tag is an exact element.
+      const rows = await db
+        .selectFrom('printers')
+        .select('id')
+        .where('owner_id', 'is not', null)
+        .where('tags', 'like', `%${JSON.stringify(tag)}%`)
+        .execute();
+      const printers: IppPrinter[] = [];
+      for (const { id } of rows) {
+        const row = await findPrinter(db, id);
+        if (row) printers.push(printerOf(row));
+      }
+      return printers;
+    },
+
     async setJobState(job, state) {
       try {
         await changeJobState(db, await getJob(db, job.id), state as JobState, undefined);

@@ -5,6 +5,9 @@
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.ts';
 
+/** Where printers live on both listeners: IPP_PATH + printer id. */
+export const IPP_PATH = '/ipp/print/';
+
 /** A signed-in user, as the cloud knows it (opaque here). */
 export interface IppUser {
   id: string;
@@ -95,6 +98,8 @@ export interface IppCloud {
   jobsOf(printerId: string, options: { ownerId?: string; finished?: boolean; limit: number }): Promise<IppJob[]>;
   /** The printer's jobs whose id starts with one of `prefixes` (IPP job-ids are derived from them). */
   jobsByIdPrefix(printerId: string, prefixes: string[]): Promise<IppJob[]>;
+  /** Claimed printers carrying `tag` (the owner's choice to advertise them on the LAN). */
+  advertisedPrinters(tag: string): Promise<IppPrinter[]>;
   /** Moves a job to `state` through the cloud's job state machine (IppCloudError 'conflict' if it cannot go there). */
   setJobState(job: IppJob, state: CloudJobState): Promise<void>;
 }
@@ -123,4 +128,6 @@ export interface IppOptions {
   /** How long a Create-Job waits for its Send-Document, in seconds. */
   multipleOperationTimeout: number;
   maxDocumentSize: number;
+  /** --ipp-advertise: DNS-SD on the LAN (advertise.ts). */
+  advertise: { enabled: boolean; networkInterface: string | undefined; intervalSeconds: number };
 }

@@ -34,6 +34,7 @@ export function startIpp(app: FastifyInstance, context: ServerContext, cloud: Cl
       maxQueuedJobs: config.ippMaxQueuedJobs,
       multipleOperationTimeout: config.ippJobTimeoutSeconds,
       maxDocumentSize: config.maxDocumentSize,
+      advertise: { enabled: config.ippAdvertise, networkInterface: config.ippAdvertiseInterface, intervalSeconds: config.ippAdvertiseInterval },
     },
   });
 }

@@ -11,11 +11,11 @@ import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { attr, encodeMessage, GroupTag, ipp, IppParseError, parseRequest, ValueTag, type IppGroup, type IppMessage } from './codec.ts';
-import type { IppDeps, IppUser } from './deps.ts';
+import { IPP_PATH, type IppDeps, type IppUser } from './deps.ts';
+import { IppAdvertiser } from './advertise.ts';
 import { ANONYMOUS_OPERATIONS, Operations, type OperationResult } from './operations.ts';
 import { IppStatusError, Status } from './status.ts';
 
-export const IPP_PATH = '/ipp/print/';
 const PRINTER_PATH = /^\/ipp\/print\/([\w-]{1,64})(?:\/\d+)?\/?$/;
 const REALM = 'Basic realm="OpenCloudPrint", charset="UTF-8"';
 
@@ -77,6 +77,7 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   const operations = new Operations(cloud, options);
   let ippsServer: HttpsServer | undefined;
   let ippsPort: number | undefined;
+  const advertiser = options.advertise.enabled ? new IppAdvertiser(deps, options.advertise) : undefined;
 
   function send(res: ServerResponse, status: number, headers: Record<string, string>, body?: Buffer): void {
     res.writeHead(status, { ...headers, ...(body ? { 'content-type': 'application/ipp', 'content-length': String(body.length) } : { 'content-length': '0' }) });
@@ -190,16 +191,19 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
 
   return {
     async listen(): Promise<Record<string, number>> {
-      if (options.ippsPort < 0) return {};
-      ippsServer = createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, guarded(true));
-      await new Promise<void>((resolve, reject) => {
-        ippsServer!.once('error', reject);
-        ippsServer!.listen(options.ippsPort, options.host, () => resolve());
-      });
-      ippsPort = (ippsServer.address() as AddressInfo).port;
-      return { ipps: ippsPort };
+      if (options.ippsPort >= 0) {
+        ippsServer = createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, guarded(true));
+        await new Promise<void>((resolve, reject) => {
+          ippsServer!.once('error', reject);
+          ippsServer!.listen(options.ippsPort, options.host, () => resolve());
+        });
+        ippsPort = (ippsServer.address() as AddressInfo).port;
+      }
+      advertiser?.start({ ipp: (app.server.address() as AddressInfo).port, ipps: ippsPort });
+      return ippsPort === undefined ? {} : { ipps: ippsPort };
     },
     async close() {
+      await advertiser?.stop();
       operations.close();
       if (ippsServer) {
         const server = ippsServer;
