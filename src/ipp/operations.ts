@@ -145,7 +145,9 @@ export class Operations {
     const { message, printer } = context;
     const user = context.user!;
     if (!(await this.cloud.mayPrint(user, printer))) throw new IppStatusError(Status.notAuthorized, `${user.email} may not print to this printer`);
-    if ((await this.cloud.queuedJobs(printer.id)) >= this.options.maxQueuedJobs) throw new IppStatusError(Status.busy, 'The printer\'s queue is full; try again later');
+    // Create-Jobs waiting for their document count too: they are held in memory.
+    const waiting = [...this.created.values()].filter((pending) => pending.printer.id === printer.id).length;
+    if ((await this.cloud.queuedJobs(printer.id)) + waiting >= this.options.maxQueuedJobs) throw new IppStatusError(Status.busy, 'The printer\'s queue is full; try again later');
     const unsupported: IppAttribute[] = [];
     const compression = textOf(message, 'compression') ?? 'none';
     if (!COMPRESSIONS.includes(compression)) {

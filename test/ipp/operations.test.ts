@@ -275,3 +275,11 @@ test('Basic over plain HTTP from another host is refused with 426 before any pas
   const anyone = await server.http.inject({ method: 'POST', url: `/ipp/print/${printer.printerId}`, headers: { 'content-type': 'application/ipp' }, payload: encodeMessage({ version: { major: 2, minor: 0 }, code: Op.getPrinterAttributes, requestId: 1, groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(urlOf(printer.printerId)))] }] }), remoteAddress: '192.0.2.10' });
   assert.equal(anyone.statusCode, 200);
 });
+
+test('Create-Jobs waiting for their document count against the queue limit (they are held in memory)', async () => {
+  const other = await registerAndClaim(server, owner);
+  for (let i = 0; i < MAX_QUEUED; i++) assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0);
+  assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0x0507);
+  await call({ printerId: other.printerId, operation: Op.cancelMyJobs, auth: asOwner() });
+  assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0, 'Cancel-My-Jobs let them go');
+});
