@@ -9,10 +9,8 @@
 // renamed, deleted or untagged, and devices going off or on line.
 import { getResponder, type CiaoService, type Responder } from '@homebridge/ciao';
 import { capabilitiesOf } from './capabilities.ts';
-import { IPP_PATH, type IppDeps, type IppPrinter } from './deps.ts';
+import { ADVERTISE_TAG, IPP_PATH, type IppDeps, type IppPrinter } from './deps.ts';
 import { documentFormats, urfKeywords } from './printer-attributes.ts';
-
-export const ADVERTISE_TAG = 'ipp-advertise';
 
 /** DNS-SD instance names are at most 63 bytes [RFC 6763 §4.1.1]. */
 function instanceName(printer: IppPrinter): string {

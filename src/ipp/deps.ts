@@ -8,6 +8,9 @@ import type { Logger } from '../log.ts';
 /** Where printers live on both listeners: IPP_PATH + printer id. */
 export const IPP_PATH = '/ipp/print/';
 
+/** The printer tag by which its owner asks for it to be announced on the LAN (--ipp-advertise). */
+export const ADVERTISE_TAG = 'ipp-advertise';
+
 /** A signed-in user, as the cloud knows it (opaque here). */
 export interface IppUser {
   id: string;
