@@ -382,6 +382,11 @@ function statusOfCloudError(error: unknown, compression: string): unknown {
     }
   }
   if (error instanceof ConversionError) return new IppStatusError(Status.documentFormatError, error.message);
+  // The client went away in the middle of its document.
+  const streamCode = (error as { code?: string }).code;
+  if (streamCode === 'ERR_STREAM_PREMATURE_CLOSE' || streamCode === 'ECONNRESET' || (error as Error).message === 'aborted') {
+    return new IppStatusError(Status.badRequest, 'The document ended before the request did');
+  }
   // zlib's errors: the data is not what `compression` said.
   const code = (error as { code?: string }).code;
   if (compression !== 'none' && typeof code === 'string' && code.startsWith('Z_')) return new IppStatusError(Status.compressionError, `The document is not valid ${compression} data`);

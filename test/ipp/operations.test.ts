@@ -283,3 +283,32 @@ test('Create-Jobs waiting for their document count against the queue limit (they
   await call({ printerId: other.printerId, operation: Op.cancelMyJobs, auth: asOwner() });
   assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0, 'Cancel-My-Jobs let them go');
 });
+
+test('a client that goes away in the middle of its document leaves no job and no file, and is not logged as a server error', async () => {
+  const other = await registerAndClaim(server, owner);
+  const head = encodeMessage({
+    version: { major: 2, minor: 0 }, code: Op.printJob, requestId: 1,
+    groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(urlOf(other.printerId))), attr('document-format', ipp.mime('application/pdf'))] }],
+  });
+  const errors: unknown[] = [];
+  const log = server.context.log as unknown as { error: (...args: unknown[]) => void };
+  const original = log.error;
+  log.error = (...args: unknown[]) => {
+    errors.push(args);
+    original.apply(log, args);
+  };
+  try {
+    const req = request(urlOf(other.printerId), { method: 'POST', headers: { 'content-type': 'application/ipp', 'content-length': String(head.length + 4 * 1024 * 1024), authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` } });
+    req.on('error', () => {});
+    req.write(Buffer.concat([head, PDF, Buffer.alloc(1024 * 1024)]));
+    const incoming = join(server.dataDir, 'documents', '.incoming');
+    await waitFor('upload started', () => readdirSync(incoming).length > 0 || undefined, 10_000);
+    req.destroy();
+    await waitFor('temporary file removed', () => readdirSync(incoming).length === 0 || undefined, 10_000);
+  } finally {
+    log.error = original;
+  }
+  assert.equal((await cloudJobs(owner, other.printerId)).length, 0);
+  assert.deepEqual(errors, []);
+  assert.equal((await call({ operation: Op.getPrinterAttributes })).status, 0, 'the server goes on');
+});
