@@ -232,8 +232,7 @@ export class Operations {
     // multiple-operation-time-out-action abort-job [PWG 5100.11 §5.3.3].
     const timer = setTimeout(() => this.created.delete(job.id), this.options.multipleOperationTimeout * 1000).unref();
     this.created.set(job.id, { job, user: admitted.user, printer: admitted.printer, ticket: admitted.ticket, format: admitted.format, compression: admitted.compression, timer });
-    const result = this.jobResponse(context, job, admitted.unsupported);
-    return result;
+    return this.jobResponse(context, job, admitted.unsupported);
   }
 
   /** RFC 8011 §4.3.1; one document per job (multiple-document-jobs-supported false). */

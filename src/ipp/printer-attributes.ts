@@ -12,6 +12,8 @@ import { OPERATION_NAMES } from './status.ts';
 export interface PrinterContext {
   /** ipp:// and ipps:// URIs of the printer, ipp first. */
   uris: string[];
+  /** printer-icons: the PNG at ICON_PATH on the listener the client used. */
+  icon: string;
   /** The console page of the printer (printer-more-info). */
   moreInfo: string;
   /** false when the device is known to be off the push channel. */
@@ -138,7 +140,7 @@ export function printerAttributes(printer: IppPrinter, context: PrinterContext):
     attr('printer-geo-location', ipp.unknown()),
     attr('printer-organization', ipp.text('')),
     attr('printer-organizational-unit', ipp.text('')),
-    attr('printer-icons', ipp.uri(`${context.moreInfo.replace(/\/[^/]*$/, '')}/icon.png`)),
+    attr('printer-icons', ipp.uri(context.icon)),
     attr('printer-supply-info-uri', ipp.uri(context.moreInfo)),
     attr('printer-supply', ipp.octets(Buffer.from('index=1;class=supplyThatIsConsumed;type=toner;unit=percent;maxcapacity=100;level=-2;colorantname=black;'))),
     attr('printer-supply-description', ipp.text('Toner')),

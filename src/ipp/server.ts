@@ -13,6 +13,7 @@ import type { FastifyInstance } from 'fastify';
 import { attr, encodeMessage, GroupTag, ipp, IppParseError, parseRequest, ValueTag, type IppGroup, type IppMessage } from './codec.ts';
 import { IPP_PATH, type IppDeps, type IppUser } from './deps.ts';
 import { IppAdvertiser } from './advertise.ts';
+import { ICON_PATH, ICON_PNG } from './icon.ts';
 import { ANONYMOUS_OPERATIONS, Operations, type OperationResult } from './operations.ts';
 import { IppStatusError, Status } from './status.ts';
 
@@ -105,6 +106,11 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
+    if (req.method === 'GET' && (req.url ?? '').split('?')[0] === ICON_PATH) {
+      drain(req);
+      res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(ICON_PNG.length), 'cache-control': 'max-age=86400' });
+      return void res.end(ICON_PNG);
+    }
     const path = PRINTER_PATH.exec((req.url ?? '').split('?')[0]!);
     if (req.method !== 'POST' || !path) {
       drain(req);
@@ -152,6 +158,7 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
         user,
         printerContext: {
           uris: printerUris(req, printer.id),
+          icon: `${secure ? 'https' : 'http'}://${requestHost(req)}:${req.socket.localPort}${ICON_PATH}`,
           moreInfo: `${deps.publicUrl()}/console/#printer=${printer.id}`,
           connected: printer.robotJidLocal ? deps.deviceConnected(printer.robotJidLocal) : false,
           queuedJobs: await cloud.queuedJobs(printer.id),
@@ -185,6 +192,7 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
       reply.hijack();
       guarded(false)(request.raw, reply.raw);
     };
+    scope.get(ICON_PATH, route);
     scope.post(`${IPP_PATH}:printerId`, route);
     scope.post(`${IPP_PATH}:printerId/:jobId`, route);
   });

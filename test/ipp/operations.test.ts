@@ -312,3 +312,15 @@ test('a client that goes away in the middle of its document leaves no job and no
   assert.deepEqual(errors, []);
   assert.equal((await call({ operation: Op.getPrinterAttributes })).status, 0, 'the server goes on');
 });
+
+test('printer-icons names a PNG the server serves', async () => {
+  const reply = await call({ operation: Op.getPrinterAttributes, attributes: [attr('requested-attributes', ipp.keyword('printer-icons'))] });
+  const [icon] = values(reply.printer, 'printer-icons') as string[];
+  assert.match(icon!, /^http:\/\/127\.0\.0\.1:\d+\/ipp\/icon\.png$/);
+  const response = await fetch(icon!);
+  assert.equal(response.status, 200);
+  assert.equal(response.headers.get('content-type'), 'image/png');
+  const png = Buffer.from(await response.arrayBuffer());
+  assert.deepEqual([...png.subarray(1, 4)], [...Buffer.from('PNG')]);
+  assert.equal(png.readUInt32BE(16), 128, 'width');
+});
