@@ -133,7 +133,10 @@ after(async () => {
 });
 
 test('ippfind finds the tagged printer under _ipp._tcp,_print and _ipps._tcp,_universal with the IPP Everywhere and AirPrint TXT keys', { skip: !canRun && 'needs root, ip netns, ippfind and avahi-daemon' }, async () => {
-  const everywhere = await waitFor('_ipp._tcp,_print', async () => ((await ippfind('_ipp._tcp,_print')).length ? ippfind('_ipp._tcp,_print') : undefined), 20_000);
+  const everywhere = await waitFor('_ipp._tcp,_print', async () => {
+    const found = await ippfind('_ipp._tcp,_print');
+    return found.length ? found : undefined;
+  }, 20_000);
   assert.equal(everywhere.length, 1, everywhere.join('\n'));
   const [line] = everywhere;
   assert.ok(line!.startsWith(`Lobby|${ports.http} `), line);
