@@ -112,7 +112,7 @@ before(async () => {
     } catch {
       return undefined;
     }
-  }, 30_000).catch((error: Error) => {
+  }, 60_000).catch((error: Error) => {
     throw new Error(`${error.message}\n${serverLog}`);
   });
   serverUrl = `http://${ADDR_A}:${ports.http}`;
@@ -136,7 +136,7 @@ test('ippfind finds the tagged printer under _ipp._tcp,_print and _ipps._tcp,_un
   const everywhere = await waitFor('_ipp._tcp,_print', async () => {
     const found = await ippfind('_ipp._tcp,_print');
     return found.length ? found : undefined;
-  }, 20_000);
+  }, 60_000);
   assert.equal(everywhere.length, 1, everywhere.join('\n'));
   const [line] = everywhere;
   assert.ok(line!.startsWith(`Lobby|${ports.http} `), line);
@@ -157,5 +157,5 @@ test('removing the ipp-advertise tag withdraws the printer; a renamed one is ann
   await waitFor('the second printer', async () => ((await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Back Office 2|')) || undefined), 20_000);
   const removed = await cloudFromB('update', { printerid: advertisedId, remove_tag: 'ipp-advertise' });
   assert.equal(removed.success, true, JSON.stringify(removed));
-  await waitFor('Lobby withdrawn', async () => (!(await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Lobby|')) || undefined), 20_000);
+  await waitFor('Lobby withdrawn', async () => (!(await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Lobby|')) || undefined), 60_000);
 });
