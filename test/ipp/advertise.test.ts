@@ -154,7 +154,7 @@ test('ippfind finds the tagged printer under _ipp._tcp,_print and _ipps._tcp,_un
 test('removing the ipp-advertise tag withdraws the printer; a renamed one is announced under its new name', { skip: !canRun && 'needs root, ip netns, ippfind and avahi-daemon' }, async () => {
   const renamed = await cloudFromB('update', { printerid: hiddenId, tag: 'ipp-advertise', default_display_name: 'Back Office 2' });
   assert.equal(renamed.success, true, JSON.stringify(renamed));
-  await waitFor('the second printer', async () => ((await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Back Office 2|')) || undefined), 20_000);
+  await waitFor('the second printer', async () => ((await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Back Office 2|')) || undefined), 60_000);
   const removed = await cloudFromB('update', { printerid: advertisedId, remove_tag: 'ipp-advertise' });
   assert.equal(removed.success, true, JSON.stringify(removed));
   await waitFor('Lobby withdrawn', async () => (!(await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Lobby|')) || undefined), 60_000);
