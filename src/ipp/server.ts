@@ -178,6 +178,9 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   }
 
   const guarded = (secure: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+    // One line per request, as the other HTTP interfaces log (their Fastify hook does not see a hijacked reply).
+    const started = performance.now();
+    res.once('finish', () => log.info({ method: req.method, url: (req.url ?? '').split('?')[0], status: res.statusCode, secure, ms: Math.round(performance.now() - started) }, 'ipp'));
     handle(req, res, secure).catch((error: Error) => {
       log.error({ err: error }, 'ipp request failed');
       if (!res.headersSent) send(res, 500, {});
