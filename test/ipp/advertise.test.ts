@@ -11,7 +11,7 @@ import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { startTestServer, tempDir } from '../helpers/server.ts';
-import { cloudApi, createUser, registerPrinter, SAMPLE_CDD } from '../helpers/cloud.ts';
+import { cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, type ClaimedPrinter } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
@@ -43,6 +43,8 @@ let ports: Record<string, number> = {};
 let ownerToken = '';
 let advertisedId = '';
 let hiddenId = '';
+let withDevice: ClaimedPrinter;
+let dataDir = '';
 
 function ip(...args: string[]): void {
   execFileSync('ip', args, { stdio: 'ignore' });
@@ -74,14 +76,18 @@ async function cloudFromB(path: string, form: Record<string, string>): Promise<R
 before(async () => {
   if (!canRun) return;
   // The data: an owner with two printers of their own, one tagged ipp-advertise.
-  const dataDir = join(work, 'server');
+  dataDir = join(work, 'server');
   const prep = await startTestServer({ dataDir });
   const owner = await createUser(prep, 'mdns-owner@example.com');
   ownerToken = owner.token;
   const capabilities = { ...SAMPLE_CDD, printer: { ...SAMPLE_CDD.printer, supported_content_type: [...SAMPLE_CDD.printer.supported_content_type, { content_type: 'image/urf' }] } };
   advertisedId = (await registerPrinter(prep, { name: 'Lobby', token: owner.token, capabilities, extra: { tag: 'ipp-advertise' } })).body.printers[0].id;
   hiddenId = (await registerPrinter(prep, { name: 'Back Office', token: owner.token })).body.printers[0].id;
+  // A printer with a device (its robot), announced only while the device is connected.
+  withDevice = await registerAndClaim(prep, owner, { name: 'Front Desk', extra: { tag: 'ipp-advertise' } });
   await prep.stop({ keepData: true });
+  // The server in namespace A makes its certificate for its own address.
+  rmSync(join(dataDir, 'tls'), { recursive: true, force: true });
 
   ip('netns', 'add', NS_A);
   ip('netns', 'add', NS_B);
@@ -103,7 +109,7 @@ before(async () => {
   spawnLogged('ip', ['netns', 'exec', NS_B, 'avahi-daemon', '-f', join(work, 'avahi.conf'), '--no-drop-root', '--no-chroot', '--no-rlimits'], dbusEnv);
 
   let serverLog = '';
-  spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, OCP, 'server', '--data', dataDir, '--host', ADDR_A, '--http-port', '0', '--ipps-port', '0', '--xmpps-port', '-1', '--xmpp-port', '-1', '--ccs-port', '-1',
+  spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, OCP, 'server', '--data', dataDir, '--host', ADDR_A, '--http-port', '0', '--ipps-port', '0', '--xmpps-port', '0', '--xmpp-port', '-1', '--ccs-port', '-1',
     '--ipp-advertise', 'true', '--ipp-advertise-interface', VETH_A, '--ipp-advertise-interval', '1', '--log-level', 'info'], process.env, (t) => (serverLog += t));
   ports = await waitFor('server ports', () => {
     try {
@@ -149,6 +155,19 @@ test('ippfind finds the tagged printer under _ipp._tcp,_print and _ipps._tcp,_un
   assert.equal(airprint.length, 1, airprint.join('\n'));
   assert.ok(airprint[0]!.startsWith(`Lobby|${ports.ipps} `), airprint[0]);
   assert.ok(!everywhere.some((l) => l.includes(hiddenId)), 'the untagged printer is not announced');
+});
+
+test('a printer whose device is off the push channel is not announced; it is while the device is connected, and withdrawn when it goes', { skip: !canRun && 'needs root, ip netns, ippfind and avahi-daemon' }, async () => {
+  const frontDesk = async () => (await ippfind('_ipp._tcp,_print')).some((l) => l.startsWith('Front Desk|'));
+  assert.equal(await frontDesk(), false);
+  let state = '';
+  const device = spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, '--import', 'tsx', resolve(import.meta.dirname, 'robot-session.ts'), `xmpps://${ADDR_A}:${ports.xmpps}`, withDevice.xmppJid, withDevice.accessToken, join(dataDir, 'tls', 'ca.pem')], process.env, (t) => (state += t));
+  await waitFor('device online', () => state.includes('online') || undefined, 30_000).catch((error: Error) => {
+    throw new Error(`${error.message}: ${state}`);
+  });
+  await waitFor('Front Desk announced', async () => (await frontDesk()) || undefined, 60_000);
+  device.kill('SIGTERM');
+  await waitFor('Front Desk withdrawn', async () => !(await frontDesk()) || undefined, 60_000);
 });
 
 test('removing the ipp-advertise tag withdraws the printer; a renamed one is announced under its new name', { skip: !canRun && 'needs root, ip netns, ippfind and avahi-daemon' }, async () => {
