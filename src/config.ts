@@ -80,6 +80,14 @@ export const SERVER_OPTIONS = [
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
   { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
   { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
+  { key: 'ipps-port', type: 'int', default: -1, help: 'IPP Everywhere over TLS (ipps://HOST:PORT/ipp/print/ID); IPP over HTTP is always on the HTTP port (0 = pick, -1 = off)' },
+  { key: 'ipp-basic-over-http', type: 'bool', default: false, help: 'accept IPP passwords (HTTP Basic) over plain HTTP from any address, e.g. behind a TLS proxy (otherwise only from loopback; others get 426 and use ipps)' },
+  { key: 'ipp-max-attributes-size', type: 'bytes', default: 1024 * 1024, help: 'largest attribute section of an IPP request (the document after it is limited by max-document-size)' },
+  { key: 'ipp-max-queued-jobs', type: 'int', default: 1000, help: 'queued jobs a printer may hold before IPP Print-Job answers server-error-busy' },
+  { key: 'ipp-job-timeout', type: 'duration', default: 60, help: 'how long an IPP Create-Job waits for its Send-Document (multiple-operation-time-out)' },
+  { key: 'ipp-advertise', type: 'bool', default: false, help: 'announce on the LAN (mDNS _ipp._tcp/_ipps._tcp, _print and _universal subtypes) the printers whose owners tagged them ipp-advertise' },
+  { key: 'ipp-advertise-interface', type: 'string', default: undefined, help: 'network interface (name or address) for --ipp-advertise (default: all)' },
+  { key: 'ipp-advertise-interval', type: 'duration', default: 10, help: 'how often --ipp-advertise re-reads which printers to announce (added, renamed, deleted, off line)' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -137,6 +145,14 @@ export interface ServerConfig {
   ccsMaxPending: number;
   ccsDeviceRate: number;
   ccsDrainGraceSeconds: number;
+  ippsPort: number;
+  ippBasicOverHttp: boolean;
+  ippMaxAttributesSize: number;
+  ippMaxQueuedJobs: number;
+  ippJobTimeoutSeconds: number;
+  ippAdvertise: boolean;
+  ippAdvertiseInterface: string | undefined;
+  ippAdvertiseInterval: number;
   logLevel: string;
 }
 
@@ -209,7 +225,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   const num = (k: OptionKey) => Number(values[k]);
   const sync = str('sync');
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
-  for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port'] as const) {
+  for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port', 'ipps-port'] as const) {
     const port = num(key);
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
@@ -267,6 +283,14 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     ccsMaxPending: num('ccs-max-pending'),
     ccsDeviceRate: num('ccs-device-rate'),
     ccsDrainGraceSeconds: num('ccs-drain-grace'),
+    ippsPort: num('ipps-port'),
+    ippBasicOverHttp: values['ipp-basic-over-http'] === true,
+    ippMaxAttributesSize: num('ipp-max-attributes-size'),
+    ippMaxQueuedJobs: num('ipp-max-queued-jobs'),
+    ippJobTimeoutSeconds: num('ipp-job-timeout'),
+    ippAdvertise: values['ipp-advertise'] === true,
+    ippAdvertiseInterface: str('ipp-advertise-interface'),
+    ippAdvertiseInterval: Math.max(1, num('ipp-advertise-interval')),
     logLevel: str('log-level') ?? 'info',
   };
 }

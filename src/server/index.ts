@@ -22,6 +22,7 @@ import { registerXmppMetrics } from '../xmpp/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 import { registerCloud } from '../cloud/index.ts';
 import { createPushDirectory } from '../cloud/push/directory.ts';
+import { startIpp } from '../ipp/index.ts';
 
 /**
  * Everything the server holds. This file is the only composition root: each
@@ -92,15 +93,19 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const metrics = registerMetricsRoute(http);
     registerBusMetrics(metrics, bus);
     const ccs = registerCcs(http, context);
+    let pushSessions: ReturnType<typeof createC2sServer> | undefined;
+    const ipp = await startIpp(http, { config, log, tls, publicUrl: () => context.publicUrl }, cloud.service, () => pushSessions);
+    closers.unshift(() => ipp.close());
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
-    const xmpp = createC2sServer(context);
+    const xmpp = (pushSessions = createC2sServer(context));
     closers.unshift(() => xmpp.close('system-shutdown'));
     registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
     Object.assign(ports, await listenC2s(xmpp, config));
     closers.unshift(() => ccs.close());
     Object.assign(ports, await ccs.listen(xmpp));
+    Object.assign(ports, await ipp.listen());
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
 
     writePorts(config.dataDir, ports);

@@ -53,10 +53,27 @@ async function loadPrinters() {
   select.replaceChildren();
   for (const p of printers) {
     const row = document.createElement('tr');
-    row.append(cell(p.displayName || p.name), cell(p.semanticState?.printer?.state ?? p.connectionStatus), cell(String(p.queuedJobsCount ?? '')), cell(p.id, 'id'));
+    row.append(cell(p.displayName || p.name), cell(p.semanticState?.printer?.state ?? p.connectionStatus), cell(String(p.queuedJobsCount ?? '')), cell(p.id, 'id'), cell(`ipp://${location.host}/ipp/print/${p.id}`, 'id'), advertiseCell(p));
     body.append(row);
     select.append(new Option(p.displayName || p.name, p.id));
   }
+}
+
+/** The owner's choice to have `ocp server --ipp-advertise` announce the printer on the LAN (docs/ipp.md). */
+function advertiseCell(p) {
+  const td = document.createElement('td');
+  if (p.ownerId !== sessionStorage.getItem('ocp.email')) return td;
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.title = 'Announce on the LAN as an IPP Everywhere / AirPrint printer';
+  box.checked = (p.tags ?? []).includes('ipp-advertise');
+  box.onchange = async () => {
+    const change = box.checked ? { tag: 'ipp-advertise' } : { remove_tag: 'ipp-advertise' };
+    await api('update', { printerid: p.id, ...change }).then(() => say(box.checked ? 'Announced on the LAN' : 'No longer announced', true), (e) => say(e.message));
+    refresh();
+  };
+  td.append(box);
+  return td;
 }
 
 async function loadJobs() {
