@@ -110,7 +110,7 @@ before(async () => {
 
   let serverLog = '';
   spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, OCP, 'server', '--data', dataDir, '--host', ADDR_A, '--http-port', '0', '--ipps-port', '0', '--xmpps-port', '0', '--xmpp-port', '-1', '--ccs-port', '-1',
-    '--ipp-advertise', 'true', '--ipp-advertise-interface', VETH_A, '--ipp-advertise-interval', '1', '--log-level', 'info'], process.env, (t) => (serverLog += t));
+    '--ipp-advertise', '--ipp-advertise-interface', VETH_A, '--ipp-advertise-interval', '1', '--log-level', 'info'], process.env, (t) => (serverLog += t));
   ports = await waitFor('server ports', () => {
     try {
       const found = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as Record<string, number>;
