@@ -30,6 +30,7 @@ export const SERVER_OPTIONS = [
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
+  { key: 'tls-name', type: 'string', default: undefined, help: 'extra host names or addresses, comma-separated, for the generated certificate (it always names the public-url host, the domain and the listening addresses)' },
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
@@ -66,6 +67,7 @@ export interface ServerConfig {
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  tlsNames: string[];
   maxDocumentSize: number;
   jobRetentionSeconds: number;
   accessTokenTtlSeconds: number;
@@ -141,6 +143,15 @@ export function resolveOptions(
   return out;
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function serverConfigFrom(values: Record<string, string | number | boolean | undefined>): ServerConfig {
   const str = (k: OptionKey) => (values[k] === undefined ? undefined : String(values[k]));
   const num = (k: OptionKey) => Number(values[k]);
@@ -151,6 +162,8 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  const publicUrl = str('public-url');
+  if (publicUrl !== undefined && !isHttpUrl(publicUrl)) throw new ConfigError(`public-url: expected an http:// or https:// URL, got "${publicUrl}"`);
   return {
     dataDir: resolve(str('data') ?? './data'),
     host: str('host') ?? '127.0.0.1',
@@ -166,6 +179,7 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),
+    tlsNames: (str('tls-name') ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     maxDocumentSize: num('max-document-size'),
     jobRetentionSeconds: num('job-retention'),
     accessTokenTtlSeconds: num('access-token-ttl'),

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { client as xmppClient, xml, type XmppClient, type XmppElement } from '@xmpp/client';
 import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
 import type { Logger } from '../log.ts';
+import { caOptionTrust, certificateAdvice } from '../tls/verify-advice.ts';
 
 const PUSH_NS = 'google:push';
 const PING_NS = 'urn:xmpp:ping';
@@ -113,7 +114,9 @@ export class XmppChannel {
       log.info({ jid }, 'XMPP channel online');
       this.schedulePing(client);
     } catch (error) {
-      log.warn({ err: (error as Error).message }, 'XMPP connection failed');
+      const advice = certificateAdvice(error, new URL(service).hostname.replace(/^\[(.*)\]$/, '$1'), caOptionTrust(ca));
+      if (advice) log.error({ err: (error as Error).message, service, advice }, 'XMPP connection failed: certificate not verified');
+      else log.warn({ err: (error as Error).message }, 'XMPP connection failed');
       if (this.client === client) {
         this.client = undefined;
         await client.stop().catch(() => {});

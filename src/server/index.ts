@@ -12,6 +12,7 @@ import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
 import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
+import { serverNames } from '../tls/names.ts';
 import { createHttpApp } from './http.ts';
 import { registerMetricsRoute } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
@@ -67,7 +68,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());
-    const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: [config.domain, config.host] });
+    const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: serverNames(config) });
+    log.info({ names: tls.names, issued: tls.issued, caPath: tls.caPath }, tls.issued ? 'issued a new TLS certificate' : 'TLS certificate');
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
 
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
