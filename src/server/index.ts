@@ -7,6 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { openStore, type Store } from '../store/db.ts';
+import { lockDataDir } from './data-lock.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
@@ -62,9 +63,11 @@ async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
 
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
   mkdirSync(config.dataDir, { recursive: true });
-  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
-  const closers: Array<() => Promise<void>> = [() => store.close()];
+  const lock = lockDataDir(config.dataDir);
+  const closers: Array<() => Promise<void>> = [async () => lock.release()];
   try {
+    const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
+    closers.unshift(() => store.close());
     const accounts = new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds });
     const bus = await openBus(config.bus, log);
     closers.unshift(() => bus.close());

@@ -1,11 +1,11 @@
 // The one query layer: Kysely over better-sqlite3 (default, WAL) or PostgreSQL.
 // Migrations under ./migrations run at start-up; each capability adds its own
 // files there and its table types to ./schema.ts.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Logger } from '../log.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -21,6 +21,16 @@ export interface StoreOptions {
   sync?: 'normal' | 'full';
   poolSize?: number;
   log?: Logger;
+  /** false: refuse (NoDatabaseError) rather than create and migrate a database that does not exist yet. Default true. */
+  create?: boolean;
+}
+
+/** openStore with `create: false` found no database at the place given. */
+export class NoDatabaseError extends Error {}
+
+/** The SQLite file of a data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'ocp.sqlite');
 }
 
 export interface Store {
@@ -47,11 +57,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   if (isPostgres) {
     const pool = new pg.Pool({ connectionString: options.database, max: options.poolSize ?? 10 });
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    if (options.create === false && !(await hasMigrations(db))) {
+      await db.destroy();
+      throw new NoDatabaseError(`no OpenCloudPrint database at ${redactUrl(options.database)} (it has no migrations table)`);
+    }
   } else {
     let file = ':memory:';
     if (options.database !== 'sqlite::memory:') {
+      file = sqliteFile(options.dataDir);
+      if (options.create === false && !existsSync(file)) throw new NoDatabaseError(`no database at ${file}`);
       mkdirSync(options.dataDir, { recursive: true });
-      file = join(options.dataDir, 'ocp.sqlite');
     }
     const sqlite = new SQLite(file);
     sqlite.pragma('journal_mode = WAL');
@@ -74,6 +89,23 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   };
   await migrate(db);
   return store;
+}
+
+/** Whether a PostgreSQL database has Kysely's migration table, i.e. was set up by a server. */
+async function hasMigrations(db: Db): Promise<boolean> {
+  const { rows } = await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(db);
+  return rows[0]?.found != null;
+}
+
+/** A database URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
