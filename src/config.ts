@@ -47,6 +47,10 @@ export const SERVER_OPTIONS = [
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
   { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
   { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
+  { key: 'metrics-access', type: 'string', default: 'loopback', help: 'who may read /metrics: loopback (callers on this machine), token (any address, with the bearer token in metrics-token-file) or open' },
+  { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
+  { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
+  { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -84,6 +88,10 @@ export interface ServerConfig {
   ccsMaxPending: number;
   ccsDeviceRate: number;
   ccsDrainGraceSeconds: number;
+  metricsAccess: 'loopback' | 'token' | 'open';
+  metricsTokenFile: string | undefined;
+  readinessTimeoutSeconds: number;
+  shutdownDelaySeconds: number;
   logLevel: string;
 }
 
@@ -162,6 +170,9 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  const metricsAccess = str('metrics-access');
+  if (metricsAccess !== 'loopback' && metricsAccess !== 'token' && metricsAccess !== 'open') throw new ConfigError(`metrics-access: expected loopback, token or open, got "${metricsAccess}"`);
+  if (metricsAccess === 'token' && !str('metrics-token-file')) throw new ConfigError('metrics-access token needs metrics-token-file');
   const publicUrl = str('public-url');
   if (publicUrl !== undefined && !isHttpUrl(publicUrl)) throw new ConfigError(`public-url: expected an http:// or https:// URL, got "${publicUrl}"`);
   return {
@@ -196,6 +207,10 @@ export function serverConfigFrom(values: Record<string, string | number | boolea
     ccsMaxPending: num('ccs-max-pending'),
     ccsDeviceRate: num('ccs-device-rate'),
     ccsDrainGraceSeconds: num('ccs-drain-grace'),
+    metricsAccess,
+    metricsTokenFile: str('metrics-token-file'),
+    readinessTimeoutSeconds: num('readiness-timeout'),
+    shutdownDelaySeconds: num('shutdown-delay'),
     logLevel: str('log-level') ?? 'info',
   };
 }

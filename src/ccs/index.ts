@@ -33,7 +33,7 @@ export function createCcs(context: ServerContext, http: FastifyInstance): Ccs {
   });
   registerDeviceRoutes(http, service, context.accounts, config);
   registerSendRoutes(http, service);
-  registerAdminRoutes(http, service.apps, config.dataDir);
+  registerAdminRoutes(http, service.apps, context.isOperator);
   let xmpp: XmppServer | undefined;
   return {
     service,

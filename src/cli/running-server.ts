@@ -4,7 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ServerConfig } from '../config.ts';
-import { ADMIN_TOKEN_FILE } from '../ccs/admin-http.ts';
+import { OPERATOR_TOKEN_FILE } from '../server/operator.ts';
 import { runningHolder } from '../server/data-lock.ts';
 
 export interface RunningServerHandle {
@@ -22,6 +22,6 @@ export function findRunningServer(config: ServerConfig): RunningServerHandle {
     throw new Error(`no ocp server is running on ${config.dataDir}: start it, or point this command at its data with --data, OCP_DATA or --config`);
   }
   const ports = JSON.parse(readFileSync(join(config.dataDir, 'ports.json'), 'utf8')) as { http: number };
-  const token = readFileSync(join(config.dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
+  const token = readFileSync(join(config.dataDir, OPERATOR_TOKEN_FILE), 'utf8').trim();
   return { baseUrl: `http://${loopbackHost(config.host)}:${ports.http}`, token };
 }

@@ -3,11 +3,13 @@
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
 import { openStore, type Store } from '../store/db.ts';
 import { lockDataDir } from './data-lock.ts';
+import { Health } from './health.ts';
+import { createOperatorAccess } from './operator.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
@@ -35,6 +37,8 @@ export interface ServerContext {
   publicUrl: string;
   /** What the XMPP channel asks the cloud service about a robot's printers (src/cloud). */
   pushDirectory: PushDirectory;
+  /** Whether a request comes from the operator (src/server/operator.ts), for admin endpoints. */
+  isOperator: (request: FastifyRequest) => boolean;
 }
 
 export interface RunningServer {
@@ -73,14 +77,17 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closers.unshift(() => bus.close());
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: serverNames(config) });
     log.info({ names: tls.names, issued: tls.issued, caPath: tls.caPath }, tls.issued ? 'issued a new TLS certificate' : 'TLS certificate');
-    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db) };
+    const isOperator = createOperatorAccess(config.dataDir);
+    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db), isOperator };
 
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());
-    const metrics = registerMetricsRoute(http);
+    const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });
+    const health = new Health({ db: store.db, bus, timeoutMs: config.readinessTimeoutSeconds * 1000 });
+    health.register(http);
     const ccs = createCcs(context, http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
@@ -98,6 +105,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {
+        health.draining = true;
+        if (config.shutdownDelaySeconds > 0) await new Promise((resolve) => setTimeout(resolve, config.shutdownDelaySeconds * 1000));
         for (const closer of closers) await closer().catch((error: Error) => log.error({ err: error }, 'error while closing'));
       })());
     return { context, http, ports, close };

@@ -56,6 +56,9 @@ export async function openStore(options: StoreOptions): Promise<Store> {
   let checkpointer: Checkpointer | undefined;
   if (isPostgres) {
     const pool = new pg.Pool({ connectionString: options.database, max: options.poolSize ?? 10 });
+    // An idle connection the server ends (a restart, pg_terminate_backend) is an 'error' on the pool;
+    // unheard, it would end the process. The pool opens a new connection for the next query.
+    pool.on('error', (error) => options.log?.warn({ err: error.message }, 'PostgreSQL connection lost'));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     if (options.create === false && !(await hasMigrations(db))) {
       await db.destroy();
