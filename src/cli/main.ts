@@ -1,6 +1,7 @@
 // The `ocp` command line: one binary, one subcommand per job.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { VERSION } from '../version.ts';
 import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
@@ -10,6 +11,7 @@ import { registerCcsCommands } from './ccs.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
+  .version(VERSION, '-V, --version', 'print the version of ocp')
   .showHelpAfterError()
   .exitOverride();
 
