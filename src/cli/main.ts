@@ -8,6 +8,7 @@ import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
 import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
+import { registerOpsCommands } from './ops.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -21,6 +22,7 @@ registerPrinterCommands(program);
 registerClientCommands(program);
 registerConnectorCommands(program);
 registerCcsCommands(program);
+registerOpsCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -10,6 +10,7 @@ import { openStore, type Store } from '../store/db.ts';
 import { lockDataDir } from './data-lock.ts';
 import { Health } from './health.ts';
 import { createOperatorAccess } from './operator.ts';
+import { registerStatusRoute, type StatusSources } from './status.ts';
 import { Accounts } from '../auth/accounts.ts';
 import { registerOAuthRoutes } from '../auth/oauth-routes.ts';
 import { LocalBus, type NotificationBus, type PushDirectory } from '../events/bus.ts';
@@ -88,6 +89,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });
     const health = new Health({ db: store.db, bus, timeoutMs: config.readinessTimeoutSeconds * 1000 });
     health.register(http);
+    const status: StatusSources = { db: store.db, dialect: store.dialect, bus, health, isOperator };
+    registerStatusRoute(http, status);
     const ccs = createCcs(context, http);
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
@@ -99,6 +102,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closers.unshift(() => ccs.close());
     Object.assign(ports, await ccs.listen(xmpp));
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
+
+    Object.assign(status, { xmpp, appServerConnections: () => ccs.service.apps.connectionCount(), ports, publicUrl: context.publicUrl });
 
     writePorts(config.dataDir, ports);
     log.info({ ports, publicUrl: context.publicUrl, dataDir: config.dataDir, caPath: tls.caPath }, 'ocp server started');

@@ -23,6 +23,8 @@ export interface StoreOptions {
   log?: Logger;
   /** false: refuse (NoDatabaseError) rather than create and migrate a database that does not exist yet. Default true. */
   create?: boolean;
+  /** false: open as it is, without running migrations (`ocp check` inspects them). Default true. */
+  migrate?: boolean;
 }
 
 /** openStore with `create: false` found no database at the place given. */
@@ -90,7 +92,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await db.destroy();
     },
   };
-  await migrate(db);
+  if (options.migrate !== false) await migrate(db);
   return store;
 }
 
@@ -138,6 +140,14 @@ function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
 export function isForeignKeyViolation(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
+}
+
+/** Migrations this code has that the database has not run, and ones the database ran that this code does not know (a newer version's). */
+export async function migrationState(db: Db): Promise<{ applied: number; pending: string[]; unknown: string[] }> {
+  const known = Object.keys(await migrationProvider.getMigrations());
+  const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
+  const ran = new Set(rows.map((row) => row.name));
+  return { applied: ran.size, pending: known.filter((name) => !ran.has(name)), unknown: [...ran].filter((name) => !known.includes(name)) };
 }
 
 export async function migrate(db: Db): Promise<void> {
