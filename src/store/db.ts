@@ -142,15 +142,29 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
+/** The migrations the database has run; none before the first (no table yet). */
+async function executedMigrations(db: Db): Promise<Array<{ name: string }>> {
+  try {
+    return (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === '42P01' || /no such table/.test(message ?? '')) return [];
+    throw error;
+  }
+}
+
 /** Migrations this code has that the database has not run, and ones the database ran that this code does not know (a newer version's). */
 export async function migrationState(db: Db): Promise<{ applied: number; pending: string[]; unknown: string[] }> {
   const known = Object.keys(await migrationProvider.getMigrations());
-  const { rows } = await sql<{ name: string }>`select name from kysely_migration`.execute(db);
-  const ran = new Set(rows.map((row) => row.name));
+  const ran = new Set((await executedMigrations(db)).map((row) => row.name));
   return { applied: ran.size, pending: known.filter((name) => !ran.has(name)), unknown: [...ran].filter((name) => !known.includes(name)) };
 }
 
 export async function migrate(db: Db): Promise<void> {
+  const { unknown } = await migrationState(db);
+  if (unknown.length) {
+    throw new Error(`the database was migrated by a newer version of ocp (${unknown.join(', ')}): run that version, or restore the backup taken before the upgrade (docs/operations.md)`);
+  }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { sql } from 'kysely';
 import { NoDatabaseError, openStore } from '../../src/store/db.ts';
 import { tempDir } from '../helpers/server.ts';
 import { createTestDatabase } from '../helpers/postgres.ts';
@@ -27,5 +28,17 @@ test('create: false refuses a PostgreSQL database no server has set up, and open
     await store.close();
   } finally {
     await database.drop();
+  }
+});
+
+test('a database migrated by a newer version is refused with a message saying so', async () => {
+  const dataDir = tempDir();
+  try {
+    const store = await openStore({ database: 'sqlite', dataDir });
+    await sql`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`.execute(store.db);
+    await store.close();
+    await assert.rejects(openStore({ database: 'sqlite', dataDir }), /the database was migrated by a newer version of ocp \(9999_from_the_future\): run that version, or restore/);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });
