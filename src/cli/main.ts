@@ -9,6 +9,7 @@ import { registerClientCommands } from './client.ts';
 import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
 import { registerOpsCommands } from './ops.ts';
+import { registerBackupCommands } from './backup.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -23,6 +24,7 @@ registerClientCommands(program);
 registerConnectorCommands(program);
 registerCcsCommands(program);
 registerOpsCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);
