@@ -3,31 +3,18 @@ import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { startServer } from '../../src/server/index.ts';
 import { defaultServerConfig } from '../../src/config.ts';
 import { certificateNames } from '../../src/tls/material.ts';
 import { XmppChannel } from '../../src/client/push-channel.ts';
 import { startTestServer, tempDir } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { capturingLogger } from '../helpers/log.ts';
 
 const dirs: string[] = [];
 after(() => {
   for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
 });
-
-/** A logger whose JSON lines land in `lines`. */
-function capturingLogger() {
-  const lines: Array<Record<string, unknown>> = [];
-  const sink = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line) as Record<string, unknown>);
-      done();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink), lines };
-}
 
 async function startOn(dataDir: string, overrides: Parameters<typeof defaultServerConfig>[0] = {}) {
   const { log, lines } = capturingLogger();
