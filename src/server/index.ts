@@ -18,7 +18,7 @@ import { RedisBus } from '../events/redis-bus.ts';
 import { loadTlsMaterial, type TlsMaterial } from '../tls/material.ts';
 import { serverNames } from '../tls/names.ts';
 import { createHttpApp } from './http.ts';
-import { registerMetricsRoute } from './metrics.ts';
+import { registerMetricsRoute, registerServiceMetrics } from './metrics.ts';
 import { createC2sServer, listenC2s } from '../xmpp/c2s.ts';
 import { createCcs } from '../ccs/index.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
@@ -82,11 +82,12 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db), isOperator };
 
     const http = await createHttpApp({ log, maxDocumentSize: config.maxDocumentSize });
+    const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });
+    registerServiceMetrics(metrics, { db: store.db, bus });
     registerOAuthRoutes(http, accounts);
     registerConsole(http);
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());
-    const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });
     const health = new Health({ db: store.db, bus, timeoutMs: config.readinessTimeoutSeconds * 1000 });
     health.register(http);
     const status: StatusSources = { db: store.db, dialect: store.dialect, bus, health, isOperator };

@@ -9,6 +9,7 @@ import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts'
 import { createTestDatabase } from '../helpers/postgres.ts';
 import { freePort } from '../helpers/ports.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { createUser, registerAndClaim, submitJob } from '../helpers/cloud.ts';
 
 async function probe(server: TestServer, path: string): Promise<{ status: number; body: Record<string, any> }> {
   const response = await fetch(`${server.url}${path}`);
@@ -90,3 +91,23 @@ test('/metrics: loopback callers only by default; with metrics-access token, the
   }
 });
 
+
+test('/metrics counts HTTP requests by route pattern and status with their latency, jobs by state and the bus state', async () => {
+  const server = await startTestServer();
+  try {
+    const owner = await createUser(server);
+    const printer = await registerAndClaim(server, owner);
+    await submitJob(server, owner.token, printer.printerId);
+    await submitJob(server, owner.token, printer.printerId);
+    await fetch(`${server.url}/no/such/path/${'x'.repeat(10)}`);
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    assert.match(text, /^ocp_http_requests_total\{method="POST",route="\/cloudprint\/submit",status="200"\} 2$/m);
+    assert.match(text, /^ocp_http_request_duration_seconds_count\{method="POST",route="\/cloudprint\/submit"\} 2$/m);
+    assert.match(text, /^ocp_http_requests_total\{method="GET",route="unmatched",status="404"\} 1$/m);
+    assert.doesNotMatch(text, /no\/such\/path/, 'URLs are not labels');
+    assert.match(text, /^ocp_jobs\{state="QUEUED"\} 2$/m);
+    assert.match(text, /^ocp_bus_up 1$/m);
+  } finally {
+    await server.stop();
+  }
+});
