@@ -2,8 +2,9 @@
 // holds it. The file is made whole and linked into place (link fails if the
 // name exists), so a second server cannot take it too. A lock whose process
 // is gone (kill -9, a crash, a reboot) is stale and taken over: the file
-// records the process id with its boot and start time, so neither a reused
-// process id nor a container restarting as pid 1 holds it forever.
+// records the process id with the kernel's boot id and the process start
+// time, so neither a reused process id nor a new container (another host
+// name, pid 1 again) on the same volume is blocked by it.
 import { linkSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -40,11 +41,21 @@ function thisProcess(): LockHolder {
   return { pid: process.pid, host: hostname(), boot: readOrUndefined('/proc/sys/kernel/random/boot_id'), start: processStart(process.pid), since: new Date().toISOString() };
 }
 
-/** Whether the process that wrote `holder` may still be running; another host's process is assumed alive. */
+/**
+ * Whether the process that wrote `holder` may still be running. On the same
+ * running kernel (same boot id: this machine, whichever container or host
+ * name) a process is its pid and start time. A lock from this host name but
+ * another boot is from before a reboot. A lock from another boot and
+ * another host name is another machine's (a shared file system): it cannot
+ * be checked, so it holds.
+ */
 function holderAlive(holder: LockHolder): boolean {
-  if (holder.host !== hostname()) return true;
   const self = thisProcess();
-  if (holder.boot && self.boot && holder.boot !== self.boot) return false;
+  const sameKernel = holder.boot !== undefined && holder.boot === self.boot;
+  if (!sameKernel) {
+    if (holder.host !== self.host) return true;
+    if (holder.boot && self.boot) return false;
+  }
   try {
     process.kill(holder.pid, 0);
   } catch (error) {
@@ -93,8 +104,9 @@ export function lockDataDir(dataDir: string): DataDirLock {
       }
       const holder = readHolder(file);
       if (holder && holderAlive(holder)) {
+        const where = holder.host === hostname() ? '' : ` If no server runs on ${holder.host} any more, remove ${file}.`;
         throw new DataDirInUse(
-          `data directory ${dataDir} is in use by another ocp server (pid ${holder.pid} on ${holder.host}, since ${holder.since}): stop it first, or give this one another --data (${file} is removed when a server stops; one left by a process that is gone is taken over)`,
+          `data directory ${dataDir} is in use by another ocp server (pid ${holder.pid} on ${holder.host}, since ${holder.since}): stop it first, or give this one another --data.${where}`,
         );
       }
       try {
