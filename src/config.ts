@@ -45,6 +45,7 @@ export const SERVER_OPTIONS = [
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
+  { key: 'tls-name', type: 'string', default: undefined, help: 'extra host names or addresses, comma-separated, for the generated certificate (it always names the public-url host, the domain and the listening addresses)' },
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
   { key: 'conversion-workers', type: 'int', default: 2, help: 'documents converted at once for printers that cannot take their type (Ghostscript, img2pdf, tiff2pdf, rsvg-convert, Chromium); more wait their turn' },
   { key: 'conversion-timeout', type: 'duration', default: 120, help: 'time one conversion tool may run before it is killed and its job aborted with CONVERSION_ERROR' },
@@ -88,6 +89,10 @@ export const SERVER_OPTIONS = [
   { key: 'ipp-advertise', type: 'bool', default: false, help: 'announce on the LAN (mDNS _ipp._tcp/_ipps._tcp, _print and _universal subtypes) the printers whose owners tagged them ipp-advertise' },
   { key: 'ipp-advertise-interface', type: 'string', default: undefined, help: 'network interface (name or address) for --ipp-advertise (default: all)' },
   { key: 'ipp-advertise-interval', type: 'duration', default: 10, help: 'how often --ipp-advertise re-reads which printers to announce (added, renamed, deleted, off line)' },
+  { key: 'metrics-access', type: 'string', default: 'loopback', help: 'who may read /metrics: loopback (callers on this machine), token (any address, with the bearer token in metrics-token-file) or open' },
+  { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
+  { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
+  { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -110,6 +115,7 @@ export interface ServerConfig {
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  tlsNames: string[];
   maxDocumentSize: number;
   jobRetentionSeconds: number;
   conversionWorkers: number;
@@ -153,6 +159,10 @@ export interface ServerConfig {
   ippAdvertise: boolean;
   ippAdvertiseInterface: string | undefined;
   ippAdvertiseInterval: number;
+  metricsAccess: 'loopback' | 'token' | 'open';
+  metricsTokenFile: string | undefined;
+  readinessTimeoutSeconds: number;
+  shutdownDelaySeconds: number;
   logLevel: string;
 }
 
@@ -220,6 +230,15 @@ export function resolveOptions(
   return out;
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function serverConfigFrom(values: OptionValues): ServerConfig {
   const str = (k: OptionKey) => (values[k] === undefined ? undefined : String(values[k]));
   const num = (k: OptionKey) => Number(values[k]);
@@ -233,6 +252,11 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
   if (num('conversion-max-output') < 4096) throw new ConfigError('conversion-max-output: at least 4096 bytes');
   if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
+  const metricsAccess = str('metrics-access');
+  if (metricsAccess !== 'loopback' && metricsAccess !== 'token' && metricsAccess !== 'open') throw new ConfigError(`metrics-access: expected loopback, token or open, got "${metricsAccess}"`);
+  if (metricsAccess === 'token' && !str('metrics-token-file')) throw new ConfigError('metrics-access token needs metrics-token-file');
+  const publicUrl = str('public-url');
+  if (publicUrl !== undefined && !isHttpUrl(publicUrl)) throw new ConfigError(`public-url: expected an http:// or https:// URL, got "${publicUrl}"`);
   return {
     dataDir: resolve(str('data') ?? './data'),
     host: str('host') ?? '127.0.0.1',
@@ -248,6 +272,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),
+    tlsNames: (str('tls-name') ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     maxDocumentSize: num('max-document-size'),
     jobRetentionSeconds: num('job-retention'),
     conversionWorkers: num('conversion-workers'),
@@ -291,6 +316,10 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     ippAdvertise: values['ipp-advertise'] === true,
     ippAdvertiseInterface: str('ipp-advertise-interface'),
     ippAdvertiseInterval: Math.max(1, num('ipp-advertise-interval')),
+    metricsAccess,
+    metricsTokenFile: str('metrics-token-file'),
+    readinessTimeoutSeconds: num('readiness-timeout'),
+    shutdownDelaySeconds: num('shutdown-delay'),
     logLevel: str('log-level') ?? 'info',
   };
 }
