@@ -8,27 +8,22 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, ipp } from '../../src/ipp/codec.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { createUser, type TestUser } from '../helpers/cloud.ts';
-import { cloudArgs, makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { type TestUser } from '../helpers/cloud.ts';
+import { makePdf, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from '../privet/helpers.ts';
 import { ippCall, Op, values } from './client.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
+let setup: ClaimedPrinter | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...cloudArgs(server)] });
-  printerId = await registerThroughPrivet(printer, server.url, owner);
+  setup = await startClaimedPrinter();
+  ({ server, printer, owner, printerId } = setup);
 });
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await server?.stop();
-});
+after(() => setup?.stop());
 
 const url = () => `${server.url}/ipp/print/${printerId}`;
 const auth = () => ({ username: owner.email, password: owner.password });

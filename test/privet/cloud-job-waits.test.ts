@@ -8,27 +8,22 @@ import assert from 'node:assert/strict';
 import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { cloudArgs, makePdf, registerThroughPrivet, slowUpload, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
+import { makePdf, slowUpload, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 const TIMEOUT_SECONDS = 2;
 let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
+let setup: ClaimedPrinter | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', '--cloud-timeout', String(TIMEOUT_SECONDS), '--download-retry-delay', '0', ...cloudArgs(server)] });
-  printerId = await registerThroughPrivet(printer, server.url, owner);
+  setup = await startClaimedPrinter(['--cloud-timeout', String(TIMEOUT_SECONDS), '--download-retry-delay', '0']);
+  ({ server, printer, owner, printerId } = setup);
 });
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await server?.stop();
-});
+after(() => setup?.stop());
 
 async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
   return waitFor(`cloud job ${id}`, async () => {

@@ -7,25 +7,20 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { cloudArgs, makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
+import { makePdf, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
+let setup: ClaimedPrinter | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...cloudArgs(server)] });
-  printerId = await registerThroughPrivet(printer, server.url, owner);
+  setup = await startClaimedPrinter();
+  ({ server, printer, owner, printerId } = setup);
 });
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await server?.stop();
-});
+after(() => setup?.stop());
 
 async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
   return waitFor(`cloud job ${id}`, async () => {

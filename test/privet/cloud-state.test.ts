@@ -5,9 +5,9 @@
 // cause and resumed when the fault clears.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { cloudArgs, makePdf, registerThroughPrivet, slowUpload, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
+import { makePdf, slowUpload, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 const FAULT_DEADLINE_MS = 2000;
 const PAGE_SECONDS = 0.4;
@@ -15,18 +15,13 @@ let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
+let setup: ClaimedPrinter | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', '--page-time', String(PAGE_SECONDS), ...cloudArgs(server)] });
-  printerId = await registerThroughPrivet(printer, server.url, owner);
+  setup = await startClaimedPrinter(['--page-time', String(PAGE_SECONDS)]);
+  ({ server, printer, owner, printerId } = setup);
 });
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await server?.stop();
-});
+after(() => setup?.stop());
 
 async function cloudPrinterState(): Promise<Record<string, any>> {
   const reply = await cloudApi(server, 'printer', { printerid: printerId }, { token: owner.token });

@@ -5,7 +5,8 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
-import { tempDir } from '../helpers/server.ts';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { createUser, type TestUser } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
@@ -187,4 +188,38 @@ export async function registerThroughPrivet(printer: TestPrinter, cloudUrl: stri
 /** The flags that point a printer at a test server's XMPP port and private CA. */
 export function cloudArgs(server: { dataDir: string; ports: Record<string, number> }): string[] {
   return ['--xmpp', `xmpps://127.0.0.1:${server.ports.xmpps}`, '--ca', join(server.dataDir, 'tls', 'ca.pem')];
+}
+
+/** A test server with a user and a virtual printer claimed into their account. */
+export interface ClaimedPrinter {
+  server: TestServer;
+  printer: TestPrinter;
+  owner: TestUser;
+  printerId: string;
+  /** Stops the printer and the server, and removes their directories. */
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a server, a user and a printer (no mDNS, registration confirmed
+ * without the panel, `args` added) and claims it through Privet, as Chrome
+ * would. `stop()` takes everything down again, whatever got started.
+ */
+export async function startClaimedPrinter(args: string[] = []): Promise<ClaimedPrinter> {
+  const server = await startTestServer();
+  let printer: TestPrinter | undefined;
+  const stop = async () => {
+    await printer?.stop();
+    printer?.cleanup();
+    await server.stop();
+  };
+  try {
+    const owner = await createUser(server);
+    printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...args, ...cloudArgs(server)] });
+    const printerId = await registerThroughPrivet(printer, server.url, owner);
+    return { server, printer, owner, printerId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

@@ -6,27 +6,22 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { cloudApi, createUser, submitJob, type TestUser } from '../../helpers/cloud.ts';
-import { cloudArgs, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from '../../privet/helpers.ts';
+import type { TestServer } from '../../helpers/server.ts';
+import { cloudApi, submitJob, type TestUser } from '../../helpers/cloud.ts';
+import { startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from '../../privet/helpers.ts';
 import { mediaBoxes, samples } from './samples.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
 let owner: TestUser;
 let printerId: string;
+let setup: ClaimedPrinter | undefined;
 
 before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...cloudArgs(server)] });
-  printerId = await registerThroughPrivet(printer, server.url, owner);
+  setup = await startClaimedPrinter();
+  ({ server, printer, owner, printerId } = setup);
 });
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await server?.stop();
-});
+after(() => setup?.stop());
 
 function sidecarFor(serverJobId: string): Record<string, any> | undefined {
   for (const file of readdirSync(printer.outputDir).filter((f) => f.endsWith('.json'))) {
