@@ -93,7 +93,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const deviceCodes = new DeviceCodes(store.db, accounts, deviceLimits);
     registerOAuthRoutes(http, accounts, deviceCodes, () => context.publicUrl);
     registerDevicePage(http, accounts, deviceCodes);
-    registerConsole(http);
+    registerConsole(http, context);
     const cloud = await startCloud(http, context);
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);
