@@ -22,6 +22,9 @@ export function consoleDirectory(db: Db) {
     async printerOfRegistration(token: string): Promise<string | undefined> {
       return (await db.selectFrom('printers').select('id').where('registration_token_hash', '=', claimTokenHash(token)).executeTakeFirst())?.id;
     },
+    async devicePrintersChangedSince(robotId: string, since: number): Promise<string[]> {
+      return (await db.selectFrom('printers').select('id').where('robot_id', '=', robotId).where('updated_at', '>=', since).execute()).map((row) => row.id);
+    },
     /** Whether `account` may see `printerId` now; undefined if the printer is gone. */
     async maySee(account: Account, printerId: string): Promise<boolean | undefined> {
       const printer = await findPrinter(db, printerId);

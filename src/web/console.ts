@@ -66,7 +66,16 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDependencies)
     maySee: directory.maySee,
     visiblePrinterIds: directory.visiblePrinterIds,
   });
-  publishPrinterChanges(app, { bus: deps.bus, log: deps.log, printerOfJob: directory.printerOfJob, printerOfRegistration: directory.printerOfRegistration });
+  publishPrinterChanges(app, {
+    bus: deps.bus,
+    log: deps.log,
+    printerOfJob: directory.printerOfJob,
+    printerOfRegistration: directory.printerOfRegistration,
+    async devicePrintersChangedSince(token, since) {
+      const account = await deps.accounts.authenticate(token);
+      return account?.kind === 'robot' ? directory.devicePrintersChangedSince(account.id, since) : [];
+    },
+  });
 
   /** A printer's shares with whether each email is an account's: /cloudprint/printer does not list them. */
   app.get('/console/shares', async (request, reply) => {

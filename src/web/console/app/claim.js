@@ -1,6 +1,6 @@
 // Add printer: claims a printer waiting for its owner, by the registration
 // token it shows or its claim URL (complete_invite_url or automated_invite_url).
-import { html } from './ui.js';
+import { html, navigate } from './ui.js';
 import { cloud } from './api.js';
 
 /** The token in a claim URL's ?token=, or the text itself. */
@@ -22,10 +22,9 @@ export function ClaimPage({ reload, say }) {
     if (!token) return say('That claim URL has no token in it', 'error');
     try {
       await cloud('confirm', { token });
-      say('Printer added. It appears under Printers once it has finished registering.');
       form.reset();
       reload();
-      location.hash = '#printers';
+      navigate('#printers', 'Printer added. It shows here once it has finished registering.');
     } catch (error) {
       say(error.message, 'error');
     }

@@ -5,7 +5,7 @@
 import { render } from 'preact';
 import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { cloud, followEvents, onSession, restore, signIn, signOut } from './api.js';
-import { html } from './ui.js';
+import { html, takeCarried } from './ui.js';
 import { PrintersPage } from './printers.js';
 import { PrintPage } from './print.js';
 import { JobsPage } from './jobs.js';
@@ -92,7 +92,7 @@ function Console({ email, say }) {
   useEffect(() => {
     const onHash = () => {
       setPage(pageFromHash());
-      say('');
+      say(takeCarried());
       heading.current?.focus();
     };
     addEventListener('hashchange', onHash);

@@ -58,7 +58,7 @@ export function SharingPage({ printers, email, say }) {
       <ul class="shares">${shares.map((s) => html`<li>
         <span>${s.scope === 'public' ? 'Everyone signed in' : s.scope} · ${ROLES[s.role] ?? s.role}${!s.known ? ' · no account yet' : ''}</span>
         <button type="button" onClick=${() => change({ unshare: true, fields: s.scope === 'public' ? { public: 'true' } : { scope: s.scope } }, `Stopped sharing with ${s.scope === 'public' ? 'everyone' : s.scope}`)}
-          aria-label=${`Stop sharing with ${s.scope === 'public' ? 'everyone' : s.scope}`}>Remove</button>
+          aria-label=${`Remove ${s.scope === 'public' ? 'everyone' : s.scope}`}>Remove</button>
       </li>`)}</ul>`}
     <h2>Share</h2>
     <form class="stack" onSubmit=${share}>

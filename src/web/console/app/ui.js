@@ -22,6 +22,21 @@ export function Confirm({ question, action, onConfirm, onClose }) {
   </dialog>`;
 }
 
+let carried = '';
+
+/** Goes to another page with a message for its status line (a page change otherwise clears it). */
+export function navigate(hash, message) {
+  carried = message;
+  location.hash = hash;
+}
+
+/** The message a navigation carried, once. */
+export function takeCarried() {
+  const message = carried;
+  carried = '';
+  return message;
+}
+
 export function formatTime(ms) {
   return ms ? new Date(Number(ms)).toLocaleString() : '';
 }
