@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: independent protocol implementations for
-# interoperability tests, CUPS for printing, Ghostscript for conversion.
+# interoperability tests, CUPS for printing, Ghostscript for conversion,
+# Chromium for the web console's browser tests (playwright-core drives it).
 set -euo pipefail
-PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl faketime)
+PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl faketime chromium)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

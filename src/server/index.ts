@@ -86,7 +86,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
 
     const http = await createHttpApp(httpOptionsFrom(config, log));
     registerAuth(http, context);
-    registerConsole(http);
+    registerConsole(http, context);
     const cloud = await registerCloud(http, context);
     closers.unshift(() => cloud.close());
     const metrics = registerMetricsRoute(http);

@@ -1,23 +1,163 @@
+// The console's server side over plain HTTP: its pages' headers, the session
+// cookie (refresh token out of script's reach, CSRF checks), the shares
+// route, and the event stream fed by the notification bus.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { cloudApi, createUser, registerPrinter, type TestUser } from '../helpers/cloud.ts';
 
 let server: TestServer;
-before(async () => (server = await startTestServer()));
+let owner: TestUser;
+let stranger: TestUser;
+before(async () => {
+  server = await startTestServer({ consoleHeartbeatSeconds: 0.2 });
+  owner = await createUser(server);
+  stranger = await createUser(server);
+});
 after(() => server.stop());
 
-test('/ redirects to the console, whose page, script and style are served with safe headers', async () => {
+const CONSOLE = { 'x-ocp-console': '1', 'content-type': 'application/json' };
+
+function session(path: string, init: { body?: unknown; cookie?: string; headers?: Record<string, string> } = {}) {
+  return fetch(`${server.url}/console/session${path}`, {
+    method: 'POST',
+    headers: { ...CONSOLE, ...(init.cookie ? { cookie: init.cookie } : {}), ...init.headers },
+    body: JSON.stringify(init.body ?? {}),
+  });
+}
+
+const refreshCookie = (response: Response) => /ocp_console_refresh=([^;]*)/.exec(response.headers.get('set-cookie') ?? '')?.[1] ?? '';
+
+test('/ redirects to the console, whose page, script and style are served with strict headers', async () => {
   const root = await fetch(`${server.url}/`, { redirect: 'manual' });
   assert.equal(root.status, 302);
   assert.equal(root.headers.get('location'), '/console/');
   const page = await fetch(`${server.url}/console/`);
   assert.equal(page.status, 200);
   assert.match(page.headers.get('content-type') ?? '', /^text\/html/);
-  assert.match(page.headers.get('content-security-policy') ?? '', /default-src 'self'/);
+  const csp = page.headers.get('content-security-policy') ?? '';
+  assert.match(csp, /script-src 'self'/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.doesNotMatch(csp, /unsafe-inline|unsafe-eval/);
   const html = await page.text();
-  for (const asset of html.matchAll(/(?:src|href)="(\/console\/[^"]+)"/g)) {
-    const response = await fetch(`${server.url}${asset[1]}`);
-    assert.equal(response.status, 200, `${asset[1]} is served`);
+  assert.doesNotMatch(html, /<script(?![^>]*\bsrc=)[^>]*>/, 'no inline script');
+  const assets = [...html.matchAll(/(?:src|href)="(\/console\/[^"]+)"/g)].map((m) => m[1]);
+  assert.deepEqual(assets.sort(), ['/console/app.js', '/console/console.css']);
+  for (const asset of assets) {
+    const response = await fetch(`${server.url}${asset}`);
+    assert.equal(response.status, 200, `${asset} is served`);
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(response.headers.get('content-security-policy') ?? '', /frame-ancestors 'none'/);
   }
+});
+
+test('sign-in keeps the refresh token in an HttpOnly SameSite=Strict cookie scoped to the session route', async () => {
+  const response = await session('', { body: { email: owner.email, password: owner.password } });
+  assert.equal(response.status, 200);
+  const body = (await response.json()) as Record<string, unknown>;
+  assert.equal(typeof body.access_token, 'string');
+  assert.equal(body.refresh_token, undefined, 'the page never sees the refresh token');
+  const cookie = response.headers.get('set-cookie') ?? '';
+  assert.match(cookie, /; Path=\/console\/session;/);
+  assert.match(cookie, /; HttpOnly/);
+  assert.match(cookie, /; SameSite=Strict/);
+  const wrong = await session('', { body: { email: owner.email, password: 'wrong' } });
+  assert.equal(wrong.status, 401);
+  assert.equal(((await wrong.json()) as Record<string, unknown>).message, 'Wrong email or password');
+});
+
+test('refresh rotates the cookie; another site cannot use it (no console header, or a foreign Origin)', async () => {
+  const signedIn = await session('', { body: { email: owner.email, password: owner.password } });
+  const first = refreshCookie(signedIn);
+  const cookie = `ocp_console_refresh=${first}`;
+  const noHeader = await fetch(`${server.url}/console/session/refresh`, { method: 'POST', headers: { cookie } });
+  assert.equal(noHeader.status, 403);
+  const foreign = await session('/refresh', { cookie, headers: { origin: 'https://evil.example' } });
+  assert.equal(foreign.status, 403);
+  const refreshed = await session('/refresh', { cookie, headers: { origin: server.url } });
+  assert.equal(refreshed.status, 200);
+  const reply = (await refreshed.json()) as Record<string, unknown>;
+  assert.equal(reply.email, owner.email);
+  assert.equal((await cloudApi(server, 'search', {}, { token: String(reply.access_token) })).body.success, true);
+  const second = refreshCookie(refreshed);
+  assert.ok(second && second !== first, 'the refresh token rotated');
+  // Sign-out revokes the grant and clears the cookie.
+  const ended = await session('/end', { cookie: `ocp_console_refresh=${second}` });
+  assert.match(ended.headers.get('set-cookie') ?? '', /ocp_console_refresh=; .*Max-Age=0/);
+  assert.equal((await session('/refresh', { cookie: `ocp_console_refresh=${second}` })).status, 401);
+  assert.equal((await cloudApi(server, 'search', {}, { token: String(reply.access_token) })).status, 401, 'the access token went with its grant');
+});
+
+/** Reads server-sent events from /console/events until `until` holds of the events so far. */
+async function readEvents(token: string, until: (events: string[]) => boolean, whileOpen: () => Promise<void>, timeoutMs = 5000): Promise<string[]> {
+  const controller = new AbortController();
+  const response = await fetch(`${server.url}/console/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  const events: string[] = [];
+  let buffer = '';
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  let started = false;
+  try {
+    while (!until(events)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      buffer += value;
+      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+        events.push(buffer.slice(0, end));
+        buffer = buffer.slice(end + 2);
+      }
+      if (!started && events.some((e) => e.startsWith('retry:'))) {
+        started = true;
+        await whileOpen();
+      }
+    }
+  } catch (error) {
+    if (!controller.signal.aborted) throw error;
+  } finally {
+    clearTimeout(timer);
+    controller.abort();
+  }
+  return events;
+}
+
+test('the event stream tells a printer\'s owner of its changes, and tells nobody else', async () => {
+  const printerId = String((await registerPrinter(server, { token: owner.token })).body.printers[0].id);
+  assert.equal((await fetch(`${server.url}/console/events`)).status, 401);
+  const update = () => cloudApi(server, 'update', { printerid: printerId, semantic_state: JSON.stringify({ version: '1.0', printer: { state: 'STOPPED' } }) }, { token: owner.token }).then(() => {});
+  const seen = await readEvents(owner.token, (events) => events.some((e) => e.includes('event: change')), update);
+  const change = seen.find((e) => e.includes('event: change'))!;
+  assert.deepEqual(JSON.parse(/^data: (.*)$/m.exec(change)![1]!), { printerId, what: 'printer' });
+  // The stranger's stream hears only keep-alives (heartbeat 0.2 s) while the owner's printer changes.
+  const strangers = await readEvents(stranger.token, (events) => events.filter((e) => e.startsWith(': keep-alive')).length >= 3, update);
+  assert.equal(strangers.filter((e) => e.includes('event: change')).length, 0);
+  // Shared with the stranger, the printer's changes reach them too.
+  await cloudApi(server, 'share', { printerid: printerId, scope: stranger.email }, { token: owner.token });
+  const shared = await readEvents(stranger.token, (events) => events.some((e) => e.includes('event: change')), update);
+  assert.ok(shared.some((e) => e.includes(printerId)));
+});
+
+test('the event stream ends when its access token stops holding', async () => {
+  const grant = await session('', { body: { email: owner.email, password: owner.password } });
+  const { access_token: token } = (await grant.json()) as { access_token: string };
+  const started = Date.now();
+  const events = await readEvents(token, () => false, () => server.context.accounts.revoke(token), 5000);
+  assert.ok(Date.now() - started < 4000, 'the server ended the stream, not the test timeout');
+  assert.ok(events.length >= 1);
+});
+
+test('/console/shares lists a printer\'s shares for its managers, with whether each email has an account', async () => {
+  const printerId = String((await registerPrinter(server, { token: owner.token })).body.printers[0].id);
+  await cloudApi(server, 'share', { printerid: printerId, scope: stranger.email }, { token: owner.token });
+  await cloudApi(server, 'share', { printerid: printerId, scope: 'nobody-yet@example.com' }, { token: owner.token });
+  const get = (token: string, headers: Record<string, string> = { 'x-ocp-console': '1' }) =>
+    fetch(`${server.url}/console/shares?printerid=${printerId}`, { headers: { ...headers, authorization: `Bearer ${token}` } });
+  const reply = (await (await get(owner.token)).json()) as { shares: Array<Record<string, unknown>> };
+  assert.deepEqual(reply.shares, [
+    { scope: 'nobody-yet@example.com', role: 'USER', known: false },
+    { scope: stranger.email, role: 'USER', known: true },
+  ]);
+  assert.equal((await get(stranger.token)).status, 404, 'a USER does not manage the printer');
+  assert.equal((await get(owner.token, {})).status, 401, 'console requests only');
 });

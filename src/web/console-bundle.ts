@@ -1,0 +1,28 @@
+// The console's script bundle: src/web/console/app/*.js (Preact + htm)
+// bundled by esbuild into build/console/app.js. `npm install` builds it (the
+// `prepare` script, scripts/build-console.ts); the server builds it again at
+// start when it is missing or older than its sources, so a checkout that
+// skipped the install script still serves a current console. No CDN: the
+// bundle is served from this server only.
+import { buildSync } from 'esbuild';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const SOURCES = fileURLToPath(new URL('./console/app/', import.meta.url));
+const ENTRY = `${SOURCES}main.js`;
+/** Where the bundle is written (gitignored). */
+export const CONSOLE_BUNDLE = fileURLToPath(new URL('../../build/console/app.js', import.meta.url));
+
+function newestSource(): number {
+  return Math.max(...readdirSync(SOURCES).map((name) => statSync(`${SOURCES}${name}`).mtimeMs));
+}
+
+export function buildConsoleBundle(): void {
+  buildSync({ entryPoints: [ENTRY], bundle: true, format: 'esm', target: 'es2022', minify: true, sourcemap: false, outfile: CONSOLE_BUNDLE, logLevel: 'error' });
+}
+
+/** Builds the bundle unless an up-to-date one is there; returns its path. */
+export function ensureConsoleBundle(): string {
+  if (!existsSync(CONSOLE_BUNDLE) || statSync(CONSOLE_BUNDLE).mtimeMs < newestSource()) buildConsoleBundle();
+  return CONSOLE_BUNDLE;
+}
