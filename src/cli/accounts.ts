@@ -2,7 +2,7 @@
 // administration straight on the store, for operators and scripts.
 import type { Command } from 'commander';
 import type { Accounts } from '../auth/accounts.ts';
-import { addOptions, configFromCommand } from './options.ts';
+import { addStoreOptions, configFromCommand } from './options.ts';
 import { readStdin } from './prompt.ts';
 
 /** Runs `work` with the accounts of the store the command's options point at. */
@@ -19,7 +19,7 @@ async function withAccounts<T>(command: Command, work: (accounts: Accounts) => P
 }
 
 function storeCommand(parent: Command, name: string, description: string): Command {
-  return addOptions(parent.command(name).description(description));
+  return addStoreOptions(parent.command(name).description(description));
 }
 
 export function registerAccountCommands(program: Command): void {

@@ -7,6 +7,11 @@ import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
 import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
+import { registerLogoutCommand } from './logout.ts';
+import { registerCancelCommand } from './cancel.ts';
+import { registerSharingCommands } from './sharing.ts';
+import { registerPrinterDeleteCommand } from './printer-delete.ts';
+import { errorLine } from './output.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -19,15 +24,19 @@ registerPrinterCommands(program);
 registerClientCommands(program);
 registerConnectorCommands(program);
 registerCcsCommands(program);
+registerLogoutCommand(program);
+registerCancelCommand(program);
+registerSharingCommands(program);
+registerPrinterDeleteCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (error instanceof ConfigError) {
-    console.error(`ocp: ${error.message}`);
+    console.error(errorLine(error));
     process.exit(2);
   }
-  console.error(`ocp: ${(error as Error).message}`);
+  console.error(errorLine(error));
   process.exit(1);
 }
