@@ -2,6 +2,7 @@
 // They speak the same wire protocols as any other client: the /cloudprint
 // REST interface for the cloud, Privet over HTTP and mDNS on the LAN.
 import { openAsBlob } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Command } from 'commander';
 import { AccessTokenSource, CloudPrintApi } from '../client/cloudprint-api.ts';
@@ -51,6 +52,9 @@ export function withCloudOptions(command: Command): Command {
 /** A file to print, as a Blob read on demand; a file that cannot be opened is named in the error. */
 async function openDocument(file: string): Promise<Blob> {
   try {
+    // open first: openAsBlob's own error ("Unable to open file as blob") has no errno.
+    await (await open(file)).close();
+    if ((await stat(file)).isDirectory()) throw Object.assign(new Error('a directory'), { code: 'EISDIR' });
     return await openAsBlob(file);
   } catch (error) {
     const { code } = error as NodeJS.ErrnoException;

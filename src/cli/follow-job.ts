@@ -4,7 +4,7 @@
 // again through /cloudprint/jobs. Where the stream cannot be had (an older
 // server, a proxy that refuses it) the job is read every `pollMs` instead.
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { CloudPrintApi } from '../client/cloudprint-api.ts';
+import { CloudPrintError, type CloudPrintApi } from '../client/cloudprint-api.ts';
 import { EventStreamRefused, printerEvents } from '../client/printer-events.ts';
 import { jobJson, type JobJson } from './json-shapes.ts';
 
@@ -32,8 +32,11 @@ const FINAL = new Set(['DONE', 'ABORTED']);
 export async function followJob(options: FollowOptions): Promise<JobEnd> {
   let lastSeen = '';
   const check = async (): Promise<JobEnd | undefined> => {
-    const { jobs } = await options.api.jobs({ printerid: options.printerId });
-    const found = jobs.find((job) => job.id === options.jobId);
+    const found = await options.api.jobs({ printerid: options.printerId }).then(
+      ({ jobs }) => jobs.find((job) => job.id === options.jobId),
+      // The jobs of a printer that is gone are refused: whether it is, is the printer's to say.
+      (error: unknown) => (error instanceof CloudPrintError && error.kind !== 'offline' ? undefined : Promise.reject(error)),
+    );
     if (!found) {
       const printer = await options.api.printer(options.printerId);
       return { gone: printer ? `job ${options.jobId} was deleted` : `printer ${options.printerId} was deleted` };
@@ -51,11 +54,14 @@ export async function followJob(options: FollowOptions): Promise<JobEnd> {
     const abort = () => connection.abort();
     options.signal.addEventListener('abort', abort, { once: true });
     let ready = false;
+    let checking = false;
     try {
       for await (const event of printerEvents(options.cloudUrl, await options.accessToken(), connection.signal)) {
         if (event.type === 'ready') ready = true;
         else if (event.printerId !== options.printerId) continue;
+        checking = true;
         const end = await check();
+        checking = false;
         if (end) return end;
       }
       if (options.signal.aborted) throw options.signal.reason;
@@ -66,6 +72,7 @@ export async function followJob(options: FollowOptions): Promise<JobEnd> {
       await sleep(options.pollMs, undefined, { signal: options.signal });
     } catch (error) {
       if (options.signal.aborted) throw options.signal.reason;
+      if (checking) throw error; // reading the job failed, not the stream
       if (ready && !(error instanceof EventStreamRefused)) {
         await sleep(options.pollMs, undefined, { signal: options.signal }); // dropped: open it again
         continue;
