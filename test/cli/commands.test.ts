@@ -141,6 +141,14 @@ test('logout revokes the saved refresh token at the server and deletes the saved
   assert.match((await ocp(['logout'])).stdout, /not signed in/);
 });
 
+test('login asks for the password on a terminal without echoing it', async () => {
+  const typed = await ocpOnTty(credentials, ['login', user.email, '--cloud', server.url], { answer: { when: /Password: /, input: `${user.password}\r` } });
+  assert.equal(typed.code, 0, typed.output);
+  assert.match(typed.output, new RegExp(`signed in as ${user.email}`));
+  assert.ok(!typed.output.includes(user.password), 'the password is not echoed');
+  rmSync(credentials);
+});
+
 test('logout keeps the saved login when the server cannot be reached, and says where it tried', async () => {
   const port = await closedPort();
   writeFileSync(credentials, JSON.stringify({ cloud: `http://127.0.0.1:${port}`, email: user.email, refreshToken: 'kept' }), { mode: 0o600 });

@@ -27,6 +27,9 @@ export function ocp(credentials: string, args: string[], options: { stdin?: stri
   });
 }
 
+/** The longest a run on a pseudo-terminal may take. */
+const TTY_RUN_TIMEOUT_MS = 30_000;
+
 const quote = (word: string) => `'${word.replace(/'/g, `'\\''`)}'`;
 
 /**
@@ -39,6 +42,8 @@ export function ocpOnTty(credentials: string, args: string[], options: { answer?
     const child = spawn('script', ['-qefc', command, '/dev/null'], { env: { ...baseEnv(credentials, options.env ?? {}), TERM: 'xterm-256color' }, stdio: ['pipe', 'pipe', 'inherit'] });
     let output = '';
     let answered = false;
+    // A command that waits for input it never gets fails the test instead of hanging it.
+    const deadline = setTimeout(() => child.kill('SIGKILL'), TTY_RUN_TIMEOUT_MS);
     child.stdout.on('data', (chunk: Buffer) => {
       output += chunk.toString();
       if (options.answer && !answered && options.answer.when.test(output)) {
@@ -47,6 +52,7 @@ export function ocpOnTty(credentials: string, args: string[], options: { answer?
       }
     });
     child.on('close', (code) => {
+      clearTimeout(deadline);
       child.stdin.end();
       resolve({ code: code ?? 1, output });
     });
