@@ -123,7 +123,7 @@ export function PrintPage({ printers, say, reload }) {
     ${cdd === undefined && html`<p>Loading the printer's options…</p>`}
     ${cdd && html`<fieldset class="stack">
       <legend>Print settings</legend>
-      ${cdd.copies && html`<label for="copies">Copies</label><input id="copies" name="copies" type="number" min="1" max=${cdd.copies.max ?? 999} value=${cdd.copies.default ?? 1} required />`}
+      ${cdd.copies && html`<label for="copies">Copies</label><input id="copies" name="copies" type="number" min="1" max=${cdd.copies.max ?? 999} defaultValue=${cdd.copies.default ?? 1} required />`}
       <${Select} id="media" name="media" text="Paper size" options=${cdd.media_size?.option} />
       <${Select} id="duplex" name="duplex" text="Sides" options=${cdd.duplex?.option} />
       <${Select} id="color" name="color" text="Colour" options=${cdd.color?.option} />

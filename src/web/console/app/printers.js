@@ -76,7 +76,7 @@ function Rename({ printer, done, say }) {
   const id = `rename-${printer.id}`;
   return html`<form class="inline" onSubmit=${save}>
     <label for=${id}>New name</label>
-    <input id=${id} name="name" required maxlength="200" value=${printerName(printer)} />
+    <input id=${id} name="name" required maxlength="200" defaultValue=${printerName(printer)} />
     <button type="submit">Save</button>
     <button type="button" onClick=${() => done(false)}>Cancel</button>
   </form>`;
