@@ -118,7 +118,7 @@ test('print: a PDF with a ticket from the CDD form reaches DONE on the jobs page
   await page.getByLabel('Copies').fill('2');
   await page.getByLabel('Sides').selectOption({ label: 'Two-sided, long edge' });
   await page.getByLabel('Colour').selectOption({ label: 'Colour' });
-  await page.getByLabel('Paper size').selectOption({ label: 'NA_LETTER' });
+  await page.getByLabel('Paper size').selectOption({ label: 'Letter (216 × 279 mm)' });
   await page.getByLabel('Orientation').selectOption({ label: 'Landscape' });
   await shot(page, 'print');
   await page.getByRole('button', { name: 'Print' }).click();

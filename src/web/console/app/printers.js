@@ -4,7 +4,7 @@
 import { useState } from 'preact/hooks';
 import { cloud } from './api.js';
 import { Confirm, formatTime, html } from './ui.js';
-import { markerLevels, printerReasons, STATE_LABEL } from './words.js';
+import { markerLevels, optionLabel, printerReasons, STATE_LABEL } from './words.js';
 
 export function printerName(printer) {
   return printer.displayName || printer.name;
@@ -27,9 +27,9 @@ function CddSummary({ capabilities }) {
   const p = capabilities?.printer ?? {};
   const rows = [
     ['Document types', (p.supported_content_type ?? []).map((t) => t.content_type).join(', ')],
-    ['Paper sizes', (p.media_size?.option ?? []).map((o) => o.custom_display_name || o.name || `${o.width_microns / 1000}×${o.height_microns / 1000} mm`).join(', ')],
-    ['Colour', (p.color?.option ?? []).map((o) => o.custom_display_name || o.type).join(', ')],
-    ['Two-sided', (p.duplex?.option ?? []).map((o) => o.type).join(', ')],
+    ['Paper sizes', (p.media_size?.option ?? []).map(optionLabel).join(', ')],
+    ['Colour', (p.color?.option ?? []).map(optionLabel).join(', ')],
+    ['Sides', (p.duplex?.option ?? []).map(optionLabel).join(', ')],
     ['Resolution', (p.dpi?.option ?? []).map((o) => `${o.horizontal_dpi}×${o.vertical_dpi} dpi`).join(', ')],
     ['Copies', p.copies ? `up to ${p.copies.max ?? 'any'}` : ''],
   ].filter(([, value]) => value);
@@ -43,7 +43,8 @@ function Details({ printer }) {
     if (!event.currentTarget.open || full) return;
     cloud('printer', { printerid: printer.id }).then((reply) => setFull(reply.printers[0]), (e) => setError(e.message));
   };
-  const device = printer.proxy ? `Connector ${printer.proxy}` : 'Privet printer';
+  // A Privet printer registers with proxy privet-SERIAL (src/privet/printer.ts); a connector with its own proxy id.
+  const device = printer.proxy.startsWith('privet-') ? `Privet printer, serial ${printer.proxy.slice(7)}` : printer.proxy ? `Connector ${printer.proxy}` : 'Registered directly';
   return html`<details onToggle=${load}>
     <summary>Details</summary>
     <dl>
