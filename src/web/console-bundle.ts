@@ -21,8 +21,17 @@ export function buildConsoleBundle(): void {
   buildSync({ entryPoints: [ENTRY], bundle: true, format: 'esm', target: 'es2022', minify: true, sourcemap: false, outfile: CONSOLE_BUNDLE, logLevel: 'error' });
 }
 
-/** Builds the bundle unless an up-to-date one is there; returns its path. */
+/**
+ * Builds the bundle unless an up-to-date one is there; returns its path. An
+ * install whose tree cannot be written keeps serving the bundle it has.
+ */
 export function ensureConsoleBundle(): string {
-  if (!existsSync(CONSOLE_BUNDLE) || statSync(CONSOLE_BUNDLE).mtimeMs < newestSource()) buildConsoleBundle();
+  const present = existsSync(CONSOLE_BUNDLE);
+  if (present && statSync(CONSOLE_BUNDLE).mtimeMs >= newestSource()) return CONSOLE_BUNDLE;
+  try {
+    buildConsoleBundle();
+  } catch (error) {
+    if (!present) throw new Error(`the web console's bundle is missing and could not be built (npm run build:console): ${(error as Error).message}`);
+  }
   return CONSOLE_BUNDLE;
 }

@@ -191,6 +191,9 @@ test('sharing: an unknown email says so; a shared user sees the printer and prin
   } finally {
     await friendContext.close();
   }
+  // The owner's jobs page shows what others printed on the printer.
+  await go(page, 'Jobs');
+  await page.locator('li.job[data-state="DONE"]', { hasText: `friend.pdf` }).getByText(`by ${friend.email}`).waitFor({ timeout: UI_TIMEOUT });
 });
 
 test('cancel: a queued job is cancelled after confirmation and shows why', { timeout: 60_000 }, async () => {

@@ -65,12 +65,18 @@ function Console({ email, say }) {
   const loadPrinters = useCallback(async () => {
     const reply = await cloud('search', { extra_fields: 'connectionStatus,semanticState,queuedJobsCount' });
     setPrinters(reply.printers);
+    return reply.printers;
   }, []);
-  const loadJobs = useCallback(async () => {
-    const reply = await cloud('jobs', { limit: '200' });
-    setJobs(reply.jobs);
+  /** The user's own jobs and every job of the printers they own (/cloudprint/jobs without a printer lists only one's own). */
+  const loadJobs = useCallback(async (owned) => {
+    const lists = await Promise.all([cloud('jobs', { limit: '200' }), ...owned.map((p) => cloud('jobs', { printerid: p.id, limit: '200' }))]);
+    const byId = new Map(lists.flatMap((reply) => reply.jobs).map((job) => [job.id, job]));
+    setJobs([...byId.values()].sort((a, b) => Number(b.createTime) - Number(a.createTime)));
   }, []);
-  const reload = useCallback(() => Promise.all([loadPrinters(), loadJobs()]).catch((error) => say(error.message, 'error')), [loadPrinters, loadJobs]);
+  const reload = useCallback(
+    () => loadPrinters().then((all) => loadJobs(all.filter((p) => p.ownerId === email))).catch((error) => say(error.message, 'error')),
+    [loadPrinters, loadJobs, email],
+  );
 
   useEffect(() => {
     reload();
