@@ -10,7 +10,7 @@ let server: TestServer;
 let owner: TestUser;
 let stranger: TestUser;
 before(async () => {
-  server = await startTestServer({ consoleHeartbeatSeconds: 0.2 });
+  server = await startTestServer({ consoleHeartbeatSeconds: 0.2, consoleStreamsPerAccount: 2 });
   owner = await createUser(server);
   stranger = await createUser(server);
 });
@@ -160,4 +160,30 @@ test('/console/shares lists a printer\'s shares for its managers, with whether e
   ]);
   assert.equal((await get(stranger.token)).status, 404, 'a USER does not manage the printer');
   assert.equal((await get(owner.token, {})).status, 401, 'console requests only');
+});
+
+test('an account holds --console-streams-per-account streams; the oldest closes when one more opens', { timeout: 10_000 }, async () => {
+  const user = await createUser(server);
+  const controllers: AbortController[] = [];
+  const open = async () => {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const response = await fetch(`${server.url}/console/events`, { headers: { authorization: `Bearer ${user.token}` }, signal: controller.signal });
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    await reader.read(); // retry + ready
+    return reader;
+  };
+  try {
+    const first = await open();
+    const second = await open();
+    const third = await open();
+    // The first stream ends (done) while the others keep receiving keep-alives.
+    for (;;) {
+      const { done } = await first.read();
+      if (done) break;
+    }
+    for (const reader of [second, third]) assert.match((await reader.read()).value ?? '', /keep-alive/);
+  } finally {
+    for (const controller of controllers) controller.abort();
+  }
 });
