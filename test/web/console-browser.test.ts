@@ -160,9 +160,32 @@ test('a jam set on the printer\'s panel shows as Stopped with its reason, and cl
   await go(page, 'Print');
   await page.getByText('This printer is stopped (Paper jam): the job will wait until it is fixed.').waitFor({ timeout: UI_TIMEOUT });
   await go(page, 'Printers');
+  // A re-read that fails says so, and the message goes when the next one works.
+  await page.route('**/cloudprint/search', (route) => route.abort('connectionrefused'));
   await printer.panelPost('/panel/state', { jam: false });
+  await status(page).getByText('Could not refresh').waitFor({ timeout: UI_TIMEOUT });
+  await page.unroute('**/cloudprint/search');
+  await printer.panelPost('/panel/state', { toner: 50 });
   await card.getByText('Idle').waitFor({ timeout: UI_TIMEOUT });
   assert.equal(await card.getByText('Paper jam').count(), 0, 'the reason goes with the fault');
+  await waitFor('the stale error to go', async () => (await status(page).textContent()) === '', UI_TIMEOUT);
+});
+
+test('keyboard: skip link first, a page change focuses its heading, a confirmation focuses "Keep it" and Escape closes it', { timeout: 30_000 }, async () => {
+  await page.goto(`${server.url}/console/#printers`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Printers', level: 1 }).waitFor({ timeout: UI_TIMEOUT });
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.getByRole('link', { name: 'Jobs', exact: true }).focus();
+  await page.keyboard.press('Enter');
+  await waitFor('focus on the heading', () => page.evaluate(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs'), UI_TIMEOUT);
+  await page.getByRole('button', { name: 'Delete report.pdf' }).focus();
+  await page.keyboard.press('Enter');
+  await waitFor('focus on Keep it', () => page.evaluate(() => document.activeElement?.textContent === 'Keep it'), UI_TIMEOUT);
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  assert.equal(await page.locator('li.job', { hasText: 'report.pdf' }).count(), 1);
 });
 
 test('sharing: an unknown email says so; a shared user sees the printer and prints to it', { timeout: 90_000 }, async () => {
