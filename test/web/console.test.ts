@@ -187,3 +187,15 @@ test('an account holds --console-streams-per-account streams; the oldest closes 
     for (const controller of controllers) controller.abort();
   }
 });
+
+test('closing the server ends the open event streams instead of waiting for them', { timeout: 15_000 }, async () => {
+  const own = await startTestServer();
+  const user = await createUser(own);
+  const response = await fetch(`${own.url}/console/events`, { headers: { authorization: `Bearer ${user.token}` } });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  await reader.read();
+  const started = Date.now();
+  await own.stop();
+  assert.ok(Date.now() - started < 5000, `the server took ${Date.now() - started} ms to close`);
+  for (;;) if ((await reader.read()).done) break;
+});
