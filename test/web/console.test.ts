@@ -5,6 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerPrinter, type TestUser } from '../helpers/cloud.ts';
+import { readEvents } from './console-events-client.ts';
 
 let server: TestServer;
 let owner: TestUser;
@@ -88,53 +89,19 @@ test('refresh rotates the cookie; another site cannot use it (no console header,
   assert.equal((await cloudApi(server, 'search', {}, { token: String(reply.access_token) })).status, 401, 'the access token went with its grant');
 });
 
-/** Reads server-sent events from /console/events until `until` holds of the events so far. */
-async function readEvents(token: string, until: (events: string[]) => boolean, whileOpen: () => Promise<void>, timeoutMs = 5000): Promise<string[]> {
-  const controller = new AbortController();
-  const response = await fetch(`${server.url}/console/events`, { headers: { authorization: `Bearer ${token}` }, signal: controller.signal });
-  assert.equal(response.status, 200);
-  assert.match(response.headers.get('content-type') ?? '', /^text\/event-stream/);
-  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
-  const events: string[] = [];
-  let buffer = '';
-  const timer = setTimeout(() => controller.abort(), timeoutMs);
-  let started = false;
-  try {
-    while (!until(events)) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      buffer += value;
-      for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
-        events.push(buffer.slice(0, end));
-        buffer = buffer.slice(end + 2);
-      }
-      if (!started && events.some((e) => e.startsWith('retry:'))) {
-        started = true;
-        await whileOpen();
-      }
-    }
-  } catch (error) {
-    if (!controller.signal.aborted) throw error;
-  } finally {
-    clearTimeout(timer);
-    controller.abort();
-  }
-  return events;
-}
-
 test('the event stream tells a printer\'s owner of its changes, and tells nobody else', async () => {
   const printerId = String((await registerPrinter(server, { token: owner.token })).body.printers[0].id);
   assert.equal((await fetch(`${server.url}/console/events`)).status, 401);
   const update = () => cloudApi(server, 'update', { printerid: printerId, semantic_state: JSON.stringify({ version: '1.0', printer: { state: 'STOPPED' } }) }, { token: owner.token }).then(() => {});
-  const seen = await readEvents(owner.token, (events) => events.some((e) => e.includes('event: change')), update);
+  const seen = await readEvents(server, owner.token, (events) => events.some((e) => e.includes('event: change')), update);
   const change = seen.find((e) => e.includes('event: change'))!;
   assert.deepEqual(JSON.parse(/^data: (.*)$/m.exec(change)![1]!), { printerId, what: 'printer' });
   // The stranger's stream hears only keep-alives (heartbeat 0.2 s) while the owner's printer changes.
-  const strangers = await readEvents(stranger.token, (events) => events.filter((e) => e.startsWith(': keep-alive')).length >= 3, update);
+  const strangers = await readEvents(server, stranger.token, (events) => events.filter((e) => e.startsWith(': keep-alive')).length >= 3, update);
   assert.equal(strangers.filter((e) => e.includes('event: change')).length, 0);
   // Shared with the stranger, the printer's changes reach them too.
   await cloudApi(server, 'share', { printerid: printerId, scope: stranger.email }, { token: owner.token });
-  const shared = await readEvents(stranger.token, (events) => events.some((e) => e.includes('event: change')), update);
+  const shared = await readEvents(server, stranger.token, (events) => events.some((e) => e.includes('event: change')), update);
   assert.ok(shared.some((e) => e.includes(printerId)));
 });
 
@@ -142,7 +109,7 @@ test('the event stream ends when its access token stops holding', async () => {
   const grant = await session('', { body: { email: owner.email, password: owner.password } });
   const { access_token: token } = (await grant.json()) as { access_token: string };
   const started = Date.now();
-  const events = await readEvents(token, () => false, () => server.context.accounts.revoke(token), 5000);
+  const events = await readEvents(server, token, () => false, () => server.context.accounts.revoke(token), 5000);
   assert.ok(Date.now() - started < 4000, 'the server ended the stream, not the test timeout');
   assert.ok(events.length >= 1);
 });
