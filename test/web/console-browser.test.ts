@@ -146,7 +146,8 @@ test('print: a file type the printer does not take is refused before upload', { 
   await page.getByRole('button', { name: 'Print' }).click();
   await status(page).getByText('Office Laser cannot print text/plain files (it takes application/pdf, image/pwg-raster, application/postscript)').waitFor({ timeout: UI_TIMEOUT });
   await go(page, 'Printers');
-  assert.equal(await status(page).textContent(), '', 'the refusal goes with the page it was about');
+  // The refusal goes with the page it was about.
+  await waitFor('the refusal to go', async () => (await status(page).textContent()) === '', UI_TIMEOUT);
 });
 
 test('a jam set on the printer\'s panel shows as Stopped with its reason, and clears', { timeout: 60_000 }, async () => {
