@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type Accounts } from '../auth/accounts.ts';
 import { callerOf } from '../auth/http-auth.ts';
 import { textField } from '../http/fields.ts';
+import { nulField } from '../input-checks.ts';
 
 export const SESSION_PATH = '/console/session';
 const REFRESH_COOKIE = 'ocp_console_refresh';
@@ -55,6 +56,12 @@ export function registerConsoleSession(app: FastifyInstance, deps: SessionDepend
   const { accounts } = deps;
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith(SESSION_PATH) && !fromConsole(request)) return refused(reply, 403, 'forbidden', 'Console requests only');
+  });
+  // A NUL reaches no query (PostgreSQL refuses it with an error of its own).
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith('/console/')) return;
+    const nul = nulField(request.body, request.query);
+    if (nul !== undefined) return refused(reply, 400, 'invalid_request', `${nul} contains a NUL character`);
   });
 
   /** Sign in: email and password in, access token out, refresh token into the cookie. */

@@ -41,3 +41,15 @@ test('a change through node A reaches the console streaming from node B', { time
   const byDevice = await readEvents(nodeB, owner.token, (events) => changes(events).length > 0, jam);
   assert.deepEqual(changes(byDevice)[0], { printerId: printer.printerId, what: 'printer' });
 });
+
+test('a NUL in console input or in a call the console watches is a 400, not a database error', { timeout: 30_000 }, async () => {
+  const owner = await createUser(nodeA);
+  const session = await fetch(`${nodeA.url}/console/session`, { method: 'POST', headers: { 'x-ocp-console': '1', 'content-type': 'application/json' }, body: JSON.stringify({ email: 'a\0b@example.com', password: 'x' }) });
+  assert.equal(session.status, 400);
+  const shares = await fetch(`${nodeA.url}/console/shares?printerid=a%00b`, { headers: { 'x-ocp-console': '1', authorization: `Bearer ${owner.token}` } });
+  assert.equal(shares.status, 400);
+  for (const call of ['control', 'deletejob']) {
+    const reply = await cloudApi(nodeA, call, { jobid: 'a\0b', status: 'DONE' }, { token: owner.token });
+    assert.ok(reply.status >= 400 && reply.status < 500, `${call}: ${reply.status} ${JSON.stringify(reply.body)}`);
+  }
+});
