@@ -5,7 +5,8 @@
 // skipped the install script still serves a current console. No CDN: the
 // bundle is served from this server only.
 import { buildSync } from 'esbuild';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const SOURCES = fileURLToPath(new URL('./console/app/', import.meta.url));
@@ -17,8 +18,13 @@ function newestSource(): number {
   return Math.max(...readdirSync(SOURCES).map((name) => statSync(`${SOURCES}${name}`).mtimeMs));
 }
 
+/** Writes the bundle through a temporary file and a rename: servers starting together never read half of one. */
 export function buildConsoleBundle(): void {
-  buildSync({ entryPoints: [ENTRY], bundle: true, format: 'esm', target: 'es2022', minify: true, sourcemap: false, outfile: CONSOLE_BUNDLE, logLevel: 'error' });
+  const result = buildSync({ entryPoints: [ENTRY], bundle: true, format: 'esm', target: 'es2022', minify: true, sourcemap: false, write: false, outfile: CONSOLE_BUNDLE, logLevel: 'error' });
+  mkdirSync(dirname(CONSOLE_BUNDLE), { recursive: true });
+  const temporary = `${CONSOLE_BUNDLE}.${process.pid}.tmp`;
+  writeFileSync(temporary, result.outputFiles[0]!.contents);
+  renameSync(temporary, CONSOLE_BUNDLE);
 }
 
 /**

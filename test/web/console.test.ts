@@ -6,6 +6,8 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerPrinter, type TestUser } from '../helpers/cloud.ts';
 import { readEvents } from './console-events-client.ts';
+import { statSync, utimesSync } from 'node:fs';
+import { ensureConsoleBundle } from '../../src/web/console-bundle.ts';
 
 let server: TestServer;
 let owner: TestUser;
@@ -165,4 +167,12 @@ test('closing the server ends the open event streams instead of waiting for them
   await own.stop();
   assert.ok(Date.now() - started < 5000, `the server took ${Date.now() - started} ms to close`);
   for (;;) if ((await reader.read()).done) break;
+});
+
+test('the server rebuilds a console bundle older than its sources', () => {
+  const bundle = ensureConsoleBundle();
+  utimesSync(bundle, new Date(0), new Date(0));
+  assert.equal(ensureConsoleBundle(), bundle);
+  assert.ok(statSync(bundle).mtimeMs > 0, 'rebuilt');
+  assert.ok(statSync(bundle).size > 10_000, 'a whole bundle');
 });
