@@ -80,9 +80,9 @@ test('sign-in: a wrong password says so, and the error goes once signed in', { t
   await page.goto(`${server.url}/console/`);
   await page.getByLabel('Email').fill(owner.email);
   await page.getByLabel('Password').fill('not the password');
-  await shot(page, 'sign-in');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await status(page).getByText('Wrong email or password').waitFor({ timeout: UI_TIMEOUT });
+  await shot(page, 'sign-in');
   await signIn(page, owner);
   assert.equal(await status(page).textContent(), '', 'the stale error is cleared');
   await page.getByText('No printers yet').waitFor({ timeout: UI_TIMEOUT });
