@@ -41,11 +41,20 @@ function setRefreshCookie(request: FastifyRequest, reply: FastifyReply, token: s
   reply.header('set-cookie', `${REFRESH_COOKIE}=${token}; Path=${SESSION_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`);
 }
 
-/** Same-origin requests from the console's own script only (see the header). */
+/**
+ * Same-origin requests from the console's own script only (see the header).
+ * Origin's host must be the Host the request came to; its scheme is not
+ * compared, as a TLS-terminating proxy in front of us makes them differ.
+ */
 export function fromConsole(request: FastifyRequest): boolean {
   if (request.headers[CONSOLE_HEADER] !== '1') return false;
   const origin = request.headers.origin;
-  return origin === undefined || origin === `${request.protocol}://${request.host}`;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.host;
+  } catch {
+    return false;
+  }
 }
 
 function refused(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {

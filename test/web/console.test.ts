@@ -72,18 +72,25 @@ test('sign-in keeps the refresh token in an HttpOnly SameSite=Strict cookie scop
 test('refresh rotates the cookie; another site cannot use it (no console header, or a foreign Origin)', async () => {
   const signedIn = await session('', { body: { email: owner.email, password: owner.password } });
   const first = refreshCookie(signedIn);
-  const cookie = `ocp_console_refresh=${first}`;
+  let cookie = `ocp_console_refresh=${first}`;
   const noHeader = await fetch(`${server.url}/console/session/refresh`, { method: 'POST', headers: { cookie } });
   assert.equal(noHeader.status, 403);
-  const foreign = await session('/refresh', { cookie, headers: { origin: 'https://evil.example' } });
-  assert.equal(foreign.status, 403);
+  for (const origin of ['https://evil.example', 'null', `http://${new URL(server.url).hostname}:1`]) {
+    const foreign = await session('/refresh', { cookie, headers: { origin } });
+    assert.equal(foreign.status, 403, origin);
+  }
+  // Behind a TLS-terminating proxy the page's origin is https:// while this server hears http://.
+  const proxied = await session('/refresh', { cookie, headers: { origin: `https://${new URL(server.url).host}` } });
+  assert.equal(proxied.status, 200);
+  cookie = `ocp_console_refresh=${refreshCookie(proxied)}`;
   const refreshed = await session('/refresh', { cookie, headers: { origin: server.url } });
+  const previous = cookie;
   assert.equal(refreshed.status, 200);
   const reply = (await refreshed.json()) as Record<string, unknown>;
   assert.equal(reply.email, owner.email);
   assert.equal((await cloudApi(server, 'search', {}, { token: String(reply.access_token) })).body.success, true);
   const second = refreshCookie(refreshed);
-  assert.ok(second && second !== first, 'the refresh token rotated');
+  assert.ok(second && `ocp_console_refresh=${second}` !== previous, 'the refresh token rotated');
   // Sign-out revokes the grant and clears the cookie.
   const ended = await session('/end', { cookie: `ocp_console_refresh=${second}` });
   assert.match(ended.headers.get('set-cookie') ?? '', /ocp_console_refresh=; .*Max-Age=0/);
