@@ -1,6 +1,6 @@
 // `npm run docs`: regenerates the generated parts of docs/.
 import { readFileSync, writeFileSync } from 'node:fs';
-import { withCurrentTable } from '../src/config-doc.ts';
+import { withCurrentTables } from '../src/config-doc.ts';
 
 const file = new URL('../docs/configuration.md', import.meta.url);
-writeFileSync(file, withCurrentTable(readFileSync(file, 'utf8')));
+writeFileSync(file, withCurrentTables(readFileSync(file, 'utf8')));

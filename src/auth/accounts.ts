@@ -81,7 +81,7 @@ export const DEFAULT_SIGN_IN_LIMITS: SignInLimits = { freeFailures: 5, baseDelay
 /**
  * Credentials that stopped working: every one of an account's, one grant
  * (token family) or one token (by its hash). Sessions opened with them end
- * (src/xmpp/modules/revocation.ts).
+ * (src/auth/xmpp-revocation.ts).
  */
 export type Revocation = { accountId: string } | { grant: string } | { tokenHash: string };
 

@@ -18,7 +18,7 @@ function loginLocalpart(credentials: SaslCredentials, domain: string): string | 
 /**
  * Accounts log in with their JID localpart and an access or API token of the
  * same account, as the original robots did with their `xmpp_jid`. The
- * session lives while that token's grant does (see src/xmpp/modules/revocation.ts).
+ * session lives while that token's grant does (see src/auth/xmpp-revocation.ts).
  */
 export function accountsAuthenticator(accounts: Pick<Accounts, 'authenticateSession'>, domain: string): Authenticator {
   return {

@@ -1,7 +1,8 @@
-// Wires the Cloud Connection Server into `ocp server`: HTTP routes before the
-// HTTP port opens, then the app-server listeners (`ccs` direct TLS, and the
-// test-only `ccs-plain`) and the device module on the c2s server.
-import type { FastifyInstance } from 'fastify';
+// Wires the Cloud Connection Server into `ocp server`: registerCcs() adds the
+// HTTP routes before the HTTP port opens, then listen() starts the app-server
+// listeners (`ccs` direct TLS, and the test-only `ccs-plain`) and adds the
+// device module to the c2s server. It needs only CcsDependencies.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
@@ -33,23 +34,25 @@ export interface CcsDependencies {
   accounts: Accounts;
   bus: NotificationBus;
   tls: TlsMaterial;
+  /** Whether a request comes from the server's operator (`ocp ccs drain`). */
+  isOperator(request: FastifyRequest): boolean;
 }
 
-export function createCcs(context: CcsDependencies, http: FastifyInstance): Ccs {
-  const { config, log } = context;
+export function registerCcs(app: FastifyInstance, deps: CcsDependencies): Ccs {
+  const { config, log } = deps;
   const service = new CcsService({
-    db: context.store.db,
+    db: deps.store.db,
     log,
-    bus: context.bus,
+    bus: deps.bus,
     domain: config.domain,
     maxPending: config.ccsMaxPending,
     maxJsonDepth: config.maxJsonDepth,
     deviceRatePerMinute: config.ccsDeviceRate,
     drainGraceMs: config.ccsDrainGraceSeconds * 1000,
   });
-  registerDeviceRoutes(http, service, context.accounts, config);
-  registerSendRoutes(http, service, config);
-  registerAdminRoutes(http, service.apps, config.dataDir);
+  registerDeviceRoutes(app, service, deps.accounts, config);
+  registerSendRoutes(app, service, config);
+  registerAdminRoutes(app, service.apps, deps.isOperator);
   let xmpp: XmppServer | undefined;
   return {
     service,
@@ -57,7 +60,7 @@ export function createCcs(context: CcsDependencies, http: FastifyInstance): Ccs 
       c2s.use(deviceModule(service.devices));
       const ports: Record<string, number> = {};
       if (config.ccsPort < 0 && config.ccsPlainPort < 0) return ports;
-      xmpp = createCcsXmppServer({ domain: config.domain, tls: context.tls, log, senders: service.senders, hub: service.apps, maxStanzaSize: config.maxStanzaSize });
+      xmpp = createCcsXmppServer({ domain: config.domain, tls: deps.tls, log, senders: service.senders, hub: service.apps, maxStanzaSize: config.maxStanzaSize });
       if (config.ccsPort >= 0) ports.ccs = await xmpp.listen({ name: 'ccs', mode: 'direct', host: config.host, port: config.ccsPort });
       if (config.ccsPlainPort >= 0) ports['ccs-plain'] = await xmpp.listen({ name: 'ccs-plain', mode: 'plain', host: config.host, port: config.ccsPlainPort });
       return ports;

@@ -11,6 +11,7 @@ import { contentTypeOf } from '../client/content-type.ts';
 import { loadCredentials, saveCredentials, sharedLogin, withCredentialsLock } from '../client/credentials.ts';
 import { readSecret } from './prompt.ts';
 import { deviceLogin } from '../client/device-login.ts';
+import { ADVERTISE_TAG } from '../ipp/deps.ts';
 
 interface CloudOptions {
   cloud?: string;
@@ -124,6 +125,15 @@ export function registerClientCommands(program: Command): void {
       if (options.json) return console.log(JSON.stringify(jobs));
       const rows = jobs.map((j) => [String(j.id), stateOf(j), String(j.printerName ?? j.printerid ?? ''), String(j.title ?? '')]);
       console.log(table([['ID', 'STATE', 'PRINTER', 'TITLE'], ...rows]));
+    });
+
+  withCloudOptions(program.command('advertise').description('announce a printer of yours on the server\'s LAN as an IPP Everywhere and AirPrint printer (ocp server --ipp-advertise), or stop with --off'))
+    .argument('<printer>', 'cloud printer id')
+    .option('--off', 'stop announcing it')
+    .action(async (printer: string, options: CloudOptions & { off?: boolean }) => {
+      const change = options.off ? { remove_tag: ADVERTISE_TAG } : { tag: ADVERTISE_TAG };
+      await signedInApi(options).api.call('update', { printerid: printer, ...change });
+      console.log(options.off ? `printer ${printer} is no longer announced` : `printer ${printer} is announced where the server runs with --ipp-advertise`);
     });
 
   program

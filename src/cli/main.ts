@@ -1,15 +1,19 @@
 // The `ocp` command line: one binary, one subcommand per job.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { VERSION } from '../version.ts';
 import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
 import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
+import { registerOpsCommands } from './ops.ts';
+import { registerBackupCommands } from './backup.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
+  .version(VERSION, '-V, --version', 'print the version of ocp')
   .showHelpAfterError()
   .exitOverride();
 
@@ -19,6 +23,8 @@ registerPrinterCommands(program);
 registerClientCommands(program);
 registerConnectorCommands(program);
 registerCcsCommands(program);
+registerOpsCommands(program);
+registerBackupCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -3,6 +3,7 @@
 // POST, form-urlencoded, or multipart where files travel; replies are the
 // {success, message, errorCode, ...} envelope except /ticket and downloads.
 // Used by the Privet printer (src/privet) and the `ocp` client commands.
+import { certificateAdvice, SYSTEM_TRUST } from '../tls/verify-advice.ts';
 
 /** Why a call failed: no answer at all, an HTTP error, or success:false. */
 export type CloudFailure = 'offline' | 'http' | 'api';
@@ -130,7 +131,8 @@ export class CloudPrintApi {
     try {
       response = await fetch(url, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
     } catch (error) {
-      throw new CloudPrintError(`${api}: ${(error as Error).message}`, 'offline', api);
+      const advice = certificateAdvice(error, new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'), SYSTEM_TRUST);
+      throw new CloudPrintError(`${api}: ${(error as Error).message}${advice ? `: ${advice}` : ''}`, 'offline', api);
     }
     const serverDate = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(serverDate)) this.clockSkewMs = serverDate - Date.now();

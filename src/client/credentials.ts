@@ -7,10 +7,11 @@
 // reading the token the one before saved, since the server refuses (and, past
 // ten seconds, revokes the sign-in for) a token presented twice.
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { SharedRefreshToken } from './cloudprint-api.ts';
 
 export interface SavedCredentials {
@@ -34,9 +35,7 @@ export function loadCredentials(): SavedCredentials | undefined {
 export function saveCredentials(credentials: SavedCredentials): void {
   const file = credentialsPath();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
-  const temporary = `${file}.${process.pid}.tmp`;
-  writeFileSync(temporary, JSON.stringify(credentials, null, 2) + '\n', { mode: 0o600 });
-  renameSync(temporary, file);
+  writeFileAtomic(file, JSON.stringify(credentials, null, 2) + '\n');
 }
 
 /**

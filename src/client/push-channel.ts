@@ -1,27 +1,23 @@
 // A device's XMPP push channel, used by the printer and the connector
-// (GCP §c; Privet §6.1): direct TLS to the server, SASL with
-// the robot's access token, a google:push subscription, pings every
+// (GCP §c; Privet §6.1): direct TLS to the server, SASL X-OAUTH2 (or PLAIN)
+// with the robot's access token, a google:push subscription, pings every
 // xmpp_timeout_value seconds, and reconnection forever with a capped
 // exponential backoff.
 import { readFileSync } from 'node:fs';
-import { client as xmppClient, xml, type XmppClient, type XmppElement } from '@xmpp/client';
-import ConnectionTLS from '@xmpp/tls/lib/Connection.js';
+import { Element } from 'ltx';
 import type { Logger } from '../log.ts';
 import { PING_NS, PUSH_CHANNEL, PUSH_NS } from '../protocol/namespaces.ts';
+import { NS } from '../xmpp/namespaces.ts';
+import { StreamClient } from '../xmpp/client/stream-client.ts';
+import { caOptionTrust, certificateAdvice } from '../tls/verify-advice.ts';
 
 /** The GCP 2.0 prototype's pong timeout (GCP §c). */
 const PONG_TIMEOUT_MS = 30_000;
+/** Limit for TCP, TLS, SASL and binding together (GCP §c dials with a 60 s timeout). */
+const NEGOTIATION_TIMEOUT_MS = 30_000;
 const BACKOFF_FIRST_MS = 1000;
 const BACKOFF_MAX_MS = 60_000;
-
-/** The X-OAUTH2 SASL mechanism GCP used: "\0" user "\0" access token. */
-function XOAuth2(): void {}
-XOAuth2.prototype.name = 'X-OAUTH2';
-XOAuth2.prototype.clientFirst = true;
-XOAuth2.prototype.response = function (credentials: { username: string; password: string }): string {
-  return `\0${credentials.username}\0${credentials.password}`;
-};
-XOAuth2.prototype.challenge = function (): void {};
+const XMPPS_DEFAULT_PORT = 5223;
 
 export type ChannelState = 'connecting' | 'online' | 'offline';
 
@@ -42,19 +38,34 @@ export interface XmppChannelOptions {
   onPush: (payload: string) => void;
 }
 
+/** `xmpps://host[:port]`: TLS from the first byte (GCP §c). */
+function parseService(service: string): { host: string; port: number } {
+  const url = new URL(service);
+  if (url.protocol !== 'xmpps:') throw new Error(`the XMPP push channel needs an xmpps://host:port URL (direct TLS), not ${service}`);
+  return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: Number(url.port) || XMPPS_DEFAULT_PORT };
+}
+
 export class XmppChannel {
-  private client: XmppClient | undefined;
+  private readonly endpoint: { host: string; port: number };
+  private readonly ca: Buffer | undefined;
+  private client: StreamClient | undefined;
+  /** The connection attempt in progress, and how to abort it. */
+  private attempt: { done: Promise<void>; abort: AbortController } | undefined;
   private stopped = false;
-  private attempt = 0;
+  private failures = 0;
   private retryTimer: NodeJS.Timeout | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   state: ChannelState = 'offline';
 
-  constructor(private readonly options: XmppChannelOptions) {}
+  /** Throws on a service that is not xmpps:// and on an unreadable CA file. */
+  constructor(private readonly options: XmppChannelOptions) {
+    this.endpoint = parseService(options.service);
+    this.ca = options.ca ? readFileSync(options.ca) : undefined;
+  }
 
   start(): void {
     this.stopped = false;
-    void this.connect();
+    this.connectNow();
   }
 
   private setState(state: ChannelState): void {
@@ -63,82 +74,85 @@ export class XmppChannel {
     this.options.onState(state);
   }
 
-  private async connect(): Promise<void> {
+  private connectNow(): void {
+    const abort = new AbortController();
+    const attempt = { abort, done: this.connect(abort.signal).finally(() => this.attempt === attempt && (this.attempt = undefined)) };
+    this.attempt = attempt;
+  }
+
+  private async connect(signal: AbortSignal): Promise<void> {
     if (this.stopped) return;
     this.setState('connecting');
-    const { jid, service, ca, resource, log } = this.options;
+    const { jid, resource, log } = this.options;
     const [local, domain] = jid.split('@') as [string, string];
-    let client: XmppClient;
+    let password: string;
     try {
-      const password = await this.options.password();
-      client = xmppClient({
-        service,
-        domain,
-        resource,
-        credentials: (authenticate, mechanisms) =>
-          authenticate({ username: local, password }, mechanisms.includes('X-OAUTH2') ? 'X-OAUTH2' : 'PLAIN'),
-      });
+      password = await this.options.password();
     } catch (error) {
       log.warn({ err: error }, 'cannot get credentials for the XMPP channel');
       return this.retry();
     }
-    client.saslFactory.use(XOAuth2);
-    if (ca) client.transports.unshift(trustingTransport(ca));
-    client.reconnect.stop(); // we reconnect ourselves, with backoff and fresh tokens
-    this.client = client;
-    client.on('error', (error: Error) => log.debug({ err: error }, 'xmpp error'));
-    // 'disconnect' is a lost socket, 'offline' a stop(): either way, start over.
-    const lost = () => {
-      if (this.client !== client) return;
-      this.client = undefined;
-      clearTimeout(this.pingTimer);
-      void client.stop().catch(() => {});
-      this.setState('offline');
-      this.retry();
-    };
-    client.on('disconnect', lost);
-    client.on('offline', lost);
-    client.on('stanza', (stanza: XmppElement) => this.onStanza(stanza));
+    let client: StreamClient | undefined;
     try {
-      await client.start();
-      // GCP §c: subscribe to the push channel with an iq to the bare JID.
-      await client.iqCaller.request(
-        xml('iq', { type: 'set', to: jid }, xml('subscribe', { xmlns: PUSH_NS }, xml('item', { channel: PUSH_CHANNEL, from: PUSH_CHANNEL }))),
-        PONG_TIMEOUT_MS,
+      client = await StreamClient.connect(
+        { ...this.endpoint, ca: this.ca, domain, username: local, password, resource, mechanisms: ['X-OAUTH2', 'PLAIN'], timeoutMs: NEGOTIATION_TIMEOUT_MS, signal },
+        (stanza) => this.onStanza(stanza, (reply) => client?.send(reply.toString())),
       );
-      this.attempt = 0;
+      if (this.stopped) return void (await client.close());
+      this.client = client;
+      const connected = client;
+      client.onClose = () => this.lost(connected);
+      // GCP §c: subscribe to the push channel with an iq to the bare JID.
+      await client.request(new Element('iq', { type: 'set', to: jid }).c('subscribe', { xmlns: PUSH_NS }).c('item', { channel: PUSH_CHANNEL, from: PUSH_CHANNEL }).root(), PONG_TIMEOUT_MS);
+      this.failures = 0;
       this.setState('online');
       log.info({ jid }, 'XMPP channel online');
       this.schedulePing(client);
     } catch (error) {
-      log.warn({ err: (error as Error).message }, 'XMPP connection failed');
-      if (this.client === client) {
+      if (this.stopped) return;
+      const advice = certificateAdvice(error, this.endpoint.host, caOptionTrust(this.options.ca));
+      if (advice) log.error({ err: (error as Error).message, service: this.options.service, advice }, 'XMPP connection failed: certificate not verified');
+      else log.warn({ err: (error as Error).message }, 'XMPP connection failed');
+      if (!client) {
+        this.setState('offline');
+        this.retry();
+      } else if (this.client === client) {
         this.client = undefined;
-        await client.stop().catch(() => {});
+        await client.close();
         this.setState('offline');
         this.retry();
       }
     }
   }
 
+  /** The connection closed, or a ping went unanswered: start over. */
+  private lost(client: StreamClient): void {
+    if (this.client !== client) return;
+    this.client = undefined;
+    clearTimeout(this.pingTimer);
+    this.setState('offline');
+    this.retry();
+  }
+
   private retry(): void {
     if (this.stopped) return;
     clearTimeout(this.retryTimer);
-    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.attempt++);
-    this.retryTimer = setTimeout(() => void this.connect(), base * (0.5 + Math.random() / 2));
+    const base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** this.failures++);
+    this.retryTimer = setTimeout(() => this.connectNow(), base * (0.5 + Math.random() / 2));
   }
 
   /** Privet §6.1: the ping interval is xmpp_timeout_value; a missed pong drops the connection. */
-  private schedulePing(client: XmppClient): void {
+  private schedulePing(client: StreamClient): void {
     clearTimeout(this.pingTimer);
     this.pingTimer = setTimeout(async () => {
       if (this.client !== client) return;
       try {
-        await client.iqCaller.request(xml('iq', { type: 'get', to: PUSH_CHANNEL }, xml('ping', { xmlns: PING_NS })), PONG_TIMEOUT_MS);
+        await client.request(new Element('iq', { type: 'get', to: PUSH_CHANNEL }).c('ping', { xmlns: PING_NS }).root(), PONG_TIMEOUT_MS);
         this.schedulePing(client);
       } catch (error) {
+        if (this.client !== client) return;
         this.options.log.warn({ err: (error as Error).message }, 'XMPP ping unanswered: reconnecting');
-        await client.stop().catch(() => {});
+        await client.close(); // onClose: lost()
       }
     }, this.options.pingIntervalSeconds() * 1000);
   }
@@ -148,7 +162,8 @@ export class XmppChannel {
     if (this.client && this.state === 'online') this.schedulePing(this.client);
   }
 
-  private onStanza(stanza: XmppElement): void {
+  private onStanza(stanza: Element, reply: (stanza: Element) => void): void {
+    if (stanza.is('iq')) return this.refuseRequest(stanza, reply);
     if (!stanza.is('message')) return;
     // Only the channel subscribed to sends notifications (GCP §c:
     // from="cloudprint.google.com"); the server stamps any other sender's own JID
@@ -164,24 +179,23 @@ export class XmppChannel {
     this.options.onPush(Buffer.from(data, 'base64').toString('utf8'));
   }
 
+  /** RFC 6120 §8.2.3: an IQ get or set nobody here handles gets service-unavailable (pings are answered by the stream). */
+  private refuseRequest(iq: Element, reply: (stanza: Element) => void): void {
+    if (iq.attrs.type !== 'get' && iq.attrs.type !== 'set') return;
+    const answer = new Element('iq', { type: 'error', id: iq.attrs.id ?? '', ...(iq.attrs.from ? { to: iq.attrs.from } : {}) });
+    answer.c('error', { type: 'cancel' }).c('service-unavailable', { xmlns: NS.stanzas });
+    reply(answer);
+  }
+
   async stop(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.retryTimer);
     clearTimeout(this.pingTimer);
+    const attempt = this.attempt;
+    attempt?.abort.abort();
     const client = this.client;
     this.client = undefined;
-    if (client) await client.stop().catch(() => {});
+    await Promise.all([attempt?.done, client?.close()]);
     this.setState('offline');
   }
-}
-
-/** A direct-TLS transport that also trusts `caFile`'s certificates (@xmpp/tls trusts system CAs only). */
-function trustingTransport(caFile: string): new (...args: unknown[]) => unknown {
-  const ca = readFileSync(caFile);
-  return class TrustingTLS extends ConnectionTLS {
-    override socketParameters(service: string): Record<string, unknown> | undefined {
-      const params = super.socketParameters(service);
-      return params && { ...params, ca };
-    }
-  } as unknown as new (...args: unknown[]) => unknown;
 }

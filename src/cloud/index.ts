@@ -1,6 +1,7 @@
 // The cloud print service: the /cloudprint/* plugin, the claim pages, the
 // push directory the XMPP channel reads, and the sweeper that expires
-// registrations, proximity tokens and old jobs.
+// registrations, proximity tokens and old jobs. registerCloud() is its one
+// entry; it needs only CloudDependencies from the server that runs it.
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { ServerConfig } from '../config.ts';
@@ -9,7 +10,9 @@ import type { Store } from '../store/db.ts';
 import type { Accounts } from '../auth/accounts.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { registerClaimPages } from './claim-pages.ts';
+import { converterFromConfig } from './conversion/index.ts';
 import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
+import { resumeConversions } from './job-conversion.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
 import { claimRoutes } from './routes/claim.ts';
@@ -51,18 +54,21 @@ export interface CloudDependencies {
   readonly publicUrl: string;
 }
 
-export async function startCloud(app: FastifyInstance, context: CloudDependencies): Promise<Cloud> {
-  const { config } = context;
+export async function registerCloud(app: FastifyInstance, deps: CloudDependencies): Promise<Cloud> {
+  const { config } = deps;
+  const documents = new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', deps.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0);
   const service: CloudService = {
-    db: context.store.db,
-    accounts: context.accounts,
-    bus: context.bus,
-    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', context.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
+    db: deps.store.db,
+    accounts: deps.accounts,
+    bus: deps.bus,
+    documents,
+    converter: converterFromConfig(config, documents.scratchDir()),
     config,
-    log: context.log,
-    publicUrl: () => context.publicUrl,
+    log: deps.log,
+    publicUrl: () => deps.publicUrl,
   };
   await removeOrphanDocuments(service);
+  await resumeConversions(service);
   const routes = cloudRoutes(service);
   await app.register(async (scope) => {
     scope.setErrorHandler(cloudErrorHandler);
@@ -80,7 +86,7 @@ export async function startCloud(app: FastifyInstance, context: CloudDependencie
   let running: Promise<void> | undefined;
   const tick = () => {
     running ??= sweep()
-      .catch((error: Error) => context.log.error({ err: error }, 'cloud sweep failed'))
+      .catch((error: Error) => deps.log.error({ err: error }, 'cloud sweep failed'))
       .finally(() => (running = undefined));
   };
   // Often enough that nothing outlives its limit by more than a quarter of it.
@@ -93,6 +99,7 @@ export async function startCloud(app: FastifyInstance, context: CloudDependencie
     async close() {
       clearInterval(timer);
       await running;
+      await service.converter.close();
     },
   };
 }

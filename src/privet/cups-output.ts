@@ -2,15 +2,15 @@
 // spooled to the data directory as it streams, sent with Print-Job, and the
 // CUPS job is followed with Get-Job-Attributes until it ends; its state is
 // mapped to a CDD JobState as the original connector did (GCP
-// §d item 8). The IPP client is the connector's (src/connector/cups.ts).
+// §d item 8). The IPP client is src/cups/client.ts, shared with the connector.
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CupsClient } from '../cups/client.ts';
 import { cloudJobStateOf } from '../cups/translate.ts';
 import type { JobRecord } from './jobs.ts';
-import { fsyncPath, sidecarOf, type OutputJob, type OutputTarget, type PrintOutcome } from './output.ts';
-import { writeFileAtomic } from './state.ts';
+import { sidecarOf, type OutputJob, type OutputTarget, type PrintOutcome } from './output.ts';
+import { fsyncPath, writeFileAtomic } from '../files/atomic-write.ts';
 
 const POLL_MS = 1000;
 

@@ -3,9 +3,9 @@
 // (ticket, user, job name, timings, final state). A job is reported done only
 // after its bytes and its directory entry are fsynced.
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
-import { open, rename, rm } from 'node:fs/promises';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeFileAtomic } from './state.ts';
+import { fsyncPath, writeFileAtomic } from '../files/atomic-write.ts';
 import type { JobRecord } from './jobs.ts';
 import type { JobState } from '../protocol/job-state.ts';
 
@@ -37,15 +37,6 @@ export interface OutputJob {
   commit(progress: (state: JobState, description?: string) => void): Promise<PrintOutcome>;
   /** Drops a partial document. */
   discard(): Promise<void>;
-}
-
-export async function fsyncPath(path: string): Promise<void> {
-  const handle = await open(path, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
 }
 
 export class DirectoryOutput implements OutputTarget {

@@ -1,10 +1,11 @@
 // The printer's durable state: identity, cloud registration, local settings
 // and finished-job history, in one JSON file under the data directory.
-// Writes are atomic (temp file, fsync, rename, fsync of the directory), so a
-// kill -9 leaves either the old or the new state, never a torn one.
-import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+// Writes are atomic (src/files/atomic-write.ts), so a kill -9 leaves either
+// the old or the new state, never a torn one.
+import { readFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { writeFileAtomic } from '../files/atomic-write.ts';
 import { DEFAULT_LOCAL_SETTINGS, applySettings, type LocalSettings } from './settings.ts';
 import type { JobRecord } from './jobs.ts';
 
@@ -24,25 +25,6 @@ export interface PrinterState {
   localSettings: LocalSettings;
   /** Finished jobs, newest last (kept across restarts for jobstate). */
   history: JobRecord[];
-}
-
-export function writeFileAtomic(file: string, data: string | Buffer, mode = 0o600): void {
-  mkdirSync(dirname(file), { recursive: true });
-  const temp = `${file}.tmp-${process.pid}`;
-  const fd = openSync(temp, 'w', mode);
-  try {
-    writeSync(fd, typeof data === 'string' ? Buffer.from(data) : data);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(temp, file);
-  const dir = openSync(dirname(file), 'r');
-  try {
-    fsyncSync(dir);
-  } finally {
-    closeSync(dir);
-  }
 }
 
 export class StateFile {

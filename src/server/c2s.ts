@@ -15,7 +15,7 @@ import { emptyRosterModule } from '../xmpp/modules/roster.ts';
 import { presenceModule } from '../xmpp/modules/presence.ts';
 import { routingModule } from '../xmpp/modules/routing.ts';
 import { pushModule } from '../cloud/push/xmpp-module.ts';
-import { revocationModule } from '../xmpp/modules/revocation.ts';
+import { revocationModule } from '../auth/xmpp-revocation.ts';
 
 export interface C2sDependencies {
   config: ServerConfig;

@@ -1,6 +1,7 @@
 // The XMPP core, for every XMPP service of OpenCloudPrint (device-facing c2s,
 // Cloud Connection Server). See docs/xmpp.md, "Writing a module".
-export { XmppServer, type XmppServerOptions, type XmppModule, type StanzaHandler, type ListenOptions, type ListenMode, type XmppStats } from './server.ts';
+export { XmppServer, type XmppServerOptions, type XmppModule, type StanzaHandler, type ListenOptions, type XmppStats } from './server.ts';
+export type { ListenMode, Listener } from './session-host.ts';
 export { XmppSession } from './session.ts';
 export { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 export { PLAIN, X_OAUTH2, type Authenticator, type AuthRequest, type AuthResult, type SessionAccount, type SessionCredential, type SaslCredentials, type SaslMechanism } from './sasl.ts';
@@ -13,5 +14,4 @@ export { legacySessionModule } from './modules/legacy-session.ts';
 export { emptyRosterModule } from './modules/roster.ts';
 export { presenceModule } from './modules/presence.ts';
 export { routingModule } from './modules/routing.ts';
-export { revocationModule, SESSIONS_REVOKED } from './modules/revocation.ts';
 export { registerXmppMetrics } from './metrics.ts';

@@ -18,19 +18,12 @@ import type { Logger } from '../log.ts';
 import { NS } from './namespaces.ts';
 import { parseJid } from './jid.ts';
 import { XmppSession } from './session.ts';
-import { stanzaErrorReply, type StanzaErrorType, type StreamErrorCondition } from './stream-error.ts';
+import { stanzaErrorReply, type StreamErrorCondition } from './stream-error.ts';
+import type { BindError, Listener, SessionHost } from './session-host.ts';
 import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import { WindowLimiter } from '../limits/window-limiter.ts';
 import { ParserPool } from './xml/parser-pool.ts';
-
-export type ListenMode = 'starttls-required' | 'direct' | 'plain';
-
-export interface Listener {
-  /** Label in logs and metrics, e.g. "xmpp" or "xmpps". */
-  name: string;
-  mode: ListenMode;
-}
 
 export interface ListenOptions extends Listener {
   host: string;
@@ -58,12 +51,6 @@ export type StanzaHandler = (stanza: Element, session: XmppSession) => boolean;
 /** A feature: registers handlers and hooks on the server. */
 export type XmppModule = (server: XmppServer) => void;
 
-export interface BindError {
-  type: StanzaErrorType;
-  condition: string;
-  text?: string;
-}
-
 export interface XmppStats {
   /** Open connections per listener. */
   connections: Record<string, number>;
@@ -83,7 +70,7 @@ export interface XmppServerEvents {
   closed: [];
 }
 
-export class XmppServer extends EventEmitter<XmppServerEvents> {
+export class XmppServer extends EventEmitter<XmppServerEvents> implements SessionHost<XmppSession> {
   readonly domain: string;
   readonly limits: XmppLimits;
   /** Stream parsers the sessions borrow per read (see ParserPool). */

@@ -12,7 +12,7 @@ import { parseJid } from './jid.ts';
 import type { StreamHeader, StreamParser, StreamParserHandler } from './xml/stream-parser.ts';
 import { StreamError, stanzaErrorReply, streamErrorElement, type StreamErrorCondition } from './stream-error.ts';
 import type { SaslMechanism, SessionAccount, SessionCredential } from './sasl.ts';
-import type { Listener, XmppServer } from './server.ts';
+import type { Listener, SessionHost } from './session-host.ts';
 
 const enum Stage {
   /** STARTTLS-required listener before TLS. */
@@ -68,7 +68,7 @@ export class XmppSession implements StreamParserHandler {
   private pendingMechanism: SaslMechanism | undefined;
 
   constructor(
-    readonly server: XmppServer,
+    readonly server: SessionHost<XmppSession>,
     private socket: Socket,
     readonly listener: Listener,
   ) {

@@ -1,6 +1,6 @@
 // Small helpers for building replies to stanzas.
 import { Element } from 'ltx';
-import type { XmppServer } from './server.ts';
+import type { SessionHost } from './session-host.ts';
 import { parseJid } from './jid.ts';
 
 /**
@@ -17,7 +17,7 @@ export function iqResult(request: Element, payload?: Element): Element {
 }
 
 /** True when a stanza is addressed to the server itself: no `to`, or the bare domain. */
-export function addressedToServer(stanza: Element, server: XmppServer): boolean {
+export function addressedToServer(stanza: Element, server: Pick<SessionHost, 'domain'>): boolean {
   const to = stanza.attrs.to;
   if (to === undefined) return true;
   const jid = parseJid(to);

@@ -1,13 +1,18 @@
 // The device side of the push channel (src/client/push-channel.ts), used by
 // the printer and the connector, against a real XMPP server core whose test
 // module can send the device anything: the device must act only on pushes
-// from the channel it subscribed to, whatever a server lets through.
+// from the channel it subscribed to, whatever a server lets through. Also how
+// it logs in (X-OAUTH2, GCP §c), what it says when the certificate is not
+// trusted, and that stop() ends a connection attempt at once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync } from 'node:fs';
+import { once } from 'node:events';
+import { createServer as createTcpServer, type Socket } from 'node:net';
+import { pino, type Logger } from 'pino';
 import { silentLogger } from '../../src/log.ts';
 import { loadTlsMaterial } from '../../src/tls/material.ts';
-import { XmppServer, PLAIN, iqResult, type XmppSession } from '../../src/xmpp/index.ts';
+import { XmppServer, PLAIN, X_OAUTH2, iqResult, type XmppSession } from '../../src/xmpp/index.ts';
 import { PUSH_NS } from '../../src/protocol/namespaces.ts';
 import { XmppChannel } from '../../src/client/push-channel.ts';
 import { tempDir } from '../helpers/server.ts';
@@ -18,13 +23,22 @@ let port = 0;
 /** The device's session once it has subscribed. */
 let subscribed: Promise<XmppSession>;
 let caPath = '';
+/** The SASL mechanism of every login, in order. */
+const mechanismsUsed: string[] = [];
 
 before(async () => {
   const tls = await loadTlsMaterial({ dataDir, names: ['localhost'] });
   server = new XmppServer({
     domain: 'localhost',
     tls,
-    authenticator: { mechanisms: [PLAIN], authenticate: async ({ credentials }) => ({ local: credentials.authcid }) },
+    // Offered in the order GCP's server did: PLAIN first (GCP §c).
+    authenticator: {
+      mechanisms: [PLAIN, X_OAUTH2],
+      authenticate: async ({ mechanism, credentials }) => {
+        mechanismsUsed.push(mechanism);
+        return { local: credentials.authcid };
+      },
+    },
     log: silentLogger(),
   });
   subscribed = new Promise((resolve) => {
@@ -78,4 +92,82 @@ test('a push is acted on only when it comes from the channel subscribed to (clou
   } finally {
     await channel.stop();
   }
+});
+
+function channelOptions(overrides: Partial<ConstructorParameters<typeof XmppChannel>[0]> = {}): ConstructorParameters<typeof XmppChannel>[0] {
+  return {
+    service: `xmpps://127.0.0.1:${port}`,
+    jid: 'robot@localhost',
+    password: async () => 'token',
+    ca: caPath,
+    resource: 'device',
+    pingIntervalSeconds: () => 300,
+    log: silentLogger(),
+    onState: () => {},
+    onPush: () => {},
+    ...overrides,
+  };
+}
+
+/** A logger that keeps every line it writes. */
+function recordingLogger(lines: Array<Record<string, unknown>>): Logger {
+  return pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>) });
+}
+
+test('the channel logs in with X-OAUTH2 when the server offers it, as GCP 2.0 devices did', async () => {
+  let online: () => void = () => {};
+  const isOnline = new Promise<void>((resolve) => (online = resolve));
+  const before = mechanismsUsed.length;
+  const channel = new XmppChannel(channelOptions({ onState: (state) => state === 'online' && online() }));
+  channel.start();
+  try {
+    await isOnline;
+    assert.deepEqual(mechanismsUsed.slice(before), ['X-OAUTH2']);
+  } finally {
+    await channel.stop();
+  }
+});
+
+test("without the server's CA the channel says the certificate is not trusted, and keeps trying", async () => {
+  const lines: Array<Record<string, unknown>> = [];
+  const states: string[] = [];
+  const channel = new XmppChannel(channelOptions({ ca: undefined, log: recordingLogger(lines), onState: (state) => states.push(state) }));
+  channel.start();
+  try {
+    const deadline = Date.now() + 10_000;
+    while (!lines.some((line) => line.msg === 'XMPP connection failed') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const failed = lines.find((line) => line.msg === 'XMPP connection failed');
+    assert.match(String(failed?.err), /certificate/, 'the TLS verification error is in the log');
+    assert.deepEqual(states, ['connecting', 'offline'], 'offline, with a retry pending');
+  } finally {
+    await channel.stop();
+  }
+});
+
+test('stop() ends a connection attempt that is still negotiating', async () => {
+  const accepted: Socket[] = [];
+  const silent = createTcpServer((socket) => {
+    accepted.push(socket);
+    socket.resume();
+  });
+  silent.listen(0, '127.0.0.1');
+  await once(silent, 'listening');
+  try {
+    const channel = new XmppChannel(channelOptions({ service: `xmpps://127.0.0.1:${(silent.address() as { port: number }).port}` }));
+    channel.start();
+    while (accepted.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    const started = Date.now();
+    await channel.stop();
+    assert.ok(Date.now() - started < 2000, `stop() took ${Date.now() - started} ms`);
+    if (!accepted[0]!.closed) await once(accepted[0]!, 'close');
+    assert.equal(channel.state, 'offline');
+  } finally {
+    for (const socket of accepted) socket.destroy();
+    silent.close();
+    await once(silent, 'close');
+  }
+});
+
+test('a service that is not xmpps:// is refused when the channel is made', () => {
+  assert.throws(() => new XmppChannel(channelOptions({ service: 'xmpp://127.0.0.1:5222' })), /xmpps:\/\/host:port/);
 });

@@ -23,7 +23,12 @@ after(() => server.stop());
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-/** RSS after a full collection: what the process holds, not garbage it has yet to sweep. */
+/**
+ * RSS after a full collection: what the process holds, not garbage it has yet
+ * to sweep. RSS keeps the peak the allocator reached, so a field held whole
+ * shows; it also keeps freed memory not yet returned, which on a loaded
+ * machine was up to 32 MB for a field that was not held, hence the margins.
+ */
 function heldRss(): number {
   gc();
   return process.memoryUsage().rss;
@@ -77,7 +82,7 @@ test('a 100 MB ordinary field gets a 413 without the server holding it', async (
   assert.equal(reply.status, 413);
   assert.match(JSON.parse(reply.body).message, new RegExp(`Parameter name is larger than ${FIELD} bytes`));
   assert.ok(reply.ms < 10_000, `answered after ${reply.ms} ms`);
-  assert.ok(grownMb < 32, `RSS grew ${grownMb.toFixed(0)} MB for a 100 MB field`);
+  assert.ok(grownMb < 64, `RSS grew ${grownMb.toFixed(0)} MB for a 100 MB field`);
 });
 
 test('200 fields of 1 MB: the first one over its limit ends the request, memory stays bounded', async (t) => {

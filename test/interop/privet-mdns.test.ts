@@ -6,7 +6,7 @@
 // registration, and the goodbye on shutdown.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -87,12 +87,14 @@ before(async () => {
   writeFileSync(join(work, 'avahi.conf'), `[server]\nuse-ipv4=yes\nuse-ipv6=no\nallow-interfaces=${VETH_B}\nenable-dbus=yes\n[publish]\ndisable-publishing=yes\n`);
   spawnLogged('ip', ['netns', 'exec', NS_B, 'avahi-daemon', '-f', join(work, 'avahi.conf'), '--no-drop-root', '--no-chroot', '--no-rlimits'], dbusEnv);
   spawnLogged('ip', ['netns', 'exec', NS_B, '/usr/bin/python3', BROWSE, ADDR_B, '120'], process.env, (t) => (zeroconfOut += t));
-  await new Promise((r) => setTimeout(r, 1500));
+  // avahi-browse exits at once if the daemon is not on the bus yet (a fixed
+  // pause was too short on a loaded machine): wait until a one-shot browse works.
+  await waitFor('avahi-daemon on the bus', () => (spawnSync('avahi-browse', ['-p', '-t', '_privet._tcp'], { env: dbusEnv, timeout: 5000 }).status === 0 ? true : undefined), 30_000);
   spawnLogged('avahi-browse', ['-p', '-r', '_printer._sub._privet._tcp'], dbusEnv, (t) => (avahiOut += t));
 
   // The cloud, in namespace A, bound to the namespace's address.
   const serverData = join(work, 'server');
-  execFileSync(OCP, ['user', 'add', EMAIL, '--password-stdin', '--data', serverData], { input: PASSWORD + '\n' });
+  execFileSync(OCP, ['user', 'add', EMAIL, '--password-stdin', '--init', '--data', serverData], { input: PASSWORD + '\n' });
   let serverLog = '';
   spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, OCP, 'server', '--data', serverData, '--host', ADDR_A, '--http-port', '0', '--xmpps-port', '0', '--xmpp-port', '-1', '--ccs-port', '-1', '--log-level', 'info'], process.env, (t) => (serverLog += t));
   const ports = await waitFor('server ports', () => {

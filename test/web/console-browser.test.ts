@@ -107,6 +107,15 @@ test('claim: the printer waiting with a registration token is added from the tok
   await card.getByText('Yours').waitFor();
   await card.getByText('Details').click();
   await card.getByText('application/pdf').waitFor({ timeout: UI_TIMEOUT });
+  await card.getByText(`ipp://${new URL(server.url).host}/ipp/print/${printerId}`).waitFor();
+  // The owner's LAN advertising switch is the printer's ipp-advertise tag (docs/ipp.md).
+  await card.getByLabel('Announce on the LAN (IPP Everywhere, AirPrint)').check();
+  await status(page).getByText('Office Laser is announced on the LAN').waitFor({ timeout: UI_TIMEOUT });
+  const tags = async () => (await cloudApi(server, 'printer', { printerid: printerId }, { token: await apiToken() })).body.printers[0].tags as string[];
+  assert.ok((await tags()).includes('ipp-advertise'));
+  await card.getByLabel('Announce on the LAN (IPP Everywhere, AirPrint)').uncheck();
+  await status(page).getByText('no longer announced').waitFor({ timeout: UI_TIMEOUT });
+  assert.ok(!(await tags()).includes('ipp-advertise'));
   await shot(page, 'printers');
 });
 

@@ -1,14 +1,23 @@
-// A small XMPP client stream for the CCS SDKs: direct TLS (or plain, for the
-// test-only port), SASL PLAIN, resource binding and the session IQ, then raw
-// stanzas both ways. It parses with the server's own strict StreamParser and
-// takes a CA for private deployments. Light enough to run thousands of device
-// sessions in one process (the throughput benchmark does).
+// A small XMPP client stream, for the CCS SDKs and the devices' push channel:
+// direct TLS (or plain, for the test-only port), SASL PLAIN or X-OAUTH2,
+// resource binding and the session IQ, then raw stanzas both ways and
+// id-correlated IQ requests. It parses with the server's own strict
+// StreamParser and takes a CA for private deployments. Light enough to run
+// thousands of device sessions in one process (the throughput benchmark does).
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { StringDecoder } from 'node:string_decoder';
 import { Element, escapeXML } from 'ltx';
 import { StreamParser } from '../xml/stream-parser.ts';
 import { NS } from '../namespaces.ts';
+import { IqRequests } from './iq-request.ts';
+
+/**
+ * SASL mechanisms the client speaks. Both send `[authzid] NUL username NUL password`:
+ * PLAIN (RFC 4616 §2) and Google's X-OAUTH2 with an access token as the password,
+ * as GCP 2.0 devices and the connector sent it (GCP §c).
+ */
+export type ClientMechanism = 'PLAIN' | 'X-OAUTH2';
 
 export interface StreamClientOptions {
   host: string;
@@ -21,13 +30,18 @@ export interface StreamClientOptions {
   domain: string;
   /** TLS server name to verify; default: `host` (an IP address is checked against the certificate's IP names). */
   servername?: string;
-  /** SASL PLAIN authentication identity and password. */
+  /** SASL authentication identity and password (or access token). */
   username: string;
   password: string;
+  /** In order of preference: the first the server offers is used (default: PLAIN only). */
+  mechanisms?: readonly ClientMechanism[];
   resource?: string;
   /** Largest stanza accepted from the server. */
   maxStanzaSize?: number;
+  /** Limit for connecting and negotiating (TCP, TLS, SASL, bind, session); default 15 s. */
   timeoutMs?: number;
+  /** Aborts connecting and negotiating (a connected stream ends with `close()`). */
+  signal?: AbortSignal;
 }
 
 export class StreamClientError extends Error {}
@@ -45,32 +59,42 @@ export class StreamClient {
   private parser: StreamParser | undefined;
   private readonly decoder = new StringDecoder('utf8');
   private waiter: ((stanza: Element) => void) | undefined;
+  private readonly requests = new IqRequests();
   private closed = false;
+  private readonly socketClosed: Promise<void>;
 
   private constructor(
     private readonly socket: Socket,
     private readonly options: StreamClientOptions,
-  ) {}
+  ) {
+    this.socketClosed = new Promise((resolve) => socket.once('close', () => resolve()));
+  }
 
   /** `onStanza` gets every stanza after binding, including any the server sends before the session IQ's answer. */
   static async connect(options: StreamClientOptions, onStanza?: (stanza: Element) => void): Promise<StreamClient> {
-    const socket = await new Promise<Socket>((resolve, reject) => {
-      const tlsOptions: ConnectionOptions = { host: options.host, port: options.port, ...servernameOf(options), ...(options.ca ? { ca: options.ca } : {}) };
-      const socket = options.tls === false ? tcpConnect({ host: options.host, port: options.port }, () => resolve(socket)) : tlsConnect(tlsOptions, () => resolve(socket));
-      socket.once('error', reject);
-    });
-    socket.setNoDelay(true);
+    options.signal?.throwIfAborted();
+    const tlsOptions: ConnectionOptions = { host: options.host, port: options.port, ...servernameOf(options), ...(options.ca ? { ca: options.ca } : {}) };
+    const socket = options.tls === false ? tcpConnect({ host: options.host, port: options.port }) : tlsConnect(tlsOptions);
     const client = new StreamClient(socket, options);
     if (onStanza) client.onStanza = onStanza;
-    const timer = setTimeout(() => client.fail(new StreamClientError('XMPP negotiation timed out')), options.timeoutMs ?? 15_000);
+    const giveUp = (error: Error) => socket.destroy(error);
+    const timer = setTimeout(() => giveUp(new StreamClientError('XMPP negotiation timed out')), options.timeoutMs ?? 15_000);
+    const abort = () => giveUp(new StreamClientError('connecting was aborted'));
+    options.signal?.addEventListener('abort', abort, { once: true });
     try {
+      await new Promise<void>((resolve, reject) => {
+        socket.once(options.tls === false ? 'connect' : 'secureConnect', resolve);
+        socket.once('error', reject);
+      });
+      socket.setNoDelay(true);
       await client.negotiate();
       return client;
     } catch (error) {
-      client.close();
+      client.destroy();
       throw error;
     } finally {
       clearTimeout(timer);
+      options.signal?.removeEventListener('abort', abort);
     }
   }
 
@@ -79,9 +103,12 @@ export class StreamClient {
     this.socket.on('error', (error) => this.fail(error));
     this.socket.on('close', () => this.fail());
     let features = await this.restart();
-    if (!features.getChild('mechanisms', NS.sasl)?.getChildren('mechanism').some((m) => m.getText() === 'PLAIN')) throw new StreamClientError('the server offers no PLAIN');
+    const offered = features.getChild('mechanisms', NS.sasl)?.getChildren('mechanism').map((m) => m.getText()) ?? [];
+    const wanted = this.options.mechanisms ?? ['PLAIN'];
+    const mechanism = wanted.find((name) => offered.includes(name));
+    if (!mechanism) throw new StreamClientError(`the server offers none of ${wanted.join(', ')}`);
     const blob = Buffer.from(`\0${this.options.username}\0${this.options.password}`).toString('base64');
-    this.send(`<auth xmlns="${NS.sasl}" mechanism="PLAIN">${blob}</auth>`);
+    this.send(`<auth xmlns="${NS.sasl}" mechanism="${mechanism}">${blob}</auth>`);
     const outcome = await this.next();
     if (outcome.getName() !== 'success') throw new StreamClientError(`authentication failed: ${outcome.getChildElements()[0]?.getName() ?? outcome.getName()}`);
     features = await this.restart();
@@ -119,8 +146,9 @@ export class StreamClient {
     return this.next();
   }
 
-  /** Answers the server's XEP-0199 pings (idle sessions are pinged, then closed); hands on the rest. */
+  /** Settles answers to `request`, answers the server's XEP-0199 pings (idle sessions are pinged, then closed); hands on the rest. */
   private deliver(stanza: Element): void {
+    if (this.requests.size > 0 && this.requests.settle(stanza)) return;
     if (stanza.is('iq') && stanza.attrs.type === 'get' && stanza.getChild('ping', NS.ping)) {
       const to = stanza.attrs.from ? ` to="${escapeXML(stanza.attrs.from)}"` : '';
       this.send(`<iq type="result" id="${escapeXML(stanza.attrs.id ?? '')}"${to}/>`);
@@ -166,6 +194,22 @@ export class StreamClient {
     this.socket.write(xml);
   }
 
+  /**
+   * Sends an IQ get or set and resolves with its result; rejects with an IqError for an
+   * error answer, an IqTimeoutError after `timeoutMs`, or when the stream closes first.
+   */
+  request(iq: Element, timeoutMs: number): Promise<Element> {
+    if (this.closed) return Promise.reject(new StreamClientError('connection closed'));
+    const answer = this.requests.wait(iq, timeoutMs);
+    this.send(iq.toString());
+    return answer;
+  }
+
+  /** Requests still waiting for their answer. */
+  get pendingRequests(): number {
+    return this.requests.size;
+  }
+
   /** Bytes written but not yet sent (for callers that pace themselves). */
   get bufferedBytes(): number {
     return this.socket.writableLength;
@@ -175,12 +219,15 @@ export class StreamClient {
     return this.closed;
   }
 
-  close(): void {
-    if (this.closed) return;
-    this.send('</stream:stream>');
-    this.socket.end();
-    setTimeout(() => this.socket.destroy(), 1000).unref();
-    this.fail();
+  /** Ends the stream; resolves once the socket has closed (at most about a second later). */
+  close(): Promise<void> {
+    if (!this.closed) {
+      this.send('</stream:stream>');
+      this.socket.end();
+      setTimeout(() => this.socket.destroy(), 1000).unref();
+      this.fail();
+    }
+    return this.socketClosed;
   }
 
   /** Drops the connection without a closing tag, like a lost network. */
@@ -193,6 +240,7 @@ export class StreamClient {
     if (this.closed) return;
     this.closed = true;
     this.parser = undefined;
+    this.requests.rejectAll(error ?? new StreamClientError('connection closed'));
     this.onClose(error);
   }
 }

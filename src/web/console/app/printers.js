@@ -6,6 +6,8 @@ import { cloud } from './api.js';
 import { Confirm, formatTime, html } from './ui.js';
 import { markerLevels, optionLabel, printerReasons, STATE_LABEL } from './words.js';
 
+const ADVERTISE_TAG = 'ipp-advertise';
+
 export function printerName(printer) {
   return printer.displayName || printer.name;
 }
@@ -36,6 +38,23 @@ function CddSummary({ capabilities }) {
   return html`<dl>${rows.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;
 }
 
+/** The owner's choice to have `ocp server --ipp-advertise` announce the printer on the LAN (docs/ipp.md): the tag ipp-advertise. */
+function Advertise({ printer, reload, say }) {
+  const on = (printer.tags ?? []).includes(ADVERTISE_TAG);
+  async function toggle(event) {
+    const wanted = event.currentTarget.checked;
+    try {
+      await cloud('update', { printerid: printer.id, ...(wanted ? { tag: ADVERTISE_TAG } : { remove_tag: ADVERTISE_TAG }) });
+      say(wanted ? `${printerName(printer)} is announced on the LAN` : `${printerName(printer)} is no longer announced on the LAN`);
+      reload();
+    } catch (error) {
+      say(error.message, 'error');
+    }
+  }
+  const id = `advertise-${printer.id}`;
+  return html`<p class="check"><input type="checkbox" id=${id} checked=${on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
+}
+
 function Details({ printer }) {
   const [full, setFull] = useState(undefined);
   const [error, setError] = useState('');
@@ -45,7 +64,9 @@ function Details({ printer }) {
   };
   // A Privet printer registers with proxy privet-SERIAL (src/privet/printer.ts); a connector with its own proxy id.
   const device = printer.proxy.startsWith('privet-') ? `Privet printer, serial ${printer.proxy.slice(7)}` : printer.proxy ? `Connector ${printer.proxy}` : 'Registered directly';
-  return html`<details onToggle=${load}>
+  // The IPP printer-more-info link (src/ipp) is /console/#printer=ID: that printer's details open.
+  const linked = location.hash === `#printer=${printer.id}`;
+  return html`<details onToggle=${load} open=${linked}>
     <summary>Details</summary>
     <dl>
       <dt>Device</dt><dd>${device}</dd>
@@ -54,6 +75,7 @@ function Details({ printer }) {
       <dt>Last seen</dt><dd>${formatTime(printer.accessTime)}</dd>
       <dt>Last update</dt><dd>${formatTime(printer.updateTime)}</dd>
       <dt>Id</dt><dd class="id">${printer.id}</dd>
+      <dt>IPP</dt><dd class="id">${`ipp://${location.host}/ipp/print/${printer.id}`}</dd>
     </dl>
     ${markerLevels(printer.semanticState?.printer).length > 0 && html`<p>Supplies: ${markerLevels(printer.semanticState.printer).join(', ')}</p>`}
     ${error && html`<p class="error">${error}</p>`}
@@ -101,6 +123,7 @@ function PrinterCard({ printer, email, reload, say }) {
     <${StateLine} printer=${printer} />
     <p>${printer.queuedJobsCount ?? 0} queued · ${owned ? 'Yours' : html`Shared with you by ${printer.ownerId}`}</p>
     <${Details} printer=${printer} />
+    ${owned && html`<${Advertise} printer=${printer} reload=${reload} say=${say} />`}
     ${renaming && html`<${Rename} printer=${printer} say=${say} done=${(changed) => (setRenaming(false), changed && reload())} />`}
     <div class="buttons">
       <a class="button" href=${`#print?printer=${encodeURIComponent(printer.id)}`}>Print</a>

@@ -10,10 +10,14 @@
 // the sessions it names at once; and every `checkIntervalMs` the sessions'
 // credentials are checked against the store, for what changed outside the
 // server (`ocp user delete`, `ocp token revoke`) or while the bus was down.
-import type { Logger } from '../../log.ts';
-import type { CredentialsRevokedNotification, NotificationBus, PushDirectory, SessionCredentials } from '../../events/bus.ts';
-import type { XmppModule } from '../server.ts';
-import type { XmppSession } from '../session.ts';
+//
+// It lives in src/auth beside the authenticator that lets sessions in: the
+// XMPP core knows that a session has an account and a credential, not what
+// revokes them.
+import type { Logger } from '../log.ts';
+import type { CredentialsRevokedNotification, NotificationBus, PushDirectory, SessionCredentials } from '../events/bus.ts';
+import type { XmppModule } from '../xmpp/server.ts';
+import type { XmppSession } from '../xmpp/session.ts';
 
 /** Counter in XmppServer.stats.counters. */
 export const SESSIONS_REVOKED = 'sessions_closed_revoked';

@@ -3,7 +3,7 @@
 // files 0600; an existing one that other users can reach is tightened, with a
 // warning, or, where that fails (another owner), reported.
 import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
-import type { Logger } from './log.ts';
+import type { Logger } from '../log.ts';
 
 export const PRIVATE_DIR_MODE = 0o700;
 export const PRIVATE_FILE_MODE = 0o600;
