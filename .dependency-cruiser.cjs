@@ -8,7 +8,7 @@
 /** Folders that run on a device or a client machine. */
 const DEVICE_SIDE = '^src/(privet|connector|client|cups)/';
 /** Folders that only the server runs. */
-const SERVER_SIDE = '^src/(cloud|ccs|server|store|auth|web)/';
+const SERVER_SIDE = '^src/(cloud|ccs|server|store|auth|web|ipp)/';
 /** The CCS SDKs package.json exports to app servers and devices (src/ccs/sdk/ after issue 15 item 4). */
 const CCS_SDK = '^src/ccs/sdk/';
 

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Debian packages the tests use: independent protocol implementations for
-# interoperability tests, CUPS for printing, Ghostscript for conversion,
-# Chromium for the web console's browser tests (playwright-core drives it).
+# interoperability tests, CUPS for printing, the cloud's document
+# converters (src/cloud/conversion/): Ghostscript, img2pdf, tiff2pdf
+# (libtiff-tools), rsvg-convert (librsvg2-bin) and headless Chromium (also for the web console's
+# browser tests, through playwright-core), and
+# systemd for `systemd-analyze verify` of the packaged unit.
 set -euo pipefail
-PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript iproute2 openssl faketime chromium)
+PACKAGES=(python3-slixmpp python3-zeroconf avahi-utils cups cups-ipp-utils cups-client ghostscript img2pdf libtiff-tools librsvg2-bin chromium iproute2 openssl faketime systemd)
 missing=()
 for p in "${PACKAGES[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ]; then

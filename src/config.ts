@@ -45,7 +45,12 @@ export const SERVER_OPTIONS = [
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
+  { key: 'tls-name', type: 'string', default: undefined, help: 'extra host names or addresses, comma-separated, for the generated certificate (it always names the public-url host, the domain and the listening addresses)' },
   { key: 'max-document-size', type: 'bytes', default: 100 * 1024 * 1024, help: 'largest print document accepted (bytes, or with K/M/G suffix)' },
+  { key: 'conversion-workers', type: 'int', default: 2, help: 'documents converted at once for printers that cannot take their type (Ghostscript, img2pdf, tiff2pdf, rsvg-convert, Chromium); more wait their turn' },
+  { key: 'conversion-timeout', type: 'duration', default: 120, help: 'time one conversion tool may run before it is killed and its job aborted with CONVERSION_ERROR' },
+  { key: 'conversion-memory', type: 'bytes', default: 1024 * 1024 * 1024, help: 'memory one conversion tool may use (address space; anonymous resident memory of all its processes for Chromium) before it is killed' },
+  { key: 'conversion-max-output', type: 'bytes', default: 512 * 1024 * 1024, help: 'largest converted document; a conversion writing more is killed and its job aborted with CONVERSION_FILE_TOO_BIG' },
   { key: 'job-retention', type: 'duration', default: 30 * 24 * 3600, help: 'finished jobs and their documents are deleted after this long (seconds, or with s/m/h/d suffix)' },
   { key: 'access-token-ttl', type: 'duration', default: 3600, help: 'lifetime of OAuth2 access tokens' },
   { key: 'sign-in-free-failures', type: 'int', default: 5, help: 'wrong passwords one address may try for one account before each further try has to wait (0 = no wait)' },
@@ -78,6 +83,18 @@ export const SERVER_OPTIONS = [
   { key: 'ccs-max-pending', type: 'int', default: 100, help: 'un-ACKed CCS messages per connection and direction (1000 for compatibility with the original)' },
   { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
   { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
+  { key: 'ipps-port', type: 'int', default: -1, help: 'IPP Everywhere over TLS (ipps://HOST:PORT/ipp/print/ID); IPP over HTTP is always on the HTTP port (0 = pick, -1 = off)' },
+  { key: 'ipp-basic-over-http', type: 'bool', default: false, help: 'accept IPP passwords (HTTP Basic) over plain HTTP from any address, e.g. behind a TLS proxy (otherwise only from loopback; others get 426 and use ipps)' },
+  { key: 'ipp-max-attributes-size', type: 'bytes', default: 1024 * 1024, help: 'largest attribute section of an IPP request (the document after it is limited by max-document-size)' },
+  { key: 'ipp-max-queued-jobs', type: 'int', default: 1000, help: 'queued jobs a printer may hold before IPP Print-Job answers server-error-busy' },
+  { key: 'ipp-job-timeout', type: 'duration', default: 60, help: 'how long an IPP Create-Job waits for its Send-Document (multiple-operation-time-out)' },
+  { key: 'ipp-advertise', type: 'bool', default: false, help: 'announce on the LAN (mDNS _ipp._tcp/_ipps._tcp, _print and _universal subtypes) the printers whose owners tagged them ipp-advertise' },
+  { key: 'ipp-advertise-interface', type: 'string', default: undefined, help: 'network interface (name or address) for --ipp-advertise (default: all)' },
+  { key: 'ipp-advertise-interval', type: 'duration', default: 10, help: 'how often --ipp-advertise re-reads which printers to announce (added, renamed, deleted, off line)' },
+  { key: 'metrics-access', type: 'string', default: 'loopback', help: 'who may read /metrics: loopback (callers on this machine), token (any address, with the bearer token in metrics-token-file) or open' },
+  { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
+  { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
+  { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -100,12 +117,17 @@ export interface ServerConfig {
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
+  tlsNames: string[];
   maxDocumentSize: number;
   jobRetentionSeconds: number;
   /** The console's event stream: keep-alive and token re-check period. */
   consoleHeartbeatSeconds: number;
   /** Open console event streams per account; the oldest goes when one more opens. */
   consoleStreamsPerAccount: number;
+  conversionWorkers: number;
+  conversionTimeoutSeconds: number;
+  conversionMemory: number;
+  conversionMaxOutput: number;
   accessTokenTtlSeconds: number;
   signInFreeFailures: number;
   signInBackoffSeconds: number;
@@ -135,6 +157,18 @@ export interface ServerConfig {
   ccsMaxPending: number;
   ccsDeviceRate: number;
   ccsDrainGraceSeconds: number;
+  ippsPort: number;
+  ippBasicOverHttp: boolean;
+  ippMaxAttributesSize: number;
+  ippMaxQueuedJobs: number;
+  ippJobTimeoutSeconds: number;
+  ippAdvertise: boolean;
+  ippAdvertiseInterface: string | undefined;
+  ippAdvertiseInterval: number;
+  metricsAccess: 'loopback' | 'token' | 'open';
+  metricsTokenFile: string | undefined;
+  readinessTimeoutSeconds: number;
+  shutdownDelaySeconds: number;
   logLevel: string;
 }
 
@@ -202,17 +236,33 @@ export function resolveOptions(
   return out;
 }
 
+function isHttpUrl(text: string): boolean {
+  try {
+    const url = new URL(text);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
 export function serverConfigFrom(values: OptionValues): ServerConfig {
   const str = (k: OptionKey) => (values[k] === undefined ? undefined : String(values[k]));
   const num = (k: OptionKey) => Number(values[k]);
   const sync = str('sync');
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
-  for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port'] as const) {
+  for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port', 'ipps-port'] as const) {
     const port = num(key);
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
+  if (num('conversion-max-output') < 4096) throw new ConfigError('conversion-max-output: at least 4096 bytes');
   if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
+  const metricsAccess = str('metrics-access');
+  if (metricsAccess !== 'loopback' && metricsAccess !== 'token' && metricsAccess !== 'open') throw new ConfigError(`metrics-access: expected loopback, token or open, got "${metricsAccess}"`);
+  if (metricsAccess === 'token' && !str('metrics-token-file')) throw new ConfigError('metrics-access token needs metrics-token-file');
+  const publicUrl = str('public-url');
+  if (publicUrl !== undefined && !isHttpUrl(publicUrl)) throw new ConfigError(`public-url: expected an http:// or https:// URL, got "${publicUrl}"`);
   return {
     dataDir: resolve(str('data') ?? './data'),
     host: str('host') ?? '127.0.0.1',
@@ -228,8 +278,13 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),
+    tlsNames: (str('tls-name') ?? '').split(',').map((name) => name.trim()).filter(Boolean),
     maxDocumentSize: num('max-document-size'),
     jobRetentionSeconds: num('job-retention'),
+    conversionWorkers: num('conversion-workers'),
+    conversionTimeoutSeconds: num('conversion-timeout'),
+    conversionMemory: num('conversion-memory'),
+    conversionMaxOutput: num('conversion-max-output'),
     accessTokenTtlSeconds: num('access-token-ttl'),
     signInFreeFailures: num('sign-in-free-failures'),
     signInBackoffSeconds: num('sign-in-backoff'),
@@ -261,6 +316,18 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     ccsMaxPending: num('ccs-max-pending'),
     ccsDeviceRate: num('ccs-device-rate'),
     ccsDrainGraceSeconds: num('ccs-drain-grace'),
+    ippsPort: num('ipps-port'),
+    ippBasicOverHttp: values['ipp-basic-over-http'] === true,
+    ippMaxAttributesSize: num('ipp-max-attributes-size'),
+    ippMaxQueuedJobs: num('ipp-max-queued-jobs'),
+    ippJobTimeoutSeconds: num('ipp-job-timeout'),
+    ippAdvertise: values['ipp-advertise'] === true,
+    ippAdvertiseInterface: str('ipp-advertise-interface'),
+    ippAdvertiseInterval: Math.max(1, num('ipp-advertise-interval')),
+    metricsAccess,
+    metricsTokenFile: str('metrics-token-file'),
+    readinessTimeoutSeconds: num('readiness-timeout'),
+    shutdownDelaySeconds: num('shutdown-delay'),
     logLevel: str('log-level') ?? 'info',
   };
 }

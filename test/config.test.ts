@@ -83,3 +83,11 @@ test('docs/configuration.md lists every option of the three commands as the code
   for (const table of OPTION_TABLES) assert.ok(doc.includes(optionsTable(table)), `the ${table.command} table is current`);
   assert.equal(doc, withCurrentTables(doc));
 });
+
+test('a public-url that is no http(s) URL is refused; tls-name is a comma-separated list', () => {
+  for (const bad of ['printhost:8080', 'ftp://printhost', 'http://']) {
+    assert.throws(() => load({ 'public-url': bad }), (e: Error) => e instanceof ConfigError && /public-url/.test(e.message), bad);
+  }
+  assert.equal(load({ 'public-url': 'http://10.88.0.1:8080/' }).publicUrl, 'http://10.88.0.1:8080');
+  assert.deepEqual(load({ 'tls-name': ' print.lan, 10.0.0.5 ,' }).tlsNames, ['print.lan', '10.0.0.5']);
+});

@@ -2,7 +2,7 @@
 // HTTP routes before the HTTP port opens, then listen() starts the app-server
 // listeners (`ccs` direct TLS, and the test-only `ccs-plain`) and adds the
 // device module to the c2s server. It needs only CcsDependencies.
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
@@ -34,6 +34,8 @@ export interface CcsDependencies {
   accounts: Accounts;
   bus: NotificationBus;
   tls: TlsMaterial;
+  /** Whether a request comes from the server's operator (`ocp ccs drain`). */
+  isOperator(request: FastifyRequest): boolean;
 }
 
 export function registerCcs(app: FastifyInstance, deps: CcsDependencies): Ccs {
@@ -50,7 +52,7 @@ export function registerCcs(app: FastifyInstance, deps: CcsDependencies): Ccs {
   });
   registerDeviceRoutes(app, service, deps.accounts, config);
   registerSendRoutes(app, service, config);
-  registerAdminRoutes(app, service.apps, config.dataDir);
+  registerAdminRoutes(app, service.apps, deps.isOperator);
   let xmpp: XmppServer | undefined;
   return {
     service,

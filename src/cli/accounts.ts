@@ -2,20 +2,13 @@
 // administration straight on the store, for operators and scripts.
 import type { Command } from 'commander';
 import type { Accounts } from '../auth/accounts.ts';
-import { addStoreOptions, configFromCommand } from './options.ts';
+import { addStoreOptions, withAdminStore } from './admin-store.ts';
 import { readStdin } from './prompt.ts';
 
 /** Runs `work` with the accounts of the store the command's options point at. */
 async function withAccounts<T>(command: Command, work: (accounts: Accounts) => Promise<T>): Promise<T> {
-  const config = configFromCommand(command);
-  // Loaded on use: `ocp --help` and the other subcommands should not open a database driver.
-  const [{ openStore }, { Accounts }] = await Promise.all([import('../store/db.ts'), import('../auth/accounts.ts')]);
-  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync });
-  try {
-    return await work(new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds }));
-  } finally {
-    await store.close();
-  }
+  const { Accounts } = await import('../auth/accounts.ts');
+  return withAdminStore(command, (store, config) => work(new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds })));
 }
 
 function storeCommand(parent: Command, name: string, description: string): Command {

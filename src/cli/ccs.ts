@@ -2,22 +2,14 @@
 // on the store) and `ocp ccs drain` (asks the running server, over its
 // loopback HTTP port and the operator token in DATA, to drain every
 // app-server connection).
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Command } from 'commander';
-import { openStore } from '../store/db.ts';
 import { Senders } from '../ccs/service/senders.ts';
-import { ADMIN_TOKEN_FILE } from '../ccs/transports/admin-http.ts';
-import { addOptions, addStoreOptions, configFromCommand } from './options.ts';
+import { addOptions, configFromCommand } from './options.ts';
+import { addStoreOptions, withAdminStore } from './admin-store.ts';
+import { findRunningServer } from './running-server.ts';
 
 async function withSenders<T>(command: Command, work: (senders: Senders) => Promise<T>): Promise<T> {
-  const config = configFromCommand(command);
-  const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync });
-  try {
-    return await work(new Senders(store.db));
-  } finally {
-    await store.close();
-  }
+  return withAdminStore(command, (store) => work(new Senders(store.db)));
 }
 
 export function registerCcsCommands(program: Command): void {
@@ -53,11 +45,8 @@ export function registerCcsCommands(program: Command): void {
   const ccs = program.command('ccs').description('operate the running Cloud Connection Server');
   const drain = addOptions(ccs.command('drain').description('send CONNECTION_DRAINING to every app-server connection, then close them'));
   drain.action(async () => {
-    const config = configFromCommand(drain);
-    const ports = JSON.parse(readFileSync(join(config.dataDir, 'ports.json'), 'utf8')) as { http: number };
-    const token = readFileSync(join(config.dataDir, ADMIN_TOKEN_FILE), 'utf8').trim();
-    const host = config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host;
-    const response = await fetch(`http://${host.includes(':') ? `[${host}]` : host}:${ports.http}/ccs/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${token}` } });
+    const server = findRunningServer(configFromCommand(drain));
+    const response = await fetch(`${server.baseUrl}/ccs/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${server.token}` } });
     if (!response.ok) throw new Error(`drain failed: HTTP ${response.status}`);
     const { draining } = (await response.json()) as { draining: number };
     console.log(`draining ${draining} app-server connection(s)`);

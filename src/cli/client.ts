@@ -16,6 +16,7 @@ import { followJob, DEFAULT_POLL_SECONDS, type JobEnd } from './follow-job.ts';
 import { jobJson, printerJson } from './json-shapes.ts';
 import { paint, printJson, stateCell, table } from './output.ts';
 import { uploadBar } from './upload-progress.ts';
+import { ADVERTISE_TAG } from '../ipp/deps.ts';
 
 interface CloudOptions {
   cloud?: string;
@@ -200,6 +201,15 @@ export function registerClientCommands(program: Command): void {
       if (options.json) return printJson(jobs);
       const rows = jobs.map((j) => [j.id, stateCell(j.state), j.printerName || j.printerId, j.title, j.cause ?? '']);
       console.log(table([['ID', 'STATE', 'PRINTER', 'TITLE', 'CAUSE'], ...rows]));
+    });
+
+  withCloudOptions(program.command('advertise').description('announce a printer of yours on the server\'s LAN as an IPP Everywhere and AirPrint printer (ocp server --ipp-advertise), or stop with --off'))
+    .argument('<printer>', 'cloud printer id')
+    .option('--off', 'stop announcing it')
+    .action(async (printer: string, options: CloudOptions & { off?: boolean }) => {
+      const change = options.off ? { remove_tag: ADVERTISE_TAG } : { tag: ADVERTISE_TAG };
+      await signedInApi(options).api.call('update', { printerid: printer, ...change });
+      console.log(options.off ? `printer ${printer} is no longer announced` : `printer ${printer} is announced where the server runs with --ipp-advertise`);
     });
 
   program

@@ -1,12 +1,15 @@
 // The `ocp` command line: one binary, one subcommand per job.
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config.ts';
+import { VERSION } from '../version.ts';
 import { registerServerCommands } from './server.ts';
 import { registerAccountCommands } from './accounts.ts';
 import { registerPrinterCommands } from './printer.ts';
 import { registerClientCommands } from './client.ts';
 import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
+import { registerOpsCommands } from './ops.ts';
+import { registerBackupCommands } from './backup.ts';
 import { registerLogoutCommand } from './logout.ts';
 import { registerCancelCommand } from './cancel.ts';
 import { registerSharingCommands } from './sharing.ts';
@@ -15,6 +18,7 @@ import { errorLine } from './output.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
+  .version(VERSION, '-V, --version', 'print the version of ocp')
   .showHelpAfterError()
   .exitOverride();
 
@@ -24,6 +28,8 @@ registerPrinterCommands(program);
 registerClientCommands(program);
 registerConnectorCommands(program);
 registerCcsCommands(program);
+registerOpsCommands(program);
+registerBackupCommands(program);
 registerLogoutCommand(program);
 registerCancelCommand(program);
 registerSharingCommands(program);

@@ -41,13 +41,8 @@ export function addOptions(command: Command): Command {
   return addOptionTable(command, SERVER_TABLE);
 }
 
-/** The options an admin command that opens the store reads: `ocp user`, `token` and `sender` show only these. */
+/** The server options an admin command that opens the store reads: `ocp user`, `token` and `sender` show only these. */
 export const STORE_OPTION_KEYS = ['data', 'database', 'sync', 'access-token-ttl'] as const;
-
-/** Adds only the store's options (STORE_OPTION_KEYS) to `command`. */
-export function addStoreOptions(command: Command): Command {
-  return addOptionTable(command, SERVER_TABLE, STORE_OPTION_KEYS);
-}
 
 /** The server configuration for a command whose options came from addOptions. */
 export function configFromCommand(command: Command): ServerConfig {

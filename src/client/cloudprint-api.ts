@@ -3,6 +3,7 @@
 // POST, form-urlencoded, or multipart where files travel; replies are the
 // {success, message, errorCode, ...} envelope except /ticket and downloads.
 // Used by the Privet printer (src/privet) and the `ocp` client commands.
+import { certificateAdvice, SYSTEM_TRUST } from '../tls/verify-advice.ts';
 import { networkCause } from './network-error.ts';
 
 /** Why a call failed: no answer at all, an HTTP error, or success:false. */
@@ -135,7 +136,8 @@ export class CloudPrintApi {
       const body = init.onUploadProgress && init.body instanceof FormData ? countedBody(init.body, headers, init.onUploadProgress) : init.body;
       response = await fetch(url, { ...init, body, headers, signal: init.signal ?? AbortSignal.timeout(timeoutMs), ...(body !== init.body ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (error) {
-      throw new CloudPrintError(`${api}: cannot reach ${url}: ${networkCause(error, init.signal ? undefined : timeoutMs)}`, 'offline', api);
+      const advice = certificateAdvice(error, new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'), SYSTEM_TRUST);
+      throw new CloudPrintError(`${api}: cannot reach ${url}: ${networkCause(error, init.signal ? undefined : timeoutMs)}${advice ? `: ${advice}` : ''}`, 'offline', api);
     }
     const serverDate = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(serverDate)) this.clockSkewMs = serverDate - Date.now();

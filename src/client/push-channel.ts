@@ -9,6 +9,7 @@ import type { Logger } from '../log.ts';
 import { PING_NS, PUSH_CHANNEL, PUSH_NS } from '../protocol/namespaces.ts';
 import { NS } from '../xmpp/namespaces.ts';
 import { StreamClient } from '../xmpp/client/stream-client.ts';
+import { caOptionTrust, certificateAdvice } from '../tls/verify-advice.ts';
 
 /** The GCP 2.0 prototype's pong timeout (GCP §c). */
 const PONG_TIMEOUT_MS = 30_000;
@@ -109,7 +110,9 @@ export class XmppChannel {
       this.schedulePing(client);
     } catch (error) {
       if (this.stopped) return;
-      log.warn({ err: (error as Error).message }, 'XMPP connection failed');
+      const advice = certificateAdvice(error, this.endpoint.host, caOptionTrust(this.options.ca));
+      if (advice) log.error({ err: (error as Error).message, service: this.options.service, advice }, 'XMPP connection failed: certificate not verified');
+      else log.warn({ err: (error as Error).message }, 'XMPP connection failed');
       if (!client) {
         this.setState('offline');
         this.retry();

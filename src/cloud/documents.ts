@@ -5,7 +5,7 @@
 // directory are fsynced before the job is acknowledged; with --sync normal the
 // page cache carries it through a process crash, like SQLite's WAL does.
 import { createHash, randomBytes } from 'node:crypto';
-import { closeSync, createReadStream, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
+import { closeSync, createReadStream, existsSync, open as openFd, readdirSync, rmSync, statSync, writeFileSync, type ReadStream } from 'node:fs';
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -66,6 +66,8 @@ function openForWriting(path: string): Promise<number> {
 
 export class DocumentStore {
   private readonly tempDir: string;
+  /** Work directories of conversions, one per process (src/cloud/conversion/). */
+  private readonly scratchRoot: string;
   /** Temporary names are this store's random prefix and a counter: unique without a random draw per upload. */
   private readonly tempPrefix = randomBytes(6).toString('hex');
   private tempCount = 0;
@@ -82,6 +84,17 @@ export class DocumentStore {
     privateDir(this.tempDir);
     // Uploads that were in flight when a process died were never acknowledged.
     for (const name of settledFiles(this.tempDir, settleMs)) rmSync(join(this.tempDir, name), { force: true });
+    this.scratchRoot = join(dir, '.converting');
+    // Conversions in flight when a process died are done again from their source document.
+    if (existsSync(this.scratchRoot)) for (const name of settledFiles(this.scratchRoot, settleMs)) rmSync(join(this.scratchRoot, name), { recursive: true, force: true });
+  }
+
+  /** This store's private scratch directory for conversions, on the documents' file system (so results can be renamed into place). */
+  scratchDir(): string {
+    const path = join(this.scratchRoot, this.tempPrefix);
+    privateDir(this.scratchRoot);
+    privateDir(path);
+    return path;
   }
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */
@@ -126,11 +139,50 @@ export class DocumentStore {
     return { tempPath, size, sha256: hash.digest('hex') };
   }
 
+  /** A fresh path in the store's temporary directory, for a document written by someone else (a conversion); adopt() it then. */
+  tempFile(): string {
+    return join(this.tempDir, `${this.tempPrefix}-${++this.tempCount}`);
+  }
+
+  /** A document written at `tempPath` (from tempFile()), measured and hashed, ready to commit or discard. */
+  async adopt(tempPath: string): Promise<ReceivedDocument> {
+    const hash = createHash('sha256');
+    let size = 0;
+    for await (const chunk of createReadStream(tempPath) as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      hash.update(chunk);
+    }
+    if (this.fsync) await syncPath(tempPath);
+    return { tempPath, size, sha256: hash.digest('hex') };
+  }
+
   /** Moves a received document into place as `name`. */
   async commit(document: ReceivedDocument, name: string): Promise<void> {
     await rename(document.tempPath, this.path(name));
     if (this.fsync) await syncPath(this.dir);
     document.committed = true;
+  }
+
+  /**
+   * Moves `document` into place as `name`, then runs `record` (the job row
+   * that refers to it). The document is in place before the row commits,
+   * and the reply waits for both: an acknowledged job always has its
+   * document. If either step fails nothing is left behind: the temporary
+   * file is discarded, or the committed document removed again.
+   */
+  async commitFor<T>(document: ReceivedDocument, name: string, record: () => Promise<T>): Promise<T> {
+    try {
+      await this.commit(document, name);
+    } catch (error) {
+      await this.discard(document);
+      throw error;
+    }
+    try {
+      return await record();
+    } catch (error) {
+      await this.remove(name);
+      throw error;
+    }
   }
 
   async discard(document: ReceivedDocument | undefined): Promise<void> {

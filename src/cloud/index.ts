@@ -10,7 +10,9 @@ import type { Store } from '../store/db.ts';
 import type { Accounts } from '../auth/accounts.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { registerClaimPages } from './claim-pages.ts';
+import { converterFromConfig } from './conversion/index.ts';
 import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
+import { resumeConversions } from './job-conversion.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
 import { claimRoutes } from './routes/claim.ts';
@@ -54,16 +56,19 @@ export interface CloudDependencies {
 
 export async function registerCloud(app: FastifyInstance, deps: CloudDependencies): Promise<Cloud> {
   const { config } = deps;
+  const documents = new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', deps.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0);
   const service: CloudService = {
     db: deps.store.db,
     accounts: deps.accounts,
     bus: deps.bus,
-    documents: new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', deps.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0),
+    documents,
+    converter: converterFromConfig(config, documents.scratchDir()),
     config,
     log: deps.log,
     publicUrl: () => deps.publicUrl,
   };
   await removeOrphanDocuments(service);
+  await resumeConversions(service);
   const routes = cloudRoutes(service);
   await app.register(async (scope) => {
     scope.setErrorHandler(cloudErrorHandler);
@@ -94,6 +99,7 @@ export async function registerCloud(app: FastifyInstance, deps: CloudDependencie
     async close() {
       clearInterval(timer);
       await running;
+      await service.converter.close();
     },
   };
 }

@@ -15,8 +15,6 @@ const NEXT: Record<string, readonly string[]> = {
   ABORTED: [],
 };
 
-export const FINAL_STATES = ['DONE', 'ABORTED'] as const;
-
 export function checkTransition(from: string, to: string): void {
   if (from === to) return;
   if (!NEXT[from]?.includes(to)) {

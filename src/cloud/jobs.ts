@@ -6,10 +6,14 @@ import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
-import { checkTransition, FINAL_STATES, legacyStatus } from './job-states.ts';
-import type { JobState } from '../protocol/job-state.ts';
+import { checkTransition, legacyStatus } from './job-states.ts';
+import { FINAL_STATES, isFinal, type JobState } from '../protocol/job-state.ts';
 import type { CloudService } from './service.ts';
 import type { JobsTable } from '../store/tables/cloud.ts';
+import { isForeignKeyViolation } from '../store/db.ts';
+import { atLeast, roleOn, type Caller, type Role } from './access.ts';
+import type { PrinterRow } from './printers.ts';
+import { containsText } from './text-search.ts';
 
 export type JobRow = JobsTable & { owner_email: string | null; printer_name: string; printer_owner_id: string | null; printer_robot_id: string | null };
 
@@ -32,7 +36,7 @@ export function jobQuery(db: Db) {
 
 // The queries of a job's life (submit → fetch → control), prepared: they run for every job.
 const jobById = preparedQuery<{ id: string }, JobRow>((db, param) => jobQuery(db).where('jobs.id', '=', param('id')));
-const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash'] as const;
+const JOB_COLUMNS = ['id', 'printer_id', 'owner_id', 'title', 'content_type', 'ticket', 'document_path', 'document_size', 'document_sha256', 'status', 'state', 'pages_printed', 'tags', 'created_at', 'updated_at', 'proximity_token_hash', 'converting_to'] as const;
 const insertJobRow = preparedQuery<JobsTable, never>((db, param) => db.insertInto('jobs').values(Object.fromEntries(JOB_COLUMNS.map((column) => [column, param(column)])) as unknown as JobsTable));
 const updateJobState = preparedQuery<Pick<JobsTable, 'id' | 'status' | 'state' | 'pages_printed' | 'updated_at'> & { from: string }, never>((db, param) =>
   db
@@ -47,14 +51,111 @@ export const queuedJobsOf = preparedQuery<{ printerId: string }, JobRow>((db, pa
   jobQuery(db).where('jobs.printer_id', '=', param('printerId')).where('jobs.status', '=', 'QUEUED').orderBy('jobs.created_at').orderBy('jobs.id').limit(sql.lit(FETCH_LIMIT)),
 );
 
-export async function insertJob(db: Db, job: JobsTable): Promise<void> {
-  await insertJobRow(db).run(job);
+export async function insertJob(db: Db, job: Omit<JobsTable, 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>): Promise<void> {
+  await insertJobRow(db).run({ converting_to: null, ...job });
+}
+
+/** The ids of jobs whose document the cloud is converting (IN_PROGRESS meanwhile, not fetched by the printer). */
+export async function jobsAwaitingConversion(db: Db): Promise<string[]> {
+  const rows = await db.selectFrom('jobs').select('id').where('status', '=', 'IN_PROGRESS').where('converting_to', 'is not', null).orderBy('created_at').execute();
+  return rows.map((row) => row.id);
+}
+
+/**
+ * The converted document replaces the submitted one and the job is QUEUED
+ * for its printer [GCP §d]; false when the job no longer waits for it
+ * (cancelled, expired or deleted meanwhile, or converted by another node).
+ */
+export async function finishConversion(db: Db, id: string, document: Pick<JobsTable, 'content_type' | 'document_path' | 'document_size' | 'document_sha256'>): Promise<boolean> {
+  const result = await db
+    .updateTable('jobs')
+    .set({ ...document, converting_to: null, status: 'QUEUED', state: printJobState({ type: 'QUEUED' }, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
+}
+
+/** A document that cannot be converted ends its job ABORTED with the service_action_cause that says why [GCP §d]. */
+export async function abortConversion(db: Db, id: string, cause: NonNullable<JobState['service_action_cause']>['error_code']): Promise<boolean> {
+  const aborted: JobState = { type: 'ABORTED', service_action_cause: { error_code: cause } };
+  const result = await db
+    .updateTable('jobs')
+    .set({ converting_to: null, status: 'ABORTED', state: printJobState(aborted, 0), updated_at: Date.now() })
+    .where('id', '=', id)
+    .where('status', '=', 'IN_PROGRESS')
+    .where('converting_to', 'is not', null)
+    .executeTakeFirst();
+  return result.numUpdatedRows > 0n;
 }
 
 export async function getJob(db: Db, id: string): Promise<JobRow> {
   const job = await jobById(db).first({ id });
   if (!job) throw new CloudError('JOB_NOT_FOUND', `Unknown job ${id}`);
   return job;
+}
+
+/** The caller's standing on a job: its printer's device or manager, or the job's owner ('USER'). */
+export async function requireJobRole(db: Db, job: JobRow, caller: Caller): Promise<Role> {
+  const role = await roleOn(db, { id: job.printer_id, owner_id: job.printer_owner_id, robot_id: job.printer_robot_id }, caller);
+  if (atLeast(role, 'MANAGER')) return role!;
+  // Owners keep their jobs even after the printer stops being shared with them (as in the `jobs` list).
+  const { proximity } = caller;
+  const ownJob = proximity ? job.proximity_token_hash === proximity.tokenHash : job.owner_id === caller.account.id;
+  if (ownJob) return 'USER';
+  throw new CloudError('JOB_NOT_FOUND', `Unknown job ${job.id}`);
+}
+
+export type NewJob = Omit<JobsTable, 'printer_id' | 'owner_id' | 'created_at' | 'updated_at' | 'proximity_token_hash' | 'converting_to'> & Partial<Pick<JobsTable, 'converting_to'>>;
+
+/** Inserts the caller's job on `printer` and returns its view. */
+export async function addJob(service: CloudService, printer: PrinterRow, caller: Caller, row: NewJob): Promise<Record<string, unknown>> {
+  const now = Date.now();
+  const job: JobsTable = { converting_to: null, ...row, printer_id: printer.id, owner_id: caller.account.id, created_at: now, updated_at: now, proximity_token_hash: caller.proximity?.tokenHash ?? null };
+  try {
+    await insertJob(service.db, job);
+  } catch (error) {
+    if (isForeignKeyViolation(error)) throw new CloudError('PRINTER_NOT_FOUND', `Printer ${printer.id} was deleted while the job was sent`);
+    throw error;
+  }
+  return jobView({ ...job, owner_email: caller.account.email, printer_name: printer.name, printer_owner_id: printer.owner_id, printer_robot_id: printer.robot_id }, service.publicUrl());
+}
+
+const LEGACY_STATUS: Record<string, string[]> = { QUEUED: ['QUEUED', 'HELD', 'DRAFT'], IN_PROGRESS: ['IN_PROGRESS', 'STOPPED'], DONE: ['DONE'], ERROR: ['ABORTED'] };
+
+export interface JobListFilter {
+  /** Only this printer's jobs: all of them (`all`, for its managers), or else the caller's own. */
+  printer?: { id: string; all: boolean };
+  /** The owner's email. */
+  owner?: string;
+  /** A legacy status (QUEUED, IN_PROGRESS, DONE, ERROR) or a state type. */
+  status?: string;
+  /** Text in the title. */
+  q?: string;
+  offset: number;
+  limit: number;
+}
+
+/** One page of the jobs a caller sees in `jobs`, newest first, and how many there are in all. */
+export async function visibleJobs(db: Db, caller: Caller, filter: JobListFilter): Promise<{ rows: JobRow[]; total: number }> {
+  let query = jobQuery(db);
+  if (filter.printer) {
+    query = query.where('jobs.printer_id', '=', filter.printer.id);
+    if (!filter.printer.all) query = query.where('jobs.owner_id', '=', caller.account.id);
+  } else if (caller.account.kind === 'robot') {
+    query = query.where('printers.robot_id', '=', caller.account.id);
+  } else {
+    query = query.where('jobs.owner_id', '=', caller.account.id);
+  }
+  if (caller.proximity) query = query.where('jobs.proximity_token_hash', '=', caller.proximity.tokenHash);
+  const { owner, status, q } = filter;
+  if (owner) query = query.where('accounts.email', '=', owner.trim().toLowerCase());
+  if (status) query = query.where('jobs.status', 'in', LEGACY_STATUS[status.toUpperCase()] ?? [status.toUpperCase()]);
+  if (q) query = query.where(containsText('jobs.title', q));
+  const total = await query.clearSelect().select((eb) => eb.fn.countAll<number | string>().as('count')).executeTakeFirstOrThrow();
+  const rows = await query.orderBy('jobs.created_at', 'desc').orderBy('jobs.id', 'desc').offset(filter.offset).limit(filter.limit).execute();
+  return { rows, total: Number(total.count) };
 }
 
 export function jobView(job: JobRow, base: string): Record<string, unknown> {
@@ -105,8 +206,6 @@ export async function changeJobState(db: Db, job: JobRow, state: JobState | unde
   if (!now) throw new CloudError('JOB_NOT_FOUND', `Job ${job.id} was deleted meanwhile`);
   if (now.state !== wanted) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);
 }
-
-const isFinal = (status: string) => (FINAL_STATES as readonly string[]).includes(status);
 
 async function removeJobs(service: CloudService, rows: Array<{ id: string; document_path: string | null }>): Promise<void> {
   if (!rows.length) return;

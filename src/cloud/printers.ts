@@ -73,6 +73,33 @@ export async function queuedJobCounts(db: Db, printerIds: string[]): Promise<Map
   return counts;
 }
 
+/** Who owns a printer the caller registers: a robot made with `createrobot` registers printers for the user who made it. */
+export async function ownerFor(db: Db, caller: Caller): Promise<string> {
+  if (caller.account.kind !== 'robot') return caller.account.id;
+  const link = await db.selectFrom('robot_owners').select('owner_id').where('robot_id', '=', caller.account.id).executeTakeFirst();
+  return link?.owner_id ?? caller.account.id;
+}
+
+export async function insertPrinter(db: Db, row: PrintersTable): Promise<void> {
+  await db.insertInto('printers').values(row).execute();
+}
+
+export async function updatePrinter(db: Db, id: string, changes: Partial<PrintersTable>): Promise<void> {
+  await db.updateTable('printers').set(changes).where('id', '=', id).execute();
+}
+
+/** The printer row only; its jobs go first (deleteJobsOf, with their documents). */
+export async function deletePrinter(db: Db, id: string): Promise<void> {
+  await db.deleteFrom('printers').where('id', '=', id).execute();
+}
+
+/** Whether a robot still serves: it is the device of a printer, or a connector's robot (`createrobot`). */
+export async function robotInUse(db: Db, robotId: string): Promise<boolean> {
+  const stillUsed = await db.selectFrom('printers').select('id').where('robot_id', '=', robotId).executeTakeFirst();
+  const connector = await db.selectFrom('robot_owners').select('robot_id').where('robot_id', '=', robotId).executeTakeFirst();
+  return !!stillUsed || !!connector;
+}
+
 function parse(text: string | null): unknown {
   return text === null ? undefined : (JSON.parse(text) as unknown);
 }

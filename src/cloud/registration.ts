@@ -108,3 +108,15 @@ export async function authorizationFor(service: CloudService, printerId: string,
     confirmation_page_url: `${base}/cloudprint/regconfirmpage?printername=${encodeURIComponent(printer.name)}&email=${encodeURIComponent(email)}`,
   };
 }
+
+/**
+ * A robot account acting for `user`, as the connector sets itself up (GCP §b
+ * B1 step 2): the printers it registers belong to the user (ownerFor), and
+ * it signs in with the one-time authorization code returned.
+ */
+export async function createConnectorRobot(service: CloudService, user: Account, clientId: string | null): Promise<{ robot: Account; code: string }> {
+  const robot = await service.accounts.createRobot();
+  await service.db.insertInto('robot_owners').values({ robot_id: robot.id, owner_id: user.id }).execute();
+  const code = await service.accounts.issueAuthCode(robot.id, clientId);
+  return { robot, code };
+}

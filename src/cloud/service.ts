@@ -4,6 +4,7 @@ import type { ServerConfig } from '../config.ts';
 import type { PrinterNotification, NotificationBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
+import type { DocumentConverter } from './conversion/index.ts';
 import type { DocumentStore } from './documents.ts';
 import type { PrinterRow } from './printers.ts';
 
@@ -12,6 +13,8 @@ export interface CloudService {
   accounts: Accounts;
   bus: NotificationBus;
   documents: DocumentStore;
+  /** Converts documents for printers that cannot take their type (cloud/job-conversion.ts). */
+  converter: DocumentConverter;
   config: ServerConfig;
   log: Logger;
   /** Base URL clients reach this server at (known only once the HTTP port is bound). */

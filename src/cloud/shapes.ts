@@ -3,23 +3,14 @@
 // whether a ticket fits a printer's CDD. Unknown keys are allowed (the formats
 // grew over time); known keys must have the right shape.
 import { CloudError, type CloudErrorName } from './errors.ts';
+import { CDD_ENUMS } from '../protocol/cdd.ts';
 import { JOB_STATE_ENUMS, type JobState, type PrintJobStateDiff } from '../protocol/job-state.ts';
 
 type Json = Record<string, unknown>;
 
 class ShapeError extends Error {}
 
-const ENUMS = {
-  colorType: ['STANDARD_COLOR', 'STANDARD_MONOCHROME', 'CUSTOM_COLOR', 'CUSTOM_MONOCHROME', 'AUTO'],
-  duplexType: ['NO_DUPLEX', 'LONG_EDGE', 'SHORT_EDGE'],
-  orientationType: ['PORTRAIT', 'LANDSCAPE', 'AUTO'],
-  marginsType: ['BORDERLESS', 'STANDARD', 'CUSTOM'],
-  fitToPageType: ['NO_FITTING', 'FIT_TO_PAGE', 'GROW_TO_PAGE', 'SHRINK_TO_PAGE', 'FILL_PAGE'],
-  vendorCapabilityType: ['RANGE', 'SELECT', 'TYPED_VALUE'],
-  printerState: ['IDLE', 'PROCESSING', 'STOPPED'],
-  connectionState: ['UNKNOWN', 'NOT_CONFIGURED', 'ONLINE', 'OFFLINE'],
-  ...JOB_STATE_ENUMS,
-} as const;
+const ENUMS = { ...CDD_ENUMS, ...JOB_STATE_ENUMS } as const;
 
 function object(value: unknown, path: string): Json {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ShapeError(`${path} must be an object`);

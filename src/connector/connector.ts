@@ -12,7 +12,7 @@ import { clearSpool, CloudJobRunner, type JobProgress } from '../client/cloud-jo
 import { XmppChannel } from '../client/push-channel.ts';
 import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Logger } from '../log.ts';
-import { CupsClient } from '../cups/client.ts';
+import { CupsClient, CupsError } from '../cups/client.ts';
 import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from '../cups/translate.ts';
 
 export const CONNECTOR_CLIENT_ID = 'ocp-connector';
@@ -64,6 +64,9 @@ interface CloudPrinterEntry {
   capsHash?: string;
 }
 
+/** The first retry of a failed sync; each next one waits twice as long, up to the sync interval. */
+const SYNC_RETRY_FIRST_MS = 1000;
+
 function hashOf(value: unknown): string {
   return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
 }
@@ -76,7 +79,7 @@ export class Connector {
   /** Cloud printer id → its queue and job runner. */
   private readonly printers = new Map<string, { queue: string; runner: CloudJobRunner }>();
   private syncTimer: NodeJS.Timeout | undefined;
-  private syncing: Promise<void> | undefined;
+  private syncing: Promise<boolean> | undefined;
   private stopped = false;
 
   constructor(private readonly options: ConnectorOptions) {
@@ -113,11 +116,20 @@ export class Connector {
 
   async start(): Promise<void> {
     clearSpool(this.spoolDir);
-    await this.sync();
+    let ok = await this.sync();
     this.channel.start();
     const every = this.options.syncIntervalMs ?? 60_000;
+    // A failed sync (CUPS or the cloud unreachable) is tried again soon, backing off up to the sync interval.
+    let retryMs = SYNC_RETRY_FIRST_MS;
     const loop = () => {
-      this.syncTimer = setTimeout(() => void this.sync().finally(() => !this.stopped && loop()), every);
+      const delay = ok ? every : Math.min(retryMs, every);
+      retryMs = ok ? SYNC_RETRY_FIRST_MS : Math.min(retryMs * 2, every);
+      this.syncTimer = setTimeout(() => {
+        void this.sync().then((result) => {
+          ok = result;
+          if (!this.stopped) loop();
+        });
+      }, delay);
     };
     loop();
   }
@@ -134,16 +146,21 @@ export class Connector {
     else if (event === 'delete') void this.sync();
   }
 
-  /** Makes the cloud's printers of this proxy match the CUPS queues (register, update, delete). */
-  sync(): Promise<void> {
+  /** Makes the cloud's printers of this proxy match the CUPS queues (register, update, delete); false if it failed. */
+  sync(): Promise<boolean> {
     this.syncing ??= this.syncOnce()
-      .catch((error: Error) => this.options.log.warn({ err: error.message }, 'connector sync failed'))
+      .then(() => true)
+      .catch((error: Error) => {
+        this.options.log.error({ err: error.message, cups: this.options.cups }, error instanceof CupsError ? 'cannot read the CUPS queues: the cloud printers stay as they are; retrying' : 'connector sync failed; retrying');
+        return false;
+      })
       .finally(() => (this.syncing = undefined));
     return this.syncing;
   }
 
   private async syncOnce(): Promise<void> {
     const queues = await this.cups.queues();
+    if (!queues.length) this.options.log.warn({ cups: this.options.cups }, 'CUPS has no printer queues: nothing to put in the cloud (add one with lpadmin)');
     const listed = await this.api.list(this.identity.proxy);
     const cloudByName = new Map<string, CloudPrinterEntry>();
     for (const printer of listed.printers as CloudPrinterEntry[]) {
@@ -194,6 +211,7 @@ export class Connector {
       this.options.log.warn({ queue, jobId: job.id, err: (error as Error).message }, 'CUPS refused the job');
       return { state: { type: 'ABORTED', device_action_cause: { error_code: 'PRINT_FAILURE' } } };
     }
+    this.options.log.info({ queue, jobId: job.id, cupsJob }, 'job sent to CUPS');
     report({ state: { type: 'IN_PROGRESS' } });
     for (;;) {
       await new Promise((resolve) => setTimeout(resolve, this.options.jobPollMs ?? 1000));
@@ -206,7 +224,10 @@ export class Connector {
         return { state: { type: 'ABORTED', device_action_cause: { error_code: 'OTHER' } } };
       }
       const type = progress.state.type;
-      if (type !== 'IN_PROGRESS' && type !== 'STOPPED') return progress;
+      if (type !== 'IN_PROGRESS' && type !== 'STOPPED') {
+        this.options.log.info({ queue, jobId: job.id, cupsJob, state: type }, 'job finished in CUPS');
+        return progress;
+      }
       report(progress);
     }
   }

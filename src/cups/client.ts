@@ -76,13 +76,22 @@ export class CupsClient {
   async queues(): Promise<string[]> {
     try {
       const { stdout } = await run('lpstat', ['-h', this.server, '-e']);
-      return stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+      const queues = stdout.split('\n').map((line) => line.trim()).filter(Boolean);
+      // lpstat -e prints nothing and exits 0 when it cannot reach CUPS: an empty list must be asked about.
+      if (!queues.length) await this.requireScheduler();
+      return queues;
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr ?? '';
       // lpstat exits 1 with "No destinations added." on an empty CUPS.
       if (/no destinations/i.test(stderr)) return [];
       throw new CupsError(`lpstat: ${stderr.trim() || (error as Error).message}`);
     }
+  }
+
+  /** Throws unless the CUPS scheduler answers (lpstat -r). */
+  private async requireScheduler(): Promise<void> {
+    const { stdout } = await run('lpstat', ['-h', this.server, '-r']);
+    if (!/^scheduler is running/m.test(stdout)) throw new CupsError(`CUPS at ${this.server} is not reachable (lpstat: ${stdout.trim() || 'no answer'})`);
   }
 
   async printerAttributes(queue: string): Promise<IppAttributes> {

@@ -68,6 +68,10 @@ export interface NotificationBus {
   /** Whether events published now reach every node (the ocp_bus_up gauge). */
   readonly up: boolean;
   close(): Promise<void>;
+  /** Resolves if the bus can carry events now, rejects saying why not (for /readyz and `ocp status`). */
+  check(): Promise<void>;
+  /** One word for `ocp status`: local, or the state of the connection to the shared bus. */
+  describe(): string;
 }
 
 export class LocalBus implements NotificationBus {
@@ -90,6 +94,12 @@ export class LocalBus implements NotificationBus {
 
   async close(): Promise<void> {
     this.emitter.removeAllListeners();
+  }
+
+  async check(): Promise<void> {}
+
+  describe(): string {
+    return 'local';
   }
 }
 

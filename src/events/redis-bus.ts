@@ -128,6 +128,16 @@ export class RedisBus implements NotificationBus {
     return () => this.resumeHandlers.delete(handler);
   }
 
+  /** Both connections must be up: the publisher to send, the subscriber to hear other nodes. */
+  async check(): Promise<void> {
+    if (this.subscriber.status !== 'ready') throw new Error(`redis subscriber ${this.subscriber.status}`);
+    await this.publisher.ping();
+  }
+
+  describe(): string {
+    return `redis publisher ${this.publisher.status}, subscriber ${this.subscriber.status}`;
+  }
+
   async close(): Promise<void> {
     this.closed = true;
     this.handlers.clear();

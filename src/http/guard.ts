@@ -61,9 +61,14 @@ export function guardHttpServer(server: Server, options: HttpGuardOptions): void
       if (exchanges.get(socket)?.res === res) exchanges.delete(socket);
     });
   });
+  // Sockets whose last quiet spell was the server's own wait. When the server
+  // starts reading again, the timer armed during that wait may fire before the
+  // client's next bytes arrive: the client then gets a whole idle period more.
+  const heldByServer = new WeakSet<Socket>();
   // With a listener here node:http leaves the decision to us (no listener: it destroys the socket).
   server.on('timeout', (socket: Socket) => {
-    if (waitsOnClient(socket, exchanges.get(socket))) socket.destroy();
-    else socket.setTimeout(options.idleTimeoutMs);
+    if (!waitsOnClient(socket, exchanges.get(socket))) heldByServer.add(socket);
+    else if (!heldByServer.delete(socket)) return void socket.destroy();
+    socket.setTimeout(options.idleTimeoutMs);
   });
 }

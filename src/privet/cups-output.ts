@@ -2,7 +2,7 @@
 // spooled to the data directory as it streams, sent with Print-Job, and the
 // CUPS job is followed with Get-Job-Attributes until it ends; its state is
 // mapped to a CDD JobState as the original connector did (GCP
-// §d item 8). The IPP client is the connector's (src/connector/cups.ts).
+// §d item 8). The IPP client is src/cups/client.ts, shared with the connector.
 import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';

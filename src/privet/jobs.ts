@@ -4,7 +4,7 @@
 // that one print engine serves both.
 import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.ts';
-import type { JobState } from '../protocol/job-state.ts';
+import { isFinal as isFinalState, type JobState } from '../protocol/job-state.ts';
 import type { PrintSettings } from './ticket.ts';
 
 
@@ -55,10 +55,8 @@ export const DEFAULT_JOB_LIMITS: JobQueueLimits = {
 
 const JOB_ID_BYTES = 16;
 
-const FINAL = new Set<JobState['type']>(['DONE', 'ABORTED']);
-
 export function isFinal(job: JobRecord): boolean {
-  return FINAL.has(job.state.type);
+  return isFinalState(job.state.type);
 }
 
 export class JobQueue {

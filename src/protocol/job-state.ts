@@ -22,6 +22,13 @@ export interface JobState {
   service_action_cause?: { error_code: Enum<'serviceAction'> };
 }
 
+/** DONE and ABORTED end a job (GCP §d): nothing moves it on from them. */
+export const FINAL_STATES = ['DONE', 'ABORTED'] as const satisfies ReadonlyArray<Enum<'jobStateType'>>;
+
+export function isFinal(type: string): boolean {
+  return (FINAL_STATES as readonly string[]).includes(type);
+}
+
 export interface PrintJobStateDiff {
   state?: JobState;
   pages_printed?: number;

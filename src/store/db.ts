@@ -1,10 +1,11 @@
 // The one query layer: Kysely over better-sqlite3 (default, WAL) or PostgreSQL.
 // Migrations under ./migrations run at start-up; each capability adds its own
 // files there and its table types to ./schema.ts.
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
-import { Kysely, Migrator, PostgresDialect, SqliteDialect, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, SqliteDialect, sql, type SqliteDatabase } from 'kysely';
 import type { Database } from './schema.ts';
 import type { Logger } from '../log.ts';
 import { migrationProvider } from './migrations/index.ts';
@@ -21,6 +22,18 @@ export interface StoreOptions {
   sync?: 'normal' | 'full';
   poolSize?: number;
   log?: Logger;
+  /** false: refuse (NoDatabaseError) rather than create and migrate a database that does not exist yet. Default true. */
+  create?: boolean;
+  /** false: open as it is, without running migrations (`ocp check` inspects them). Default true. */
+  migrate?: boolean;
+}
+
+/** openStore with `create: false` found no database at the place given. */
+export class NoDatabaseError extends Error {}
+
+/** The SQLite file of a data directory. */
+export function sqliteFile(dataDir: string): string {
+  return join(dataDir, 'ocp.sqlite');
 }
 
 export interface Store {
@@ -58,11 +71,16 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle connection PostgreSQL ends (a restart, an administrator) is dropped by the pool; without a listener it would end the process.
     pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection failed'));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    if (options.create === false && !(await hasMigrations(db))) {
+      await db.destroy();
+      throw new NoDatabaseError(`no OpenCloudPrint database at ${redactUrl(options.database)} (it has no migrations table)`);
+    }
   } else {
     let file = ':memory:';
     if (options.database !== 'sqlite::memory:') {
+      file = sqliteFile(options.dataDir);
+      if (options.create === false && !existsSync(file)) throw new NoDatabaseError(`no database at ${file}`);
       privateDir(options.dataDir, options.log);
-      file = join(options.dataDir, 'ocp.sqlite');
       // SQLite creates its -wal and -shm files with the database file's mode.
       privateFile(file, options.log);
       for (const suffix of ['-wal', '-shm']) tightenIfPresent(file + suffix, options.log);
@@ -87,8 +105,25 @@ export async function openStore(options: StoreOptions): Promise<Store> {
       await Promise.all(openConnections);
     },
   };
-  await migrate(db);
+  if (options.migrate !== false) await migrate(db);
   return store;
+}
+
+/** Whether a PostgreSQL database has Kysely's migration table, i.e. was set up by a server. */
+async function hasMigrations(db: Db): Promise<boolean> {
+  const { rows } = await sql<{ found: string | null }>`select to_regclass('kysely_migration')::text as found`.execute(db);
+  return rows[0]?.found != null;
+}
+
+/** A database URL without its password, for messages. */
+export function redactUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password) parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 const STATEMENT_CACHE_SIZE = 500;
@@ -120,7 +155,29 @@ export function isForeignKeyViolation(error: unknown): boolean {
   return code === 'SQLITE_CONSTRAINT_FOREIGNKEY' || code === '23503';
 }
 
+/** The migrations the database has run; none before the first (no table yet). */
+async function executedMigrations(db: Db): Promise<Array<{ name: string }>> {
+  try {
+    return (await sql<{ name: string }>`select name from kysely_migration`.execute(db)).rows;
+  } catch (error) {
+    const { code, message } = error as { code?: string; message?: string };
+    if (code === '42P01' || /no such table/.test(message ?? '')) return [];
+    throw error;
+  }
+}
+
+/** Migrations this code has that the database has not run, and ones the database ran that this code does not know (a newer version's). */
+export async function migrationState(db: Db): Promise<{ applied: number; pending: string[]; unknown: string[] }> {
+  const known = Object.keys(await migrationProvider.getMigrations());
+  const ran = new Set((await executedMigrations(db)).map((row) => row.name));
+  return { applied: ran.size, pending: known.filter((name) => !ran.has(name)), unknown: [...ran].filter((name) => !known.includes(name)) };
+}
+
 export async function migrate(db: Db): Promise<void> {
+  const { unknown } = await migrationState(db);
+  if (unknown.length) {
+    throw new Error(`the database was migrated by a newer version of ocp (${unknown.join(', ')}): run that version, or restore the backup taken before the upgrade (docs/operations.md)`);
+  }
   const migrator = new Migrator({ db, provider: migrationProvider });
   const { error, results } = await migrator.migrateToLatest();
   const failed = results?.find((r) => r.status === 'Error');

@@ -49,14 +49,15 @@ export function publishPrinterChanges(app: FastifyInstance, deps: ChangeDependen
     const since = Date.now();
     const jobId = paramOf(request, 'jobid');
     const token = call === 'confirm' ? paramOf(request, 'token') : undefined;
-    const printerId = paramOf(request, 'printerid') ?? (jobId ? await deps.printerOfJob(jobId) : token ? await deps.printerOfRegistration(token) : undefined);
+    // Bad input (a NUL the database refuses, say) is the route's to answer, with its own 4xx: no hint then.
+    const printerId = await Promise.resolve(paramOf(request, 'printerid') ?? (jobId ? deps.printerOfJob(jobId) : token ? deps.printerOfRegistration(token) : undefined)).catch(() => undefined);
     pending.set(request, { call, printerId, since });
   });
   app.addHook('onResponse', async (request, reply) => {
     const seen = pending.get(request);
     if (!seen || reply.statusCode >= 400) return;
     const token = bearerToken(request);
-    const printerIds = seen.printerId ? [seen.printerId] : seen.call === 'update' && token ? await deps.devicePrintersChangedSince(token, seen.since) : [];
+    const printerIds = seen.printerId ? [seen.printerId] : seen.call === 'update' && token ? await deps.devicePrintersChangedSince(token, seen.since).catch(() => []) : [];
     for (const printerId of printerIds) {
       deps.bus.publish({ type: 'printer-changed', printerId, what: CHANGES[seen.call]! }).catch((error: Error) => deps.log.warn({ err: error.message }, 'could not publish a printer change'));
     }

@@ -76,6 +76,11 @@ export function registerConsoleEvents(app: FastifyInstance, deps: EventStreamDep
     // The oldest stream of the account goes when it holds too many (a tab left open everywhere).
     while (mine.size > deps.streamsPerAccount) mine.values().next().value!();
     raw.on('close', end);
+    raw.on('error', end);
   }
   app.get(EVENTS_PATH, stream);
+  // A stream never ends by itself: closing the server ends them all, or it would wait for them.
+  app.addHook('preClose', async () => {
+    for (const streams of [...open.values()]) for (const end of [...streams]) end();
+  });
 }

@@ -13,6 +13,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AuthError, type Accounts } from '../auth/accounts.ts';
 import { callerOf } from '../auth/http-auth.ts';
 import { textField } from '../http/fields.ts';
+import { nulField } from '../input-checks.ts';
 
 export const SESSION_PATH = '/console/session';
 const REFRESH_COOKIE = 'ocp_console_refresh';
@@ -40,11 +41,20 @@ function setRefreshCookie(request: FastifyRequest, reply: FastifyReply, token: s
   reply.header('set-cookie', `${REFRESH_COOKIE}=${token}; Path=${SESSION_PATH}; Max-Age=${maxAge}; HttpOnly; SameSite=Strict${secure}`);
 }
 
-/** Same-origin requests from the console's own script only (see the header). */
+/**
+ * Same-origin requests from the console's own script only (see the header).
+ * Origin's host must be the Host the request came to; its scheme is not
+ * compared, as a TLS-terminating proxy in front of us makes them differ.
+ */
 export function fromConsole(request: FastifyRequest): boolean {
   if (request.headers[CONSOLE_HEADER] !== '1') return false;
   const origin = request.headers.origin;
-  return origin === undefined || origin === `${request.protocol}://${request.host}`;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host === request.host;
+  } catch {
+    return false;
+  }
 }
 
 function refused(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -55,6 +65,12 @@ export function registerConsoleSession(app: FastifyInstance, deps: SessionDepend
   const { accounts } = deps;
   app.addHook('onRequest', async (request, reply) => {
     if (request.url.startsWith(SESSION_PATH) && !fromConsole(request)) return refused(reply, 403, 'forbidden', 'Console requests only');
+  });
+  // A NUL reaches no query (PostgreSQL refuses it with an error of its own).
+  app.addHook('preHandler', async (request, reply) => {
+    if (!request.url.startsWith('/console/')) return;
+    const nul = nulField(request.body, request.query);
+    if (nul !== undefined) return refused(reply, 400, 'invalid_request', `${nul} contains a NUL character`);
   });
 
   /** Sign in: email and password in, access token out, refresh token into the cookie. */

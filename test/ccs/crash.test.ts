@@ -32,7 +32,7 @@ after(() => {
 });
 
 test('every message ACKed before kill -9 is delivered after the restart', { timeout: 60_000 }, async () => {
-  const { stdout } = await run(ocp, ['sender', 'create', 'crash-test', '--json', '--data', dataDir]);
+  const { stdout } = await run(ocp, ['sender', 'create', 'crash-test', '--json', '--init', '--data', dataDir]);
   const { sender_id, api_key } = JSON.parse(stdout) as { sender_id: string; api_key: string };
   let ports = await startServer();
   const ca = readFileSync(join(dataDir, 'tls', 'ca.pem'), 'utf8');

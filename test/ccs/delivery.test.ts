@@ -165,7 +165,7 @@ describe('CCS delivery', () => {
     sdk.on('draining', () => drains++);
     await sdk.connect();
     // The raw connection drains too: it gets the control message and NACKs afterwards.
-    const response = await fetch(`${server.url}/ccs/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${(await import('node:fs')).readFileSync(`${server.dataDir}/ccs-admin.token`, 'utf8').trim()}` } });
+    const response = await fetch(`${server.url}/ccs/admin/drain`, { method: 'POST', headers: { authorization: `Bearer ${(await import('node:fs')).readFileSync(`${server.dataDir}/admin.token`, 'utf8').trim()}` } });
     assert.equal(response.status, 200);
     assert.deepEqual(await response.json(), { draining: 2 });
     assert.deepEqual(await app.next(), { message_type: 'control', control_type: 'CONNECTION_DRAINING' });

@@ -20,7 +20,7 @@ function ocp(args: string[], stdin?: string): Promise<{ stdout: string; stderr: 
 }
 
 test('user add reads the password from stdin; user list and token create work on the same data dir', async () => {
-  await ocp(['user', 'add', 'eve@example.com', '--password-stdin'], 'long enough password\n');
+  await ocp(['user', 'add', 'eve@example.com', '--password-stdin', '--init'], 'long enough password\n');
   const listed = JSON.parse((await ocp(['user', 'list', '--json'])).stdout) as Array<{ email: string }>;
   assert.deepEqual(listed.map((u) => u.email), ['eve@example.com']);
   const token = (await ocp(['token', 'create', 'eve@example.com'])).stdout.trim();

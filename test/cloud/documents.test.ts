@@ -75,3 +75,26 @@ test('in a directory nodes share, start-up removes unfinished uploads and lists 
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('commitFor keeps the document when its record commits, and leaves nothing when the record or the commit fails', async () => {
+  const dir = tempDir();
+  try {
+    const store = new DocumentStore(dir, false);
+    const kept = await store.receive(Readable.from([Buffer.from('kept')]));
+    assert.equal(await store.commitFor(kept, 'job-1', async () => 'row'), 'row');
+    assert.equal(readFileSync(join(dir, 'job-1'), 'utf8'), 'kept');
+
+    // The job row fails (a printer deleted meanwhile): the document it would refer to goes again.
+    const refused = await store.receive(Readable.from([Buffer.from('refused')]));
+    await assert.rejects(store.commitFor(refused, 'job-2', async () => Promise.reject(new Error('foreign key'))), /foreign key/);
+    // The rename fails (a bad name): the temporary file goes, and the record never runs.
+    const misnamed = await store.receive(Readable.from([Buffer.from('misnamed')]));
+    let recorded = false;
+    await assert.rejects(store.commitFor(misnamed, '../escape', async () => (recorded = true)), /bad document name/);
+    assert.equal(recorded, false);
+    assert.deepEqual(readdirSync(dir).sort(), ['.incoming', 'job-1']);
+    assert.deepEqual(readdirSync(join(dir, '.incoming')), []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -24,7 +24,8 @@ export interface TestCups {
   stop(): Promise<void>;
 }
 
-export async function startCups(): Promise<TestCups> {
+/** `fileDevice`: allow file: device URIs (a file:///dev/null queue for benchmarks). */
+export async function startCups(options: { fileDevice?: boolean } = {}): Promise<TestCups> {
   const root = tempDir('ocp-cups-');
   for (const dir of ['spool', 'cache', 'state', 'log', 'ppd']) mkdirSync(join(root, dir));
   // cupsd runs filters and backends as the unprivileged lp user.
@@ -40,7 +41,8 @@ export async function startCups(): Promise<TestCups> {
   ].join('\n'));
   writeFileSync(join(root, 'cups-files.conf'), [
     `ServerRoot ${root}`, `RequestRoot ${root}/spool`, `CacheDir ${root}/cache`, `StateDir ${root}/state`, `TempDir ${root}/spool`,
-    `ErrorLog ${root}/log/error_log`, `AccessLog ${root}/log/access_log`, `PageLog ${root}/log/page_log`, 'Sandboxing Relaxed', '',
+    `ErrorLog ${root}/log/error_log`, `AccessLog ${root}/log/access_log`, `PageLog ${root}/log/page_log`, 'Sandboxing Relaxed',
+    ...(options.fileDevice ? ['FileDevice Yes'] : []), '',
   ].join('\n'));
   const cupsd: ChildProcess = spawn('cupsd', ['-f', '-c', join(root, 'cupsd.conf'), '-s', join(root, 'cups-files.conf')], { stdio: 'ignore' });
   const deadline = Date.now() + 15_000;

@@ -21,9 +21,14 @@ async function stop(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
+/**
+ * One request on a connection of its own: a kept-alive one could meet the
+ * server's keep-alive timeout (here IDLE_MS) on a loaded machine, and the
+ * reset would be that race, not the rule under test.
+ */
 function post(port: number, path: string, body: Buffer): Promise<{ status: number; text: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { 'content-length': body.length } }, (res) => {
+    const req = request({ host: '127.0.0.1', port, path, method: 'POST', agent: false, headers: { 'content-length': body.length } }, (res) => {
       let text = '';
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk)).on('end', () => resolve({ status: res.statusCode ?? 0, text }));
     });

@@ -94,7 +94,7 @@ before(async () => {
 
   // The cloud, in namespace A, bound to the namespace's address.
   const serverData = join(work, 'server');
-  execFileSync(OCP, ['user', 'add', EMAIL, '--password-stdin', '--data', serverData], { input: PASSWORD + '\n' });
+  execFileSync(OCP, ['user', 'add', EMAIL, '--password-stdin', '--init', '--data', serverData], { input: PASSWORD + '\n' });
   let serverLog = '';
   spawnLogged('ip', ['netns', 'exec', NS_A, process.execPath, OCP, 'server', '--data', serverData, '--host', ADDR_A, '--http-port', '0', '--xmpps-port', '0', '--xmpp-port', '-1', '--ccs-port', '-1', '--log-level', 'info'], process.env, (t) => (serverLog += t));
   const ports = await waitFor('server ports', () => {

@@ -1,31 +1,13 @@
-// Unit-level rules: the X-Privet-Token validity window (Privet §6.2) and the
-// streaming document checks (§5.2 invalid_document) fed in awkward chunks.
+// Unit-level rules: the streaming document checks (Privet §5.2
+// invalid_document) fed in awkward chunks. The X-Privet-Token rules are in
+// xsrf.test.ts.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { XsrfTokens } from '../../src/privet/xsrf.ts';
 import { inspectorFor, InvalidDocument } from '../../src/privet/validate.ts';
 import { makePdf, makePwg } from './helpers.ts';
-
-test('§6.2 a token is valid from issue to 24 h later, not before, not after, not on another boot', () => {
-  let now = 1_700_000_000;
-  const tokens = new XsrfTokens(() => now);
-  const token = tokens.issue();
-  for (const later of [0, 60, 3600, 23 * 3600, 24 * 3600]) {
-    now = 1_700_000_000 + later;
-    assert.ok(tokens.isValid(token), `+${later}s`);
-  }
-  now = 1_700_000_000 + 24 * 3600 + 1;
-  assert.ok(!tokens.isValid(token), '+24h1s');
-  now = 1_700_000_000 - 60;
-  assert.ok(!tokens.isValid(token), 'issued in the future');
-  now = 1_700_000_000;
-  assert.ok(!new XsrfTokens(() => now).isValid(token), 'a restart makes a new secret');
-  assert.ok(!tokens.isValid(''));
-  assert.ok(!tokens.isValid('!!!not base64!!!'));
-});
 
 async function inspect(type: string, document: Buffer, chunkSize: number) {
   const inspector = inspectorFor(type)!;

@@ -80,9 +80,9 @@ test('sign-in: a wrong password says so, and the error goes once signed in', { t
   await page.goto(`${server.url}/console/`);
   await page.getByLabel('Email').fill(owner.email);
   await page.getByLabel('Password').fill('not the password');
-  await shot(page, 'sign-in');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await status(page).getByText('Wrong email or password').waitFor({ timeout: UI_TIMEOUT });
+  await shot(page, 'sign-in');
   await signIn(page, owner);
   assert.equal(await status(page).textContent(), '', 'the stale error is cleared');
   await page.getByText('No printers yet').waitFor({ timeout: UI_TIMEOUT });
@@ -107,6 +107,15 @@ test('claim: the printer waiting with a registration token is added from the tok
   await card.getByText('Yours').waitFor();
   await card.getByText('Details').click();
   await card.getByText('application/pdf').waitFor({ timeout: UI_TIMEOUT });
+  await card.getByText(`ipp://${new URL(server.url).host}/ipp/print/${printerId}`).waitFor();
+  // The owner's LAN advertising switch is the printer's ipp-advertise tag (docs/ipp.md).
+  await card.getByLabel('Announce on the LAN (IPP Everywhere, AirPrint)').check();
+  await status(page).getByText('Office Laser is announced on the LAN').waitFor({ timeout: UI_TIMEOUT });
+  const tags = async () => (await cloudApi(server, 'printer', { printerid: printerId }, { token: await apiToken() })).body.printers[0].tags as string[];
+  assert.ok((await tags()).includes('ipp-advertise'));
+  await card.getByLabel('Announce on the LAN (IPP Everywhere, AirPrint)').uncheck();
+  await status(page).getByText('no longer announced').waitFor({ timeout: UI_TIMEOUT });
+  assert.ok(!(await tags()).includes('ipp-advertise'));
   await shot(page, 'printers');
 });
 
@@ -118,7 +127,7 @@ test('print: a PDF with a ticket from the CDD form reaches DONE on the jobs page
   await page.getByLabel('Copies').fill('2');
   await page.getByLabel('Sides').selectOption({ label: 'Two-sided, long edge' });
   await page.getByLabel('Colour').selectOption({ label: 'Colour' });
-  await page.getByLabel('Paper size').selectOption({ label: 'NA_LETTER' });
+  await page.getByLabel('Paper size').selectOption({ label: 'Letter (216 × 279 mm)' });
   await page.getByLabel('Orientation').selectOption({ label: 'Landscape' });
   await shot(page, 'print');
   await page.getByRole('button', { name: 'Print' }).click();
@@ -139,6 +148,17 @@ test('print: a PDF with a ticket from the CDD form reaches DONE on the jobs page
   assert.deepEqual(ticket.print.page_orientation, { type: 'LANDSCAPE' });
 });
 
+test('print: a file type the printer does not take is refused before upload', { timeout: 30_000 }, async () => {
+  await go(page, 'Print');
+  await page.getByLabel('Copies').waitFor({ timeout: UI_TIMEOUT });
+  await page.getByLabel('File').setInputFiles({ name: 'notes.txt', mimeType: 'text/plain', buffer: Buffer.from('plain text') });
+  await page.getByRole('button', { name: 'Print' }).click();
+  await status(page).getByText('Office Laser cannot print text/plain files (it takes application/pdf, image/pwg-raster, application/postscript)').waitFor({ timeout: UI_TIMEOUT });
+  await go(page, 'Printers');
+  // The refusal goes with the page it was about.
+  await waitFor('the refusal to go', async () => (await status(page).textContent()) === '', UI_TIMEOUT);
+});
+
 test('a jam set on the printer\'s panel shows as Stopped with its reason, and clears', { timeout: 60_000 }, async () => {
   await go(page, 'Printers');
   const card = page.locator('li.card', { hasText: 'Office Laser' });
@@ -147,9 +167,35 @@ test('a jam set on the printer\'s panel shows as Stopped with its reason, and cl
   await card.getByText('Stopped').waitFor({ timeout: UI_TIMEOUT });
   await card.getByText('Paper jam').first().waitFor();
   await shot(page, 'printers-stopped');
+  await go(page, 'Print');
+  await page.getByText('This printer is stopped (Paper jam): the job will wait until it is fixed.').waitFor({ timeout: UI_TIMEOUT });
+  await go(page, 'Printers');
+  // A re-read that fails says so, and the message goes when the next one works.
+  await page.route('**/cloudprint/search', (route) => route.abort('connectionrefused'));
   await printer.panelPost('/panel/state', { jam: false });
+  await status(page).getByText('Could not refresh').waitFor({ timeout: UI_TIMEOUT });
+  await page.unroute('**/cloudprint/search');
+  await printer.panelPost('/panel/state', { toner: 50 });
   await card.getByText('Idle').waitFor({ timeout: UI_TIMEOUT });
   assert.equal(await card.getByText('Paper jam').count(), 0, 'the reason goes with the fault');
+  await waitFor('the stale error to go', async () => (await status(page).textContent()) === '', UI_TIMEOUT);
+});
+
+test('keyboard: skip link first, a page change focuses its heading, a confirmation focuses "Keep it" and Escape closes it', { timeout: 30_000 }, async () => {
+  await page.goto(`${server.url}/console/#printers`);
+  await page.reload();
+  await page.getByRole('heading', { name: 'Printers', level: 1 }).waitFor({ timeout: UI_TIMEOUT });
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.getByRole('link', { name: 'Jobs', exact: true }).focus();
+  await page.keyboard.press('Enter');
+  await waitFor('focus on the heading', () => page.evaluate(() => document.activeElement?.tagName === 'H1' && document.activeElement.textContent === 'Jobs'), UI_TIMEOUT);
+  await page.getByRole('button', { name: 'Delete report.pdf' }).focus();
+  await page.keyboard.press('Enter');
+  await waitFor('focus on Keep it', () => page.evaluate(() => document.activeElement?.textContent === 'Keep it'), UI_TIMEOUT);
+  await page.keyboard.press('Escape');
+  await page.getByRole('dialog').waitFor({ state: 'hidden', timeout: UI_TIMEOUT });
+  assert.equal(await page.locator('li.job', { hasText: 'report.pdf' }).count(), 1);
 });
 
 test('sharing: an unknown email says so; a shared user sees the printer and prints to it', { timeout: 90_000 }, async () => {
@@ -178,15 +224,32 @@ test('sharing: an unknown email says so; a shared user sees the printer and prin
   } finally {
     await friendContext.close();
   }
+  // The owner's jobs page shows what others printed on the printer.
+  await go(page, 'Jobs');
+  await page.locator('li.job[data-state="DONE"]', { hasText: `friend.pdf` }).getByText(`by ${friend.email}`).waitFor({ timeout: UI_TIMEOUT });
 });
 
 test('cancel: a queued job is cancelled after confirmation and shows why', { timeout: 60_000 }, async () => {
   // With the printer gone, a job stays queued.
   await printer.stop();
   await go(page, 'Print');
-  await page.getByLabel('File').setInputFiles({ name: 'waiting.pdf', mimeType: 'application/pdf', buffer: makePdf(1, 'Waiting') });
-  await page.getByRole('button', { name: 'Print' }).click();
-  await status(page).getByText('Sent “waiting.pdf”').waitFor({ timeout: UI_TIMEOUT });
+  // A 600 KB document over an upload throttled to 300 KB/s: the progress bar shows while it goes.
+  const padded = Buffer.concat([makePdf(1, 'Waiting'), Buffer.from(`%${'x'.repeat(600 * 1024)}\n`)]);
+  await page.getByLabel('File').setInputFiles({ name: 'waiting.pdf', mimeType: 'application/pdf', buffer: padded });
+  const cdp = await ownerContext.newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: 300 * 1024 });
+  try {
+    await page.getByRole('button', { name: 'Print' }).click();
+    const bar = page.getByRole('progressbar', { name: 'Uploading' });
+    await bar.waitFor({ timeout: UI_TIMEOUT });
+    await waitFor('upload under way', async () => Number(await bar.getAttribute('value').catch(() => '0')) > 0, UI_TIMEOUT, 20);
+    await shot(page, 'print-uploading');
+    await status(page).getByText('Sent “waiting.pdf”').waitFor({ timeout: UI_TIMEOUT });
+  } finally {
+    await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+    await cdp.detach();
+  }
   await go(page, 'Jobs');
   const job = page.locator('li.job', { hasText: 'waiting.pdf' });
   await job.and(page.locator('[data-state="QUEUED"]')).waitFor({ timeout: UI_TIMEOUT });
@@ -227,18 +290,34 @@ test('axe-core finds no serious or critical accessibility violation on any page'
     });
     for (const v of violations) if (v.impact === 'serious' || v.impact === 'critical') found.push(`#${name}: ${v.id} (${v.impact}, ${v.count})`);
   }
-  await page.goto(`${server.url}/console/#account`);
-  await page.getByRole('button', { name: 'Sign out', exact: true }).last().click();
-  await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_TIMEOUT });
-  await page.evaluate(AXE_SOURCE);
-  const signInViolations = await page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations.map((v) => `${v.id} (${v.impact})`));
-  found.push(...signInViolations.filter((v) => /serious|critical/.test(v)).map((v) => `sign-in: ${v}`));
   assert.deepEqual(found, []);
 });
 
-test('sign-out ends the session: a reload shows the sign-in form', { timeout: 30_000 }, async () => {
+test('rename, then delete a printer after confirmation', { timeout: 60_000 }, async () => {
+  await go(page, 'Printers');
+  const card = page.locator('li.card', { hasText: 'Office Laser' });
+  await card.getByRole('button', { name: 'Rename' }).click();
+  await card.getByLabel('New name').fill('Front Desk');
+  await card.getByRole('button', { name: 'Save' }).click();
+  await status(page).getByText('Renamed to “Front Desk”').waitFor({ timeout: UI_TIMEOUT });
+  const renamed = page.locator('li.card', { hasText: 'Front Desk' });
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Keep it' }).click();
+  assert.equal(await renamed.count(), 1, 'Keep it keeps it');
+  await renamed.getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete printer' }).click();
+  await page.getByText('No printers yet').waitFor({ timeout: UI_TIMEOUT });
+});
+
+test('sign-out ends the session: a reload shows the sign-in form, which axe-core also passes', { timeout: 30_000 }, async () => {
+  await page.goto(`${server.url}/console/#account`);
+  await page.getByRole('button', { name: 'Sign out', exact: true }).last().click();
+  await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_TIMEOUT });
   await page.reload();
   await page.getByRole('button', { name: 'Sign in' }).waitFor({ timeout: UI_TIMEOUT });
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations.map((v) => `${v.id} (${v.impact})`));
+  assert.deepEqual(violations.filter((v) => /serious|critical/.test(v)), []);
 });
 
 test('a session outlives its access token: silent refresh, and a reload keeps it', { timeout: 60_000 }, async () => {

@@ -73,6 +73,8 @@ export interface JobsTable {
   updated_at: number;
   /** SHA-256 of the proximity token the job was submitted with: that token reaches only such jobs. */
   proximity_token_hash: string | null;
+  /** While the cloud converts the document for the printer: the type it becomes (the job is IN_PROGRESS meanwhile). */
+  converting_to: string | null;
 }
 
 export interface ProximityTokensTable {

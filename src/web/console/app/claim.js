@@ -31,7 +31,7 @@ export function ClaimPage({ reload, say }) {
   }
   return html`<form class="stack" onSubmit=${claim}>
     <label for="token">Registration token or claim URL</label>
-    <input id="token" name="token" required autocomplete="off" value=${prefill} aria-describedby="token-help" />
+    <input id="token" name="token" required autocomplete="off" defaultValue=${prefill} aria-describedby="token-help" />
     <small id="token-help">The printer shows or prints its token when you start its registration.</small>
     <button type="submit">Add printer</button>
   </form>`;

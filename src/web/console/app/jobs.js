@@ -1,4 +1,4 @@
-// Jobs: every job the user may see, kept current by the event stream; the
+// Jobs: the user's jobs and those of the printers they own, kept current by the event stream; the
 // state in words with why it waits or was aborted, pages printed; filters by
 // state, printer and title; cancel and delete with confirmation.
 import { useState } from 'preact/hooks';
@@ -9,7 +9,7 @@ import { FINAL, JOB_LABEL, jobReason, jobState } from './words.js';
 const FILTERS = { all: 'All', active: 'Not finished', DONE: 'Done', ABORTED: 'Aborted' };
 const CANCEL = JSON.stringify({ state: { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } } });
 
-function JobItem({ job, reload, say }) {
+function JobItem({ job, email, reload, say }) {
   const [confirming, setConfirming] = useState(undefined);
   const state = jobState(job);
   const reason = jobReason(job);
@@ -26,7 +26,7 @@ function JobItem({ job, reload, say }) {
   return html`<li class="card job" data-state=${state}>
     <h2>${job.title}</h2>
     <p><span class=${`badge job-${state.toLowerCase()}`}>${JOB_LABEL[state] ?? state}</span>${reason && html`<span class="reason">: ${reason}</span>`}</p>
-    <p>${job.printerName} · ${job.numberOfPages ?? 0} ${job.numberOfPages === 1 ? 'page' : 'pages'} printed · ${formatTime(job.createTime)}</p>
+    <p>${job.printerName}${job.ownerId && job.ownerId !== email ? ` · by ${job.ownerId}` : ''} · ${job.numberOfPages ?? 0} ${job.numberOfPages === 1 ? 'page' : 'pages'} printed · ${formatTime(job.createTime)}</p>
     <div class="buttons">
       ${!FINAL.has(state) && html`<button type="button" onClick=${() => setConfirming('cancel')} aria-label=${`Cancel ${job.title}`}>Cancel</button>`}
       <button type="button" class="danger" onClick=${() => setConfirming('delete')} aria-label=${`Delete ${job.title}`}>Delete</button>
@@ -41,7 +41,7 @@ function JobItem({ job, reload, say }) {
   </li>`;
 }
 
-export function JobsPage({ jobs, printers, reload, say }) {
+export function JobsPage({ jobs, printers, email, reload, say }) {
   const [filter, setFilter] = useState('all');
   const [printer, setPrinter] = useState('');
   const [text, setText] = useState('');
@@ -66,5 +66,5 @@ export function JobsPage({ jobs, printers, reload, say }) {
       <input id="job-text" type="search" value=${text} onInput=${(e) => setText(e.currentTarget.value)} /></div>
     </form>
     <p aria-live="polite">${shown.length} of ${jobs.length} jobs</p>
-    <ul class="cards" aria-label="Jobs">${shown.map((job) => html`<${JobItem} key=${job.id} job=${job} reload=${reload} say=${say} />`)}</ul>`;
+    <ul class="cards" aria-label="Jobs">${shown.map((job) => html`<${JobItem} key=${job.id} job=${job} email=${email} reload=${reload} say=${say} />`)}</ul>`;
 }

@@ -3,7 +3,7 @@
 // current by the event stream, and one status line whose message is cleared
 // when the page changes or the next action succeeds.
 import { render } from 'preact';
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { cloud, followEvents, onSession, restore, signIn, signOut } from './api.js';
 import { html, takeCarried } from './ui.js';
 import { PrintersPage } from './printers.js';
@@ -65,12 +65,22 @@ function Console({ email, say }) {
   const loadPrinters = useCallback(async () => {
     const reply = await cloud('search', { extra_fields: 'connectionStatus,semanticState,queuedJobsCount' });
     setPrinters(reply.printers);
+    return reply.printers;
   }, []);
-  const loadJobs = useCallback(async () => {
-    const reply = await cloud('jobs', { limit: '200' });
-    setJobs(reply.jobs);
+  /** The user's own jobs and every job of the printers they own (/cloudprint/jobs without a printer lists only one's own). */
+  const loadJobs = useCallback(async (owned) => {
+    const lists = await Promise.all([cloud('jobs', { limit: '200' }), ...owned.map((p) => cloud('jobs', { printerid: p.id, limit: '200' }))]);
+    const byId = new Map(lists.flatMap((reply) => reply.jobs).map((job) => [job.id, job]));
+    setJobs([...byId.values()].sort((a, b) => Number(b.createTime) - Number(a.createTime)));
   }, []);
-  const reload = useCallback(() => Promise.all([loadPrinters(), loadJobs()]).catch((error) => say(error.message, 'error')), [loadPrinters, loadJobs]);
+  // A failed re-read says so until a later one succeeds.
+  const reload = useCallback(
+    () =>
+      loadPrinters()
+        .then((all) => loadJobs(all.filter((p) => p.ownerId === email)))
+        .then(() => say.clear('reload'), (error) => say(`Could not refresh: ${error.message}`, 'error', 'reload')),
+    [loadPrinters, loadJobs, email],
+  );
 
   useEffect(() => {
     reload();
@@ -116,8 +126,9 @@ function Console({ email, say }) {
 
 function App() {
   const [email, setEmail] = useState(undefined);
-  const [message, setMessage] = useState({ text: '', kind: '' });
-  const say = useCallback((text, kind = 'ok') => setMessage({ text, kind }), []);
+  const [message, setMessage] = useState({ text: '', kind: '', source: '' });
+  // say(text, kind, source): a message with a source is cleared by say.clear(source) once it no longer applies.
+  const say = useMemo(() => Object.assign((text, kind = 'ok', source = '') => setMessage({ text, kind, source }), { clear: (source) => setMessage((m) => (m.source === source ? { text: '', kind: '', source: '' } : m)) }), []);
   useEffect(() => {
     const off = onSession((who) => {
       setEmail(who);

@@ -5,16 +5,9 @@
 import { useEffect, useState } from 'preact/hooks';
 import { cloud, submit } from './api.js';
 import { html } from './ui.js';
-import { printerReasons } from './words.js';
+import { optionLabel, printerReasons } from './words.js';
 import { printerName } from './printers.js';
 
-const LABELS = {
-  NO_DUPLEX: 'One-sided', LONG_EDGE: 'Two-sided, long edge', SHORT_EDGE: 'Two-sided, short edge',
-  STANDARD_MONOCHROME: 'Black and white', STANDARD_COLOR: 'Colour', CUSTOM_MONOCHROME: 'Black and white (custom)', CUSTOM_COLOR: 'Colour (custom)', AUTO: 'Automatic',
-  PORTRAIT: 'Portrait', LANDSCAPE: 'Landscape',
-  NO_FITTING: 'Actual size', FIT_TO_PAGE: 'Fit to page', GROW_TO_PAGE: 'Grow to page', SHRINK_TO_PAGE: 'Shrink to page', FILL_PAGE: 'Fill page',
-};
-const label = (option) => option.custom_display_name || option.display_name || LABELS[option.type] || option.name || option.type || option.value;
 const defaultIndex = (options) => Math.max(0, options.findIndex((o) => o.is_default));
 
 /** Page ranges "1-3, 7" as a CJT page_range interval list; throws on anything else. */
@@ -39,7 +32,7 @@ function accepts(cdd, type) {
 function Select({ id, name, text, options }) {
   if (!options?.length) return null;
   return html`<label for=${id}>${text}</label>
-    <select id=${id} name=${name}>${options.map((o, i) => html`<option value=${i} selected=${i === defaultIndex(options)}>${label(o)}</option>`)}</select>`;
+    <select id=${id} name=${name}>${options.map((o, i) => html`<option value=${i} selected=${i === defaultIndex(options)}>${optionLabel(o)}</option>`)}</select>`;
 }
 
 /** The CJT for the form's values (CJT: print.copies, media_size, duplex, color, page_range, page_orientation, fit_to_page, vendor_ticket_item). */
@@ -123,7 +116,7 @@ export function PrintPage({ printers, say, reload }) {
     ${cdd === undefined && html`<p>Loading the printer's options…</p>`}
     ${cdd && html`<fieldset class="stack">
       <legend>Print settings</legend>
-      ${cdd.copies && html`<label for="copies">Copies</label><input id="copies" name="copies" type="number" min="1" max=${cdd.copies.max ?? 999} value=${cdd.copies.default ?? 1} required />`}
+      ${cdd.copies && html`<label for="copies">Copies</label><input id="copies" name="copies" type="number" min="1" max=${cdd.copies.max ?? 999} defaultValue=${cdd.copies.default ?? 1} required />`}
       <${Select} id="media" name="media" text="Paper size" options=${cdd.media_size?.option} />
       <${Select} id="duplex" name="duplex" text="Sides" options=${cdd.duplex?.option} />
       <${Select} id="color" name="color" text="Colour" options=${cdd.color?.option} />

@@ -4,7 +4,9 @@
 import { useState } from 'preact/hooks';
 import { cloud } from './api.js';
 import { Confirm, formatTime, html } from './ui.js';
-import { markerLevels, printerReasons, STATE_LABEL } from './words.js';
+import { markerLevels, optionLabel, printerReasons, STATE_LABEL } from './words.js';
+
+const ADVERTISE_TAG = 'ipp-advertise';
 
 export function printerName(printer) {
   return printer.displayName || printer.name;
@@ -27,13 +29,30 @@ function CddSummary({ capabilities }) {
   const p = capabilities?.printer ?? {};
   const rows = [
     ['Document types', (p.supported_content_type ?? []).map((t) => t.content_type).join(', ')],
-    ['Paper sizes', (p.media_size?.option ?? []).map((o) => o.custom_display_name || o.name || `${o.width_microns / 1000}×${o.height_microns / 1000} mm`).join(', ')],
-    ['Colour', (p.color?.option ?? []).map((o) => o.custom_display_name || o.type).join(', ')],
-    ['Two-sided', (p.duplex?.option ?? []).map((o) => o.type).join(', ')],
+    ['Paper sizes', (p.media_size?.option ?? []).map(optionLabel).join(', ')],
+    ['Colour', (p.color?.option ?? []).map(optionLabel).join(', ')],
+    ['Sides', (p.duplex?.option ?? []).map(optionLabel).join(', ')],
     ['Resolution', (p.dpi?.option ?? []).map((o) => `${o.horizontal_dpi}×${o.vertical_dpi} dpi`).join(', ')],
     ['Copies', p.copies ? `up to ${p.copies.max ?? 'any'}` : ''],
   ].filter(([, value]) => value);
   return html`<dl>${rows.map(([name, value]) => html`<dt>${name}</dt><dd>${value}</dd>`)}</dl>`;
+}
+
+/** The owner's choice to have `ocp server --ipp-advertise` announce the printer on the LAN (docs/ipp.md): the tag ipp-advertise. */
+function Advertise({ printer, reload, say }) {
+  const on = (printer.tags ?? []).includes(ADVERTISE_TAG);
+  async function toggle(event) {
+    const wanted = event.currentTarget.checked;
+    try {
+      await cloud('update', { printerid: printer.id, ...(wanted ? { tag: ADVERTISE_TAG } : { remove_tag: ADVERTISE_TAG }) });
+      say(wanted ? `${printerName(printer)} is announced on the LAN` : `${printerName(printer)} is no longer announced on the LAN`);
+      reload();
+    } catch (error) {
+      say(error.message, 'error');
+    }
+  }
+  const id = `advertise-${printer.id}`;
+  return html`<p class="check"><input type="checkbox" id=${id} checked=${on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
 }
 
 function Details({ printer }) {
@@ -43,8 +62,11 @@ function Details({ printer }) {
     if (!event.currentTarget.open || full) return;
     cloud('printer', { printerid: printer.id }).then((reply) => setFull(reply.printers[0]), (e) => setError(e.message));
   };
-  const device = printer.proxy ? `Connector ${printer.proxy}` : 'Privet printer';
-  return html`<details onToggle=${load}>
+  // A Privet printer registers with proxy privet-SERIAL (src/privet/printer.ts); a connector with its own proxy id.
+  const device = printer.proxy.startsWith('privet-') ? `Privet printer, serial ${printer.proxy.slice(7)}` : printer.proxy ? `Connector ${printer.proxy}` : 'Registered directly';
+  // The IPP printer-more-info link (src/ipp) is /console/#printer=ID: that printer's details open.
+  const linked = location.hash === `#printer=${printer.id}`;
+  return html`<details onToggle=${load} open=${linked}>
     <summary>Details</summary>
     <dl>
       <dt>Device</dt><dd>${device}</dd>
@@ -53,6 +75,7 @@ function Details({ printer }) {
       <dt>Last seen</dt><dd>${formatTime(printer.accessTime)}</dd>
       <dt>Last update</dt><dd>${formatTime(printer.updateTime)}</dd>
       <dt>Id</dt><dd class="id">${printer.id}</dd>
+      <dt>IPP</dt><dd class="id">${`ipp://${location.host}/ipp/print/${printer.id}`}</dd>
     </dl>
     ${markerLevels(printer.semanticState?.printer).length > 0 && html`<p>Supplies: ${markerLevels(printer.semanticState.printer).join(', ')}</p>`}
     ${error && html`<p class="error">${error}</p>`}
@@ -76,7 +99,7 @@ function Rename({ printer, done, say }) {
   const id = `rename-${printer.id}`;
   return html`<form class="inline" onSubmit=${save}>
     <label for=${id}>New name</label>
-    <input id=${id} name="name" required maxlength="200" value=${printerName(printer)} />
+    <input id=${id} name="name" required maxlength="200" defaultValue=${printerName(printer)} />
     <button type="submit">Save</button>
     <button type="button" onClick=${() => done(false)}>Cancel</button>
   </form>`;
@@ -100,6 +123,7 @@ function PrinterCard({ printer, email, reload, say }) {
     <${StateLine} printer=${printer} />
     <p>${printer.queuedJobsCount ?? 0} queued · ${owned ? 'Yours' : html`Shared with you by ${printer.ownerId}`}</p>
     <${Details} printer=${printer} />
+    ${owned && html`<${Advertise} printer=${printer} reload=${reload} say=${say} />`}
     ${renaming && html`<${Rename} printer=${printer} say=${say} done=${(changed) => (setRenaming(false), changed && reload())} />`}
     <div class="buttons">
       <a class="button" href=${`#print?printer=${encodeURIComponent(printer.id)}`}>Print</a>

@@ -49,10 +49,12 @@ export function SharingPage({ printers, email, say }) {
   }
   const isPublic = shares?.some((s) => s.scope === 'public');
   return html`
-    <label for="share-printer">Printer</label>
-    <select id="share-printer" value=${printerId} onChange=${(e) => setPrinterId(e.currentTarget.value)}>
-      ${mine.map((p) => html`<option value=${p.id}>${printerName(p)}</option>`)}
-    </select>
+    <div class="stack">
+      <label for="share-printer">Printer</label>
+      <select id="share-printer" value=${printerId} onChange=${(e) => setPrinterId(e.currentTarget.value)}>
+        ${mine.map((p) => html`<option value=${p.id}>${printerName(p)}</option>`)}
+      </select>
+    </div>
     <h2>Shared with</h2>
     ${shares === undefined ? html`<p>Loading…</p>` : shares.length === 0 ? html`<p>Nobody else yet.</p>` : html`
       <ul class="shares">${shares.map((s) => html`<li>

@@ -1,0 +1,136 @@
+// What the IPP service needs from the rest of the server, as a small
+// interface: src/ipp/cloud-adapter.ts implements it over the cloud print
+// service (the only file here that imports src/cloud and src/auth), so the
+// IPP operations read as IPP and a restructured cloud changes one file.
+import type { Readable } from 'node:stream';
+import type { Logger } from '../log.ts';
+
+/** Where printers live on both listeners: IPP_PATH + printer id. */
+export const IPP_PATH = '/ipp/print/';
+
+/** The printer tag by which its owner asks for it to be announced on the LAN (--ipp-advertise). */
+export const ADVERTISE_TAG = 'ipp-advertise';
+
+/** A signed-in user, as the cloud knows it (opaque here). */
+export interface IppUser {
+  id: string;
+  email: string;
+  /** What the cloud needs to decide access (its Caller). */
+  readonly caller: unknown;
+}
+
+export interface IppPrinter {
+  id: string;
+  name: string;
+  displayName: string;
+  uuid: string | null;
+  manufacturer: string | null;
+  model: string | null;
+  firmware: string | null;
+  supportUrl: string | null;
+  /** The CDD's `printer` section. */
+  cdd: Record<string, unknown>;
+  /** The CDS's `printer` section. */
+  cds: Record<string, unknown>;
+  /** The bare JID local part of the device's robot; null for a printer nobody runs. */
+  robotJidLocal: string | null;
+  createdAt: number;
+  updatedAt: number;
+}
+
+/** CDD JobState [cloudprint-protocol.md §d]. */
+export interface CloudJobState {
+  type: string;
+  user_action_cause?: { action_code: string };
+  device_state_cause?: { error_code: string };
+  device_action_cause?: { error_code: string };
+  service_action_cause?: { error_code: string };
+}
+
+export interface IppJob {
+  /** The cloud job id (a UUID). */
+  id: string;
+  printerId: string;
+  ownerId: string;
+  ownerEmail: string;
+  title: string;
+  contentType: string;
+  state: CloudJobState;
+  pagesPrinted: number;
+  documentSize: number;
+  createdAt: number;
+  updatedAt: number;
+  /** The CJT the job was submitted with. */
+  ticket: Record<string, unknown>;
+}
+
+export interface NewJob {
+  /** From newJobId(): chosen before the document arrives, so Create-Job can name the job. */
+  id: string;
+  title: string;
+  contentType: string;
+  ticket: Record<string, unknown>;
+  document: Readable;
+}
+
+/** Why the cloud refused a job, in terms IPP has a status for. */
+export class IppCloudError extends Error {
+  constructor(
+    readonly kind: 'not-found' | 'forbidden' | 'too-large' | 'format' | 'ticket' | 'conflict' | 'bad-request',
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface IppCloud {
+  /** HTTP Basic credentials: an account's email and password, or anything and an API/access token. */
+  userByBasic(username: string, password: string, source: string): Promise<IppUser | undefined>;
+  findPrinter(id: string): Promise<IppPrinter | undefined>;
+  /** Whether the user may print to the printer (the same rule as /cloudprint/submit). */
+  mayPrint(user: IppUser, printer: IppPrinter): Promise<boolean>;
+  /** Whether the user manages the printer (sees and cancels everybody's jobs there). */
+  mayManage(user: IppUser, printer: IppPrinter): Promise<boolean>;
+  queuedJobs(printerId: string): Promise<number>;
+  newJobId(): string;
+  /** Streams the document into the document store and queues the job, as /cloudprint/submit does. */
+  createJob(user: IppUser, printer: IppPrinter, job: NewJob): Promise<IppJob>;
+  /** Whether a ticket fits the printer's CDD; throws IppCloudError('ticket') if not. */
+  checkTicket(printer: IppPrinter, ticket: Record<string, unknown>): void;
+  /** The printer's jobs, newest first; only `ownerId`'s when given. */
+  jobsOf(printerId: string, options: { ownerId?: string; finished?: boolean; limit: number }): Promise<IppJob[]>;
+  /** The printer's jobs whose id starts with one of `prefixes` (IPP job-ids are derived from them). */
+  jobsByIdPrefix(printerId: string, prefixes: string[]): Promise<IppJob[]>;
+  /** Claimed printers carrying `tag` (the owner's choice to advertise them on the LAN). */
+  advertisedPrinters(tag: string): Promise<IppPrinter[]>;
+  /** Moves a job to `state` through the cloud's job state machine (IppCloudError 'conflict' if it cannot go there). */
+  setJobState(job: IppJob, state: CloudJobState): Promise<void>;
+}
+
+export interface IppDeps {
+  cloud: IppCloud;
+  log: Logger;
+  /** Base URL of the HTTP port (the console lives there). */
+  publicUrl(): string;
+  /** Whether the device of a robot is connected to the push channel now; undefined when unknown. */
+  deviceConnected(robotJidLocal: string): boolean | undefined;
+  tls: { cert: string; key: string };
+  options: IppOptions;
+}
+
+export interface IppOptions {
+  host: string;
+  /** -1 = no IPPS listener, 0 = a free port. */
+  ippsPort: number;
+  /** Accept HTTP Basic over plain HTTP from any address (otherwise from loopback only). */
+  allowBasicOverHttp: boolean;
+  /** Largest attribute section of a request, in bytes. */
+  maxAttributesSize: number;
+  /** Queued jobs a printer may have before Print-Job answers server-error-busy. */
+  maxQueuedJobs: number;
+  /** How long a Create-Job waits for its Send-Document, in seconds. */
+  multipleOperationTimeout: number;
+  maxDocumentSize: number;
+  /** --ipp-advertise: DNS-SD on the LAN (advertise.ts). */
+  advertise: { enabled: boolean; networkInterface: string | undefined; intervalSeconds: number };
+}
