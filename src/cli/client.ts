@@ -107,7 +107,7 @@ async function printToCloud(printerId: string, document: Blob, options: PrintOpt
       jobId: submitted.id,
       pollMs: pollSeconds * 1000,
       signal: interrupt.signal,
-      onUpdate: (job) => options.json || console.error(`job ${job.id}: ${stateCell(job.state, process.stderr)}${job.pagesPrinted ? `, ${job.pagesPrinted} page(s) printed` : ''}`),
+      onUpdate: (job) => options.json || console.error(`job ${job.id}: ${stateCell(job.state, process.stderr)}${job.cause ? ` (${job.cause})` : ''}${job.pagesPrinted ? `, ${job.pagesPrinted} page(s) printed` : ''}`),
       onNotice: (text) => console.error(paint(process.stderr, 'yellow', `ocp: ${text}`)),
     });
   } finally {
