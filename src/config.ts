@@ -61,6 +61,8 @@ export const SERVER_OPTIONS = [
   { key: 'device-code-interval', type: 'duration', default: 5, help: 'seconds a device-flow client waits between polls; faster polls get slow_down and 5 s more (RFC 8628 §3.5)' },
   { key: 'device-codes-per-minute', type: 'int', default: 30, help: 'device-flow codes one address may request per minute (0 = unlimited)' },
   { key: 'user-code-failures-per-minute', type: 'int', default: 10, help: 'wrong device-flow user codes one address, or one account, may enter per minute before its entries are refused for the rest of the minute (0 = unlimited)' },
+  { key: 'console-heartbeat', type: 'duration', default: 20, help: 'how often the web console\'s event stream (GET /console/events) sends a keep-alive and checks that its access token still holds' },
+  { key: 'console-streams-per-account', type: 'int', default: 8, help: 'event streams one account may hold open at once (browser tabs); the oldest is closed when another opens' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
@@ -118,6 +120,10 @@ export interface ServerConfig {
   tlsNames: string[];
   maxDocumentSize: number;
   jobRetentionSeconds: number;
+  /** The console's event stream: keep-alive and token re-check period. */
+  consoleHeartbeatSeconds: number;
+  /** Open console event streams per account; the oldest goes when one more opens. */
+  consoleStreamsPerAccount: number;
   conversionWorkers: number;
   conversionTimeoutSeconds: number;
   conversionMemory: number;
@@ -288,6 +294,8 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     deviceCodeIntervalSeconds: num('device-code-interval'),
     deviceCodesPerMinute: num('device-codes-per-minute'),
     userCodeFailuresPerMinute: num('user-code-failures-per-minute'),
+    consoleHeartbeatSeconds: num('console-heartbeat'),
+    consoleStreamsPerAccount: num('console-streams-per-account'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxJsonDepth: num('max-json-depth'),

@@ -6,11 +6,12 @@
 import type { Command } from 'commander';
 import type { Store } from '../store/db.ts';
 import type { ServerConfig } from '../config.ts';
-import { addOptions, configFromCommand } from './options.ts';
+import { SERVER_TABLE } from '../config.ts';
+import { addOptionTable, configFromCommand, STORE_OPTION_KEYS } from './options.ts';
 
-/** Adds the server options and --init to an admin command. */
+/** Adds the store's options (STORE_OPTION_KEYS, not every server option) and --init to an admin command. */
 export function addStoreOptions(command: Command): Command {
-  return addOptions(command).option('--init', 'create the database if there is none yet (without it the command refuses, so that a wrong --data cannot make a second, empty one)');
+  return addOptionTable(command, SERVER_TABLE, STORE_OPTION_KEYS).option('--init', 'create the database if there is none yet (without it the command refuses, so that a wrong --data cannot make a second, empty one)');
 }
 
 /** Runs `work` on the store the command's options point at. */

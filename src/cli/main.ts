@@ -10,6 +10,11 @@ import { registerConnectorCommands } from './connector.ts';
 import { registerCcsCommands } from './ccs.ts';
 import { registerOpsCommands } from './ops.ts';
 import { registerBackupCommands } from './backup.ts';
+import { registerLogoutCommand } from './logout.ts';
+import { registerCancelCommand } from './cancel.ts';
+import { registerSharingCommands } from './sharing.ts';
+import { registerPrinterDeleteCommand } from './printer-delete.ts';
+import { errorLine } from './output.ts';
 
 const program = new Command('ocp')
   .description('OpenCloudPrint: self-hosted cloud print, XMPP push and Cloud Connection Server')
@@ -25,15 +30,19 @@ registerConnectorCommands(program);
 registerCcsCommands(program);
 registerOpsCommands(program);
 registerBackupCommands(program);
+registerLogoutCommand(program);
+registerCancelCommand(program);
+registerSharingCommands(program);
+registerPrinterDeleteCommand(program);
 
 try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
   if (error instanceof ConfigError) {
-    console.error(`ocp: ${error.message}`);
+    console.error(errorLine(error));
     process.exit(2);
   }
-  console.error(`ocp: ${(error as Error).message}`);
+  console.error(errorLine(error));
   process.exit(1);
 }

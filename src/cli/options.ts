@@ -41,6 +41,9 @@ export function addOptions(command: Command): Command {
   return addOptionTable(command, SERVER_TABLE);
 }
 
+/** The server options an admin command that opens the store reads: `ocp user`, `token` and `sender` show only these. */
+export const STORE_OPTION_KEYS = ['data', 'database', 'sync', 'access-token-ttl'] as const;
+
 /** The server configuration for a command whose options came from addOptions. */
 export function configFromCommand(command: Command): ServerConfig {
   return serverConfigFrom(valuesFromCommand(command, SERVER_TABLE));

@@ -1,6 +1,8 @@
-// Reads a secret without echoing it: from a terminal with echo off, or the
-// whole of standard input when it is piped (or `fromStdin` is set).
-import { createInterface } from 'node:readline';
+// Questions to the person at the terminal, on standard error (standard output
+// is for data): a secret typed with echo off (npm's `read`, which mutes the
+// terminal through mute-stream rather than patching readline's internals),
+// the whole of standard input when it is piped, and yes/no confirmations.
+import { read } from 'read';
 
 /** All of standard input, without its final newline. */
 export async function readStdin(): Promise<string> {
@@ -11,16 +13,16 @@ export async function readStdin(): Promise<string> {
 
 export async function readSecret(prompt: string, fromStdin: boolean): Promise<string> {
   if (fromStdin || !process.stdin.isTTY) return readStdin();
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  // Keep the prompt, mute everything typed after it.
-  const output = rl as unknown as { _writeToOutput: (text: string) => void };
-  let prompted = false;
-  output._writeToOutput = (text: string) => {
-    if (!prompted) process.stderr.write(text);
-    prompted = true;
-  };
-  const answer = await new Promise<string>((resolve) => rl.question(prompt, resolve));
-  rl.close();
-  process.stderr.write('\n');
-  return answer;
+  return read({ prompt, silent: true, replace: '', input: process.stdin, output: process.stderr });
+}
+
+/** Whether a question can be put: standard input and error are a terminal. */
+export function canAsk(): boolean {
+  return Boolean(process.stdin.isTTY && process.stderr.isTTY);
+}
+
+/** Asks a yes/no question on the terminal; anything but y/yes is no. */
+export async function confirm(question: string): Promise<boolean> {
+  const answer = await read({ prompt: `${question} [y/N] `, input: process.stdin, output: process.stderr });
+  return /^y(es)?$/i.test(answer.trim());
 }

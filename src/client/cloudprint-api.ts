@@ -4,6 +4,7 @@
 // {success, message, errorCode, ...} envelope except /ticket and downloads.
 // Used by the Privet printer (src/privet) and the `ocp` client commands.
 import { certificateAdvice, SYSTEM_TRUST } from '../tls/verify-advice.ts';
+import { networkCause } from './network-error.ts';
 
 /** Why a call failed: no answer at all, an HTTP error, or success:false. */
 export type CloudFailure = 'offline' | 'http' | 'api';
@@ -109,6 +110,7 @@ export function cloudUrls(cloudUrl: string): { api: string; root: string } {
 export class CloudPrintApi {
   readonly apiUrl: string;
   readonly tokenUrl: string;
+  readonly revokeUrl: string;
   readonly clientId: string;
   /** Server clock minus ours, from the Date header of the last reply (HTTP dates have 1 s resolution). */
   clockSkewMs = 0;
@@ -117,22 +119,25 @@ export class CloudPrintApi {
     const { api, root } = cloudUrls(options.cloudUrl);
     this.apiUrl = api;
     this.tokenUrl = `${root}/oauth2/token`;
+    this.revokeUrl = `${root}/oauth2/revoke`;
     this.clientId = options.clientId ?? 'opencloudprint-device';
   }
 
-  private async send(api: string, url: string, init: RequestInit & { anonymous?: boolean }): Promise<Response> {
+  private async send(api: string, url: string, init: RequestInit & { anonymous?: boolean; onUploadProgress?: UploadProgress }): Promise<Response> {
     const headers = new Headers(init.headers);
     if (this.options.proxy) headers.set('X-CloudPrint-Proxy', this.options.proxy);
     if (!init.anonymous && this.options.accessToken) {
       const token = await this.options.accessToken();
       if (token) headers.set('Authorization', `Bearer ${token}`);
     }
+    const timeoutMs = this.options.timeoutMs ?? 30_000;
     let response: Response;
     try {
-      response = await fetch(url, { ...init, headers, signal: init.signal ?? AbortSignal.timeout(this.options.timeoutMs ?? 30_000) });
+      const body = init.onUploadProgress && init.body instanceof FormData ? countedBody(init.body, headers, init.onUploadProgress) : init.body;
+      response = await fetch(url, { ...init, body, headers, signal: init.signal ?? AbortSignal.timeout(timeoutMs), ...(body !== init.body ? { duplex: 'half' } : {}) } as RequestInit);
     } catch (error) {
       const advice = certificateAdvice(error, new URL(url).hostname.replace(/^\[(.*)\]$/, '$1'), SYSTEM_TRUST);
-      throw new CloudPrintError(`${api}: ${(error as Error).message}${advice ? `: ${advice}` : ''}`, 'offline', api);
+      throw new CloudPrintError(`${api}: cannot reach ${url}: ${networkCause(error, init.signal ? undefined : timeoutMs)}${advice ? `: ${advice}` : ''}`, 'offline', api);
     }
     const serverDate = Date.parse(response.headers.get('date') ?? '');
     if (!Number.isNaN(serverDate)) this.clockSkewMs = serverDate - Date.now();
@@ -150,9 +155,9 @@ export class CloudPrintApi {
   }
 
   /** POSTs a /cloudprint call and unwraps the envelope; success:false throws unless `allowFailure`. */
-  async call<T extends Envelope = Envelope>(name: string, form: Form = {}, opts: { multipart?: boolean; anonymous?: boolean; allowFailure?: boolean } = {}): Promise<T> {
+  async call<T extends Envelope = Envelope>(name: string, form: Form = {}, opts: { multipart?: boolean; anonymous?: boolean; allowFailure?: boolean; onUploadProgress?: UploadProgress } = {}): Promise<T> {
     const api = `/${name}`;
-    const response = await this.send(api, `${this.apiUrl}/${name}`, { method: 'POST', body: encodeForm(form, opts.multipart ?? false), anonymous: opts.anonymous });
+    const response = await this.send(api, `${this.apiUrl}/${name}`, { method: 'POST', body: encodeForm(form, opts.multipart ?? false), anonymous: opts.anonymous, onUploadProgress: opts.onUploadProgress });
     let envelope: T;
     try {
       envelope = (await response.json()) as T;
@@ -191,6 +196,11 @@ export class CloudPrintApi {
   /** The password grant (the CLI's log-in). */
   password(username: string, password: string): Promise<TokenGrant> {
     return this.token({ grant_type: 'password', username, password, client_id: this.clientId });
+  }
+
+  /** RFC 7009 revocation; revoking a refresh token ends its whole grant. */
+  async revoke(token: string): Promise<void> {
+    await this.send('/oauth2/revoke', this.revokeUrl, { method: 'POST', body: new URLSearchParams({ token, client_id: this.clientId }), anonymous: true });
   }
 
   private async token(form: Record<string, string>): Promise<TokenGrant> {
@@ -260,8 +270,8 @@ export class CloudPrintApi {
   }
 
   /** /submit: a new job, or (Privet §5.2) the report of a finished local job with final_semantic_state. */
-  submit(fields: Form): Promise<Envelope & { job?: { id: string; [key: string]: unknown } }> {
-    return this.call('submit', fields, { multipart: true });
+  submit(fields: Form, onUploadProgress?: UploadProgress): Promise<Envelope & { job?: { id: string; [key: string]: unknown } }> {
+    return this.call('submit', fields, { multipart: true, onUploadProgress });
   }
 
   /** /proximitytoken (Privet §4.4). */
@@ -272,6 +282,29 @@ export class CloudPrintApi {
   jobs(fields: Form = {}): Promise<Envelope & { jobs: Array<Record<string, unknown>> }> {
     return this.call('jobs', fields);
   }
+}
+
+/** Told the bytes of a request body sent so far. */
+export type UploadProgress = (sentBytes: number) => void;
+
+/**
+ * `form` encoded as multipart (the encoding fetch itself would use), as a
+ * stream that counts the bytes fetch takes from it; sets the Content-Type
+ * with its boundary in `headers`.
+ */
+function countedBody(form: FormData, headers: Headers, onProgress: UploadProgress): ReadableStream<Uint8Array> {
+  const encoded = new Request('http://multipart.invalid/', { method: 'POST', body: form });
+  headers.set('content-type', encoded.headers.get('content-type')!);
+  let sent = 0;
+  return encoded.body!.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(chunk, controller) {
+        sent += chunk.byteLength;
+        onProgress(sent);
+        controller.enqueue(chunk);
+      },
+    }),
+  );
 }
 
 function encodeForm(form: Form, multipart: boolean): URLSearchParams | FormData {

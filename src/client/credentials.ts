@@ -38,6 +38,17 @@ export function saveCredentials(credentials: SavedCredentials): void {
   writeFileAtomic(file, JSON.stringify(credentials, null, 2) + '\n');
 }
 
+/** Deletes the saved login; false when there was none. */
+export function forgetCredentials(): boolean {
+  try {
+    unlinkSync(credentialsPath());
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw error;
+  }
+}
+
 /**
  * `login`'s refresh token as the commands share it: `latest` is the token
  * saved last, and `save` stores a rotated one, both only while the file still

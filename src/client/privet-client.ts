@@ -5,6 +5,8 @@
 // device_busy / printer_busy / pending_user_action are retried after the
 // `timeout` the device gave, at most 20 times.
 
+import { networkFailure } from './network-error.ts';
+
 export interface PrivetError {
   error: string;
   description?: string;
@@ -43,7 +45,8 @@ export class PrivetClient {
   }
 
   async info(): Promise<Record<string, unknown>> {
-    const response = await fetch(`${this.base}/privet/info`, { headers: { 'X-Privet-Token': '' } });
+    const url = `${this.base}/privet/info`;
+    const response = await fetch(url, { headers: { 'X-Privet-Token': '' } }).catch((error: unknown) => Promise.reject(networkFailure(url, error)));
     if (!response.ok) throw new Error(`/privet/info: HTTP ${response.status}`);
     const info = (await response.json()) as Record<string, unknown>;
     this.token = String(info['x-privet-token'] ?? '');
@@ -59,7 +62,7 @@ export class PrivetClient {
       const headers: Record<string, string> = { 'X-Privet-Token': this.token ?? '' };
       if (body?.type) headers['Content-Type'] = body.type;
       // A string or Blob body gets an exact Content-Length, which submitdoc requires (Privet §5.2).
-      const response = await fetch(url, { method, headers, body: body?.data });
+      const response = await fetch(url, { method, headers, body: body?.data }).catch((error: unknown) => Promise.reject(networkFailure(url, error)));
       const text = await response.text();
       let reply: Record<string, unknown>;
       try {

@@ -38,7 +38,18 @@ export interface CredentialsRevokedNotification {
   tokenHash?: string;
 }
 
-export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification | CredentialsRevokedNotification;
+/**
+ * Something people watching a printer see changed: its state, its jobs or
+ * its shares (the web console's event stream, src/web/console-events.ts).
+ * A hint to re-read through /cloudprint, it carries no data.
+ */
+export interface PrinterChangedNotification {
+  type: 'printer-changed';
+  printerId: string;
+  what: 'printer' | 'jobs' | 'sharing';
+}
+
+export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification | CredentialsRevokedNotification | PrinterChangedNotification;
 export type BusHandler = (event: BusEvent) => void;
 
 export interface NotificationBus {

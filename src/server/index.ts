@@ -101,7 +101,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     registerServiceMetrics(metrics, { db: store.db });
     registerBusMetrics(metrics, bus);
     registerAuth(http, context);
-    registerConsole(http);
+    registerConsole(http, context);
     const cloud = await registerCloud(http, context);
     closers.unshift(() => cloud.close());
     const health = new Health({ db: store.db, bus, timeoutMs: config.readinessTimeoutSeconds * 1000 });

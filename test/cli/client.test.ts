@@ -53,7 +53,7 @@ test('printers, print and jobs go through the cloud with the saved login', async
   const jobs = JSON.parse(await ocp(['jobs', '--printer', printer.printerId, '--json'])) as Array<Record<string, any>>;
   const job = jobs.find((j) => j.id === jobId);
   assert.equal(job?.title, 'report.pdf');
-  assert.equal(job?.semanticState?.state?.type, 'QUEUED');
+  assert.equal(job?.state, 'QUEUED');
   await assert.rejects(ocp(['print', file]), /exactly one of --printer/);
 });
 

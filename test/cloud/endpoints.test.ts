@@ -168,7 +168,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     test('local settings: others write pending (and the device is told); only the device writes current, which clears pending', async () => {
       const events: unknown[] = [];
-      const unsubscribe = server.context.bus.subscribe((event) => events.push(event));
+      const unsubscribe = server.context.bus.subscribe((event) => event.type === 'printer-changed' || events.push(event)); // the devices' notices, not the console's hints
       try {
         const pending = { current: { local_discovery: true, xmpp_timeout_value: 500 } };
         const byOwner = await cloudApi(server, 'update', { printerid: printer.printerId, local_settings: diff(pending) }, { token: owner.token });
@@ -196,7 +196,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
 
     test('submit → fetch → ticket → download → control IN_PROGRESS → DONE; fetch says 413 when empty', async () => {
       const events: unknown[] = [];
-      const unsubscribe = server.context.bus.subscribe((event) => events.push(event));
+      const unsubscribe = server.context.bus.subscribe((event) => event.type === 'printer-changed' || events.push(event)); // the devices' notices, not the console's hints
       const ticket = { version: '1.0', print: { duplex: { type: 'LONG_EDGE' }, copies: { copies: 2 }, media_size: { width_microns: 210000, height_microns: 297000 } } };
       const submitted = await submitJob(server, owner.token, printer.printerId, { title: 'Report', content: 'hello printer', contentType: 'text/plain', ticket, tags: ['t1'] });
       unsubscribe();
@@ -266,7 +266,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal((await step({ type: 'HELD' })).status, 200);
       assert.equal((await cloudApi(server, 'fetch', { printerid: printer.printerId }, { token: printer.accessToken })).body.jobs?.some((j: { id: string }) => j.id === jobId) ?? false, false, 'a HELD job is not fetched');
       const events: unknown[] = [];
-      const unsubscribe = server.context.bus.subscribe((event) => events.push(event));
+      const unsubscribe = server.context.bus.subscribe((event) => event.type === 'printer-changed' || events.push(event)); // the devices' notices, not the console's hints
       assert.equal((await step({ type: 'QUEUED' })).status, 200);
       unsubscribe();
       assert.deepEqual(events, [{ type: 'printer', kind: 'jobs', printerId: printer.printerId, recipients: [printer.jidLocal] }], 'releasing a held job tells the device');
@@ -512,7 +512,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       const doomed = await registerAndClaim(server, owner, { name: 'Doomed' });
       await submitJob(server, owner.token, doomed.printerId);
       const events: unknown[] = [];
-      const unsubscribe = server.context.bus.subscribe((event) => events.push(event));
+      const unsubscribe = server.context.bus.subscribe((event) => event.type === 'printer-changed' || events.push(event)); // the devices' notices, not the console's hints
       const deleted = await cloudApi(server, 'delete', { printerid: doomed.printerId }, { token: owner.token });
       unsubscribe();
       assert.equal(deleted.body.success, true);
