@@ -157,13 +157,21 @@ export function printerView(row: PrinterRow, options: ViewOptions): Record<strin
   if (options.capabilities || options.extraFields.has('semanticState')) view.semanticState = semanticState;
   if (options.extraFields.has('connectionStatus') || options.capabilities) view.connectionStatus = connectionStatus(semanticState);
   if (options.queuedJobsCount !== undefined) view.queuedJobsCount = options.queuedJobsCount;
-  // Privet §4.1.2: current, and pending only while there is something pending.
-  if (row.local_settings_current !== null || row.local_settings_pending !== null) {
-    const settings: Record<string, unknown> = { current: parse(row.local_settings_current) ?? {} };
-    if (row.local_settings_pending !== null) settings.pending = parse(row.local_settings_pending);
-    view.local_settings = settings;
-  }
+  const settings = localSettingsView(row);
+  if (settings) view.local_settings = settings;
   return view;
+}
+
+/**
+ * Privet §4.1.2: `current` as the device last reported it, and `pending`, the
+ * settings it should apply: those someone asked for, or while nothing waits,
+ * `current` itself (clients such as certification tooling read both).
+ * Undefined for a printer that never stated local settings (GCP 1.0).
+ */
+export function localSettingsView(row: Pick<PrintersTable, 'local_settings_current' | 'local_settings_pending'>): { current: unknown; pending: unknown } | undefined {
+  if (row.local_settings_current === null && row.local_settings_pending === null) return undefined;
+  const current = parse(row.local_settings_current) ?? {};
+  return { current, pending: row.local_settings_pending !== null ? parse(row.local_settings_pending) : current };
 }
 
 export function extraFields(value: string | undefined): Set<string> {
