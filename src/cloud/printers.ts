@@ -7,6 +7,7 @@ import { CloudError } from './errors.ts';
 import type { PrintersTable } from '../store/tables/cloud.ts';
 import type { Caller } from './access.ts';
 import { containsText } from './text-search.ts';
+import { printerUiState } from './ui-state.ts';
 
 export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
 
@@ -112,14 +113,25 @@ export interface ViewOptions {
   /** Proxies get only `__cp__` tags: the Go connector strips 6 characters from every tag (GCP §a). */
   forProxy: boolean;
   capabilities: boolean;
-  /** `extra_fields`: queuedJobsCount, semanticState, connectionStatus, -tags. */
+  /** `extra_fields`: queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always there). */
   extraFields: Set<string>;
   queuedJobsCount?: number;
 }
 
-/** The connection status the UI shows, from the device's own report. */
-function connectionStatus(state: Record<string, unknown>): string {
-  return typeof state.cloud_connection_state === 'string' ? state.cloud_connection_state : 'ONLINE';
+export type ConnectionStatus = 'ONLINE' | 'OFFLINE' | 'DORMANT' | 'UNKNOWN';
+
+/**
+ * `connectionStatus` (GCP §a), from the device's XMPP push channel as the
+ * nodes record it (src/cloud/push): ONLINE while a session of its robot is
+ * subscribed; OFFLINE once the last one closed (the server closes a silent
+ * device's session when its ping interval, xmpp_timeout_value, passes
+ * unanswered); DORMANT if it never connected; UNKNOWN for a printer
+ * notified by another channel (FCM), whose connection this server cannot see.
+ */
+export function connectionStatus(row: Pick<PrintersTable, 'notification_channel' | 'channel_opened_at' | 'channel_closed_at'>): ConnectionStatus {
+  if (row.notification_channel !== 'XMPP_CHANNEL') return 'UNKNOWN';
+  if (row.channel_opened_at === null) return 'DORMANT';
+  return row.channel_closed_at !== null && Number(row.channel_closed_at) >= Number(row.channel_opened_at) ? 'OFFLINE' : 'ONLINE';
 }
 
 export function printerView(row: PrinterRow, options: ViewOptions): Record<string, unknown> {
@@ -155,7 +167,10 @@ export function printerView(row: PrinterRow, options: ViewOptions): Record<strin
   if (!options.extraFields.has('-tags')) view.tags = tags;
   if (options.capabilities) view.capabilities = parse(row.capabilities);
   if (options.capabilities || options.extraFields.has('semanticState')) view.semanticState = semanticState;
-  if (options.extraFields.has('connectionStatus') || options.capabilities) view.connectionStatus = connectionStatus(semanticState);
+  // Every printer view says whether its device is connected: clients read it without asking (GCP §a).
+  const status = connectionStatus(row);
+  view.connectionStatus = status;
+  if (options.extraFields.has('uiState')) view.uiState = printerUiState(semanticState, status === 'OFFLINE');
   if (options.queuedJobsCount !== undefined) view.queuedJobsCount = options.queuedJobsCount;
   const settings = localSettingsView(row);
   if (settings) view.local_settings = settings;

@@ -41,6 +41,10 @@ async function credentialsHold(db: Db, credentials: readonly SessionCredentials[
   return credentials.map((c) => accounts.has(c.accountId) && (c.grant ? grants.has(c.grant) : apiTokens.has(c.tokenHash)));
 }
 
+function robotOf(db: Db, jidLocal: string) {
+  return db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase());
+}
+
 function robotPrinters(db: Db, jidLocal: string) {
   return printersOfRobot(db).all({ jidLocal: jidLocal.toLowerCase() });
 }
@@ -83,5 +87,18 @@ export function createPushDirectory(db: Db): PushDirectory {
     },
 
     credentialsHold: (credentials) => credentialsHold(db, credentials),
+
+    async channelOpened(jidLocal, at) {
+      await db.updateTable('printers').set({ channel_opened_at: at }).where('robot_id', 'in', robotOf(db, jidLocal)).execute();
+    },
+
+    async channelClosed(jidLocal, openedAt, at) {
+      await db
+        .updateTable('printers')
+        .set({ channel_closed_at: at })
+        .where('robot_id', 'in', robotOf(db, jidLocal))
+        .where('channel_opened_at', '<=', openedAt)
+        .execute();
+    },
   };
 }

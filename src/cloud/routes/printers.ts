@@ -44,6 +44,8 @@ export async function registerPrinter({ service, params, caller, address }: Clou
     notification_channel: 'XMPP_CHANNEL',
     local_settings_current: null,
     local_settings_pending: null,
+    channel_opened_at: null,
+    channel_closed_at: null,
     ...columns,
     name: columns.name,
     capabilities: columns.capabilities,
@@ -198,7 +200,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       auth: 'required',
       proximity: true,
       summary: 'The caller\'s printers (a robot: those it is the device of, optionally of one proxy).',
-      params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' } },
+      params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always included)' } },
       handle: listPrinters,
     },
     {
@@ -217,7 +219,7 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
       params: {
         printerid: { required: true, help: 'the printer' },
         use_cdd: { help: 'accepted; capabilities are always CDD' },
-        extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' },
+        extra_fields: { help: 'queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always included)' },
       },
       handle: showPrinter,
     },

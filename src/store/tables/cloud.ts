@@ -38,6 +38,10 @@ export interface PrintersTable {
   created_at: number;
   updated_at: number;
   accessed_at: number;
+  /** When the device's robot last subscribed to the XMPP push channel (migration 0009); null: never. */
+  channel_opened_at: number | null;
+  /** When that robot's last session then closed; null, or before channel_opened_at, while connected. */
+  channel_closed_at: number | null;
 }
 
 export type ShareRole = 'USER' | 'MANAGER' | 'OWNER';
