@@ -1,49 +1,59 @@
 // connectionStatus follows the push channel as the push directory records it:
 // a device that reconnected (on this node or another) before the server
 // noticed its old connection die stays ONLINE when that old session closes.
-import { after, before, test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, type ClaimedPrinter, type TestUser } from '../../helpers/cloud.ts';
+import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
 
-let server: TestServer;
-let owner: TestUser;
-let printer: ClaimedPrinter;
+for (const dialect of ['sqlite', 'postgres'] as const) {
+  describe(`push channel presence [${dialect}]`, () => {
+    let server: TestServer;
+    let pgdb: TestDatabase | undefined;
+    let owner: TestUser;
+    let printer: ClaimedPrinter;
 
-before(async () => {
-  server = await startTestServer();
-  owner = await createUser(server);
-  printer = await registerAndClaim(server, owner, { name: 'Presence' });
-});
-after(async () => await server.stop());
+    before(async () => {
+      if (dialect === 'postgres') pgdb = await createTestDatabase();
+      server = await startTestServer(pgdb ? { database: pgdb.url } : {});
+      owner = await createUser(server);
+      printer = await registerAndClaim(server, owner, { name: 'Presence' });
+    });
+    after(async () => {
+      await server.stop();
+      await pgdb?.drop();
+    });
 
-async function status(): Promise<string> {
-  const reply = await cloudApi(server, 'search', {}, { token: owner.token });
-  return reply.body.printers.find((p: Record<string, any>) => p.id === printer.printerId).connectionStatus;
+    async function status(): Promise<string> {
+      const reply = await cloudApi(server, 'search', {}, { token: owner.token });
+      return reply.body.printers.find((p: Record<string, any>) => p.id === printer.printerId).connectionStatus;
+    }
+
+    test('never connected: DORMANT; open: ONLINE; closed: OFFLINE', async () => {
+      const directory = server.context.pushDirectory;
+      assert.equal(await status(), 'DORMANT');
+      await directory.channelOpened(printer.jidLocal, 1_000);
+      assert.equal(await status(), 'ONLINE');
+      await directory.channelClosed(printer.jidLocal, 1_000, 2_000);
+      assert.equal(await status(), 'OFFLINE');
+      await directory.channelOpened(printer.jidLocal, 3_000);
+      assert.equal(await status(), 'ONLINE');
+    });
+
+    test('an old session closing after the device reconnected elsewhere leaves it ONLINE', async () => {
+      const directory = server.context.pushDirectory;
+      await directory.channelOpened(printer.jidLocal, 10_000);
+      await directory.channelOpened(printer.jidLocal, 11_000);
+      await directory.channelClosed(printer.jidLocal, 10_000, 12_000);
+      assert.equal(await status(), 'ONLINE');
+      await directory.channelClosed(printer.jidLocal, 11_000, 13_000);
+      assert.equal(await status(), 'OFFLINE');
+    });
+
+    test('a printer notified over FCM: UNKNOWN', async () => {
+      await cloudApi(server, 'update', { printerid: printer.printerId, notification_channel: 'FCM_CHANNEL' }, { token: printer.accessToken });
+      assert.equal(await status(), 'UNKNOWN');
+    });
+  });
 }
-
-test('never connected: DORMANT; open: ONLINE; closed: OFFLINE', async () => {
-  const directory = server.context.pushDirectory;
-  assert.equal(await status(), 'DORMANT');
-  await directory.channelOpened(printer.jidLocal, 1_000);
-  assert.equal(await status(), 'ONLINE');
-  await directory.channelClosed(printer.jidLocal, 1_000, 2_000);
-  assert.equal(await status(), 'OFFLINE');
-  await directory.channelOpened(printer.jidLocal, 3_000);
-  assert.equal(await status(), 'ONLINE');
-});
-
-test('an old session closing after the device reconnected elsewhere leaves it ONLINE', async () => {
-  const directory = server.context.pushDirectory;
-  await directory.channelOpened(printer.jidLocal, 10_000);
-  await directory.channelOpened(printer.jidLocal, 11_000);
-  await directory.channelClosed(printer.jidLocal, 10_000, 12_000);
-  assert.equal(await status(), 'ONLINE');
-  await directory.channelClosed(printer.jidLocal, 11_000, 13_000);
-  assert.equal(await status(), 'OFFLINE');
-});
-
-test('a printer notified over FCM: UNKNOWN', async () => {
-  await cloudApi(server, 'update', { printerid: printer.printerId, notification_channel: 'FCM_CHANNEL' }, { token: printer.accessToken });
-  assert.equal(await status(), 'UNKNOWN');
-});
