@@ -89,4 +89,6 @@ test('connectionStatus by default in /search and /list: OFFLINE once the device 
   await waitFor('ONLINE', async () => ((await listedStatus('search')) === 'ONLINE' ? true : undefined), RECONNECT_DEADLINE_MS);
   t.diagnostic(`ONLINE ${Date.now() - restartedAt} ms after the printer process started again`);
   await uiStateWithin(FAULT_DEADLINE_MS, (ui) => ui.summary === 'IDLE');
+  // Its start-up /printer shows `pending` equal to `current`: nothing to apply or confirm.
+  assert.doesNotMatch(printer.log(), /applied pending local settings/);
 });
