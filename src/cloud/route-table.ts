@@ -206,6 +206,8 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
     app.route({
       method: methodsOf(route),
       url: prefix + route.path,
+      // A HEAD would run the handler (a GET deletejob deletes) for an answer nobody reads.
+      exposeHeadRoute: false,
       handler: async (request, reply) => {
         const progress: Progress = {};
         try {

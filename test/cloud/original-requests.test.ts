@@ -39,6 +39,14 @@ describe('certification tooling requests', () => {
     assert.equal(again.body.success, false, 'the job is gone');
   });
 
+  test('HEAD is not GET: it changes nothing', async () => {
+    const job = (await submitJob(server, owner.token, printer.printerId)).body.job.id as string;
+    const head = await fetch(`${server.url}/cloudprint/deletejob?jobid=${job}`, { method: 'HEAD', headers: { authorization: `Bearer ${owner.token}` } });
+    assert.equal(head.status, 404);
+    const jobs = await send(server, 'GET', `jobs?printerid=${printer.printerId}`, owner.token);
+    assert.ok(jobs.body.jobs.some((j: { id: string }) => j.id === job), 'the job is still there');
+  });
+
   test('every interface but the document upload answers GET; the same authentication applies', async () => {
     const routes = cloudRoutes({ config: server.context.config } as CloudService);
     for (const route of routes) {
