@@ -85,22 +85,22 @@ export function pushModule(options: PushModuleOptions): XmppModule {
 
     /** JID localpart → when its newest session here subscribed (its push channel opened then). */
     const openedAt = new Map<string, number>();
-    const record = (what: string, session: XmppSession, write: (directory: PushDirectory) => Promise<void>) => {
+    const record = (what: string, jidLocal: string, write: (directory: PushDirectory) => Promise<void>) => {
       const directory = options.directory;
       if (!directory) return;
-      write(directory).catch((error: Error) => options.log.error({ err: error, jid: session.jid }, `push: could not record that the channel ${what}`));
+      write(directory).catch((error: Error) => options.log.error({ err: error, jidLocal }, `push: could not record that the channel ${what}`));
     };
     const channelOpened = (session: XmppSession) => {
       const at = Date.now();
       openedAt.set(session.local, at);
-      record('opened', session, (directory) => directory.channelOpened(session.local, at));
+      record('opened', session.local, (directory) => directory.channelOpened(session.local, at));
     };
     /** The account's printers are disconnected when its last session here closes (connectionStatus, GCP §a). */
-    const channelClosed = (session: XmppSession) => {
-      const opened = openedAt.get(session.local);
+    const channelClosed = (jidLocal: string) => {
+      const opened = openedAt.get(jidLocal);
       if (opened === undefined) return;
-      openedAt.delete(session.local);
-      record('closed', session, (directory) => directory.channelClosed(session.local, opened, Date.now()));
+      openedAt.delete(jidLocal);
+      record('closed', jidLocal, (directory) => directory.channelClosed(jidLocal, opened, Date.now()));
     };
 
     /** A device that was offline misses nothing, and its ping interval is what its settings say. */
@@ -130,7 +130,7 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       const sessions = subscribers.get(session.local);
       if (sessions?.delete(session) && sessions.size === 0) {
         subscribers.delete(session.local);
-        channelClosed(session);
+        channelClosed(session.local);
       }
     });
 
@@ -143,6 +143,12 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         for (const [session, channels] of sessions) deliver(session, channels, data);
       }
     });
-    server.once('closed', unsubscribeBus);
+    server.once('closed', () => {
+      unsubscribeBus();
+      // A node shutting down ends every session it holds, whether or not their sockets have closed yet:
+      // recorded now, before the store closes (queued ahead of its close).
+      for (const jidLocal of subscribers.keys()) channelClosed(jidLocal);
+      subscribers.clear();
+    });
   };
 }

@@ -1,11 +1,14 @@
 // connectionStatus follows the push channel as the push directory records it:
 // a device that reconnected (on this node or another) before the server
-// noticed its old connection die stays ONLINE when that old session closes.
+// noticed its old connection die stays ONLINE when that old session closes;
+// a node that shuts down leaves its devices OFFLINE.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, type ClaimedPrinter, type TestUser } from '../../helpers/cloud.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
+import { waitFor } from '../../helpers/wait.ts';
+import { RawClient, loginRaw } from '../../xmpp/raw-client.ts';
 
 for (const dialect of ['sqlite', 'postgres'] as const) {
   describe(`push channel presence [${dialect}]`, () => {
@@ -25,9 +28,9 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       await pgdb?.drop();
     });
 
-    async function status(): Promise<string> {
+    async function status(printerId = printer.printerId): Promise<string> {
       const reply = await cloudApi(server, 'search', {}, { token: owner.token });
-      return reply.body.printers.find((p: Record<string, any>) => p.id === printer.printerId).connectionStatus;
+      return reply.body.printers.find((p: Record<string, any>) => p.id === printerId).connectionStatus;
     }
 
     test('never connected: DORMANT; open: ONLINE; closed: OFFLINE', async () => {
@@ -49,6 +52,22 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await status(), 'ONLINE');
       await directory.channelClosed(printer.jidLocal, 11_000, 13_000);
       assert.equal(await status(), 'OFFLINE');
+    });
+
+    test('a node that shuts down records its devices disconnected', async () => {
+      const device = await RawClient.tls(server);
+      try {
+        const other = await registerAndClaim(server, owner, { name: 'Shutdown' });
+        await loginRaw(device, other.jidLocal, other.accessToken, 'printer');
+        device.send(`<iq type="set" to="${other.xmppJid}" id="3"><subscribe xmlns="google:push"><item channel="cloudprint.google.com" from="cloudprint.google.com"/></subscribe></iq>`);
+        await device.expect(/<iq [^>]*id="3"/);
+        await waitFor('ONLINE', async () => ((await status(other.printerId)) === 'ONLINE' ? true : undefined), 5000);
+        await server.stop({ keepData: true });
+        server = await startTestServer(pgdb ? { database: pgdb.url } : { dataDir: server.dataDir });
+        assert.equal(await status(other.printerId), 'OFFLINE');
+      } finally {
+        device.close();
+      }
     });
 
     test('a printer notified over FCM: UNKNOWN', async () => {
