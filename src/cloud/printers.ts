@@ -9,7 +9,13 @@ import type { Caller } from './access.ts';
 import { containsText } from './text-search.ts';
 import { printerUiState } from './ui-state.ts';
 
-export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
+/** A printer with its owner's email, its robot's JID and when that robot's push channel opened and closed. */
+export type PrinterRow = PrintersTable & {
+  owner_email: string | null;
+  robot_jid_local: string | null;
+  channel_opened_at: number | null;
+  channel_closed_at: number | null;
+};
 
 export const DEFAULT_SEMANTIC_STATE = { version: '1.0', printer: { state: 'IDLE' } };
 
@@ -22,8 +28,9 @@ function printerQuery(db: Db) {
     .selectFrom('printers')
     .leftJoin('accounts as owner', 'owner.id', 'printers.owner_id')
     .leftJoin('accounts as robot', 'robot.id', 'printers.robot_id')
+    .leftJoin('push_channels as channel', 'channel.account_id', 'printers.robot_id')
     .selectAll('printers')
-    .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local']);
+    .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local', 'channel.opened_at as channel_opened_at', 'channel.closed_at as channel_closed_at']);
 }
 
 const printerById = preparedQuery<{ id: string }, PrinterRow>((db, param) => printerQuery(db).where('printers.id', '=', param('id')));
@@ -128,7 +135,7 @@ export type ConnectionStatus = 'ONLINE' | 'OFFLINE' | 'DORMANT' | 'UNKNOWN';
  * unanswered); DORMANT if it never connected; UNKNOWN for a printer
  * notified by another channel (FCM), whose connection this server cannot see.
  */
-export function connectionStatus(row: Pick<PrintersTable, 'notification_channel' | 'channel_opened_at' | 'channel_closed_at'>): ConnectionStatus {
+export function connectionStatus(row: Pick<PrinterRow, 'notification_channel' | 'channel_opened_at' | 'channel_closed_at'>): ConnectionStatus {
   if (row.notification_channel !== 'XMPP_CHANNEL') return 'UNKNOWN';
   if (row.channel_opened_at === null) return 'DORMANT';
   return row.channel_closed_at !== null && Number(row.channel_closed_at) >= Number(row.channel_opened_at) ? 'OFFLINE' : 'ONLINE';

@@ -41,10 +41,6 @@ async function credentialsHold(db: Db, credentials: readonly SessionCredentials[
   return credentials.map((c) => accounts.has(c.accountId) && (c.grant ? grants.has(c.grant) : apiTokens.has(c.tokenHash)));
 }
 
-function robotOf(db: Db, jidLocal: string) {
-  return db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase());
-}
-
 function robotPrinters(db: Db, jidLocal: string) {
   return printersOfRobot(db).all({ jidLocal: jidLocal.toLowerCase() });
 }
@@ -89,15 +85,21 @@ export function createPushDirectory(db: Db): PushDirectory {
     credentialsHold: (credentials) => credentialsHold(db, credentials),
 
     async channelOpened(jidLocal, at) {
-      await db.updateTable('printers').set({ channel_opened_at: at }).where('robot_id', 'in', robotOf(db, jidLocal)).execute();
+      const account = await db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase()).executeTakeFirst();
+      if (!account) return;
+      await db
+        .insertInto('push_channels')
+        .values({ account_id: account.id, opened_at: at, closed_at: null })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet({ opened_at: at }))
+        .execute();
     },
 
     async channelClosed(jidLocal, openedAt, at) {
       await db
-        .updateTable('printers')
-        .set({ channel_closed_at: at })
-        .where('robot_id', 'in', robotOf(db, jidLocal))
-        .where('channel_opened_at', '<=', openedAt)
+        .updateTable('push_channels')
+        .set({ closed_at: at })
+        .where('account_id', 'in', db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase()))
+        .where('opened_at', '<=', openedAt)
         .execute();
     },
   };

@@ -44,8 +44,6 @@ export async function registerPrinter({ service, params, caller, address }: Clou
     notification_channel: 'XMPP_CHANNEL',
     local_settings_current: null,
     local_settings_pending: null,
-    channel_opened_at: null,
-    channel_closed_at: null,
     ...columns,
     name: columns.name,
     capabilities: columns.capabilities,

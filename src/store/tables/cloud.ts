@@ -38,10 +38,6 @@ export interface PrintersTable {
   created_at: number;
   updated_at: number;
   accessed_at: number;
-  /** When the device's robot last subscribed to the XMPP push channel (migration 0009); null: never. */
-  channel_opened_at: number | null;
-  /** When that robot's last session then closed; null, or before channel_opened_at, while connected. */
-  channel_closed_at: number | null;
 }
 
 export type ShareRole = 'USER' | 'MANAGER' | 'OWNER';
@@ -87,6 +83,15 @@ export interface ProximityTokensTable {
   created_at: number;
 }
 
+/** A robot's XMPP push channel (migration 0009). */
+export interface PushChannelsTable {
+  account_id: string;
+  /** When a session of the robot last subscribed to `google:push`. */
+  opened_at: number;
+  /** When its last session then closed; null, or before opened_at, while connected. */
+  closed_at: number | null;
+}
+
 /** Which user a robot made by `createrobot` acts for. */
 export interface RobotOwnersTable {
   robot_id: string;
@@ -99,4 +104,5 @@ export interface CloudTables {
   jobs: JobsTable;
   proximity_tokens: ProximityTokensTable;
   robot_owners: RobotOwnersTable;
+  push_channels: PushChannelsTable;
 }

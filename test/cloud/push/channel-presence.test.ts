@@ -5,7 +5,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
-import { cloudApi, createUser, registerAndClaim, type ClaimedPrinter, type TestUser } from '../../helpers/cloud.ts';
+import { cloudApi, createUser, registerAndClaim, registerPrinter, type ClaimedPrinter, type TestUser } from '../../helpers/cloud.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { RawClient, loginRaw } from '../../xmpp/raw-client.ts';
@@ -42,6 +42,14 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(await status(), 'OFFLINE');
       await directory.channelOpened(printer.jidLocal, 3_000);
       assert.equal(await status(), 'ONLINE');
+    });
+
+    test('a printer its connected robot registers later is ONLINE at once', async () => {
+      const added = await registerPrinter(server, { name: 'Added later', token: printer.accessToken });
+      assert.equal(added.body.success, true);
+      assert.equal(added.body.printers[0].connectionStatus, 'ONLINE');
+      const listed = await cloudApi(server, 'list', {}, { token: printer.accessToken });
+      assert.equal(listed.body.printers.find((p: Record<string, any>) => p.id === added.body.printers[0].id).connectionStatus, 'ONLINE');
     });
 
     test('an old session closing after the device reconnected elsewhere leaves it ONLINE', async () => {
