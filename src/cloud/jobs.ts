@@ -14,6 +14,7 @@ import { isForeignKeyViolation } from '../store/db.ts';
 import { atLeast, roleOn, type Caller, type Role } from './access.ts';
 import type { PrinterRow } from './printers.ts';
 import { containsText } from './text-search.ts';
+import { jobUiState } from './ui-state.ts';
 
 export type JobRow = JobsTable & { owner_email: string | null; printer_name: string; printer_owner_id: string | null; printer_robot_id: string | null };
 
@@ -173,7 +174,7 @@ export function jobView(job: JobRow, base: string): Record<string, unknown> {
     updateTime: String(job.updated_at),
     status: legacyStatus(job.status),
     semanticState,
-    uiState: { summary: job.status },
+    uiState: jobUiState(semanticState.state, job.pages_printed),
     numberOfPages: job.pages_printed,
     tags: JSON.parse(job.tags) as string[],
     message: '',

@@ -114,18 +114,20 @@ function checkSettings(value: unknown, path: string): Record<string, unknown> {
  * Privet §4.1.3.2: only the device changes `current`; everyone else changes
  * `pending` and waits for the device to adopt it. Privet §4.1.3.1: the device never
  * sends `pending`. When the device writes `current`, nothing is pending any more.
+ * `local_settings={}` changes nothing: certification tooling sends it to read
+ * the settings back from the reply.
  */
 export function localSettingsColumns(params: Params, byDevice: boolean): Columns | undefined {
   const value = params.json('local_settings');
   if (value === undefined) return undefined;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CloudError('INVALID_PARAMETER', 'local_settings must be an object with "current"');
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new CloudError('INVALID_PARAMETER', 'local_settings must be an object with "current" or "pending"');
   const { current, pending } = value as { current?: unknown; pending?: unknown };
   if (byDevice) {
     if (pending !== undefined) throw new CloudError('INVALID_PARAMETER', 'A device never sends local_settings.pending (Privet §4.1.3.1)');
-    if (current === undefined) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: local_settings.current');
+    if (current === undefined) return undefined;
     return { local_settings_current: JSON.stringify(checkSettings(current, 'local_settings.current')), local_settings_pending: null };
   }
   const wanted = pending ?? current;
-  if (wanted === undefined) throw new CloudError('MISSING_PARAMETER', 'Missing parameter: local_settings.pending');
+  if (wanted === undefined) return undefined;
   return { local_settings_pending: JSON.stringify(checkSettings(wanted, pending !== undefined ? 'local_settings.pending' : 'local_settings.current')) };
 }

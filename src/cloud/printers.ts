@@ -7,8 +7,15 @@ import { CloudError } from './errors.ts';
 import type { PrintersTable } from '../store/tables/cloud.ts';
 import type { Caller } from './access.ts';
 import { containsText } from './text-search.ts';
+import { printerUiState } from './ui-state.ts';
 
-export type PrinterRow = PrintersTable & { owner_email: string | null; robot_jid_local: string | null };
+/** A printer with its owner's email, its robot's JID and when that robot's push channel opened and closed. */
+export type PrinterRow = PrintersTable & {
+  owner_email: string | null;
+  robot_jid_local: string | null;
+  channel_opened_at: number | null;
+  channel_closed_at: number | null;
+};
 
 export const DEFAULT_SEMANTIC_STATE = { version: '1.0', printer: { state: 'IDLE' } };
 
@@ -21,8 +28,9 @@ function printerQuery(db: Db) {
     .selectFrom('printers')
     .leftJoin('accounts as owner', 'owner.id', 'printers.owner_id')
     .leftJoin('accounts as robot', 'robot.id', 'printers.robot_id')
+    .leftJoin('push_channels as channel', 'channel.account_id', 'printers.robot_id')
     .selectAll('printers')
-    .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local']);
+    .select(['owner.email as owner_email', 'robot.jid_local as robot_jid_local', 'channel.opened_at as channel_opened_at', 'channel.closed_at as channel_closed_at']);
 }
 
 const printerById = preparedQuery<{ id: string }, PrinterRow>((db, param) => printerQuery(db).where('printers.id', '=', param('id')));
@@ -112,14 +120,25 @@ export interface ViewOptions {
   /** Proxies get only `__cp__` tags: the Go connector strips 6 characters from every tag (GCP §a). */
   forProxy: boolean;
   capabilities: boolean;
-  /** `extra_fields`: queuedJobsCount, semanticState, connectionStatus, -tags. */
+  /** `extra_fields`: queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always there). */
   extraFields: Set<string>;
   queuedJobsCount?: number;
 }
 
-/** The connection status the UI shows, from the device's own report. */
-function connectionStatus(state: Record<string, unknown>): string {
-  return typeof state.cloud_connection_state === 'string' ? state.cloud_connection_state : 'ONLINE';
+export type ConnectionStatus = 'ONLINE' | 'OFFLINE' | 'DORMANT' | 'UNKNOWN';
+
+/**
+ * `connectionStatus` (GCP §a), from the device's XMPP push channel as the
+ * nodes record it (src/cloud/push): ONLINE while a session of its robot is
+ * subscribed; OFFLINE once the last one closed (the server closes a silent
+ * device's session when its ping interval, xmpp_timeout_value, passes
+ * unanswered); DORMANT if it never connected; UNKNOWN for a printer
+ * notified by another channel (FCM), whose connection this server cannot see.
+ */
+export function connectionStatus(row: Pick<PrinterRow, 'notification_channel' | 'channel_opened_at' | 'channel_closed_at'>): ConnectionStatus {
+  if (row.notification_channel !== 'XMPP_CHANNEL') return 'UNKNOWN';
+  if (row.channel_opened_at === null) return 'DORMANT';
+  return row.channel_closed_at !== null && Number(row.channel_closed_at) >= Number(row.channel_opened_at) ? 'OFFLINE' : 'ONLINE';
 }
 
 export function printerView(row: PrinterRow, options: ViewOptions): Record<string, unknown> {
@@ -155,15 +174,26 @@ export function printerView(row: PrinterRow, options: ViewOptions): Record<strin
   if (!options.extraFields.has('-tags')) view.tags = tags;
   if (options.capabilities) view.capabilities = parse(row.capabilities);
   if (options.capabilities || options.extraFields.has('semanticState')) view.semanticState = semanticState;
-  if (options.extraFields.has('connectionStatus') || options.capabilities) view.connectionStatus = connectionStatus(semanticState);
+  // Every printer view says whether its device is connected: clients read it without asking (GCP §a).
+  const status = connectionStatus(row);
+  view.connectionStatus = status;
+  if (options.extraFields.has('uiState')) view.uiState = printerUiState(semanticState, status === 'OFFLINE');
   if (options.queuedJobsCount !== undefined) view.queuedJobsCount = options.queuedJobsCount;
-  // Privet §4.1.2: current, and pending only while there is something pending.
-  if (row.local_settings_current !== null || row.local_settings_pending !== null) {
-    const settings: Record<string, unknown> = { current: parse(row.local_settings_current) ?? {} };
-    if (row.local_settings_pending !== null) settings.pending = parse(row.local_settings_pending);
-    view.local_settings = settings;
-  }
+  const settings = localSettingsView(row);
+  if (settings) view.local_settings = settings;
   return view;
+}
+
+/**
+ * Privet §4.1.2: `current` as the device last reported it, and `pending`, the
+ * settings it should apply: those someone asked for, or while nothing waits,
+ * `current` itself (clients such as certification tooling read both).
+ * Undefined for a printer that never stated local settings (GCP 1.0).
+ */
+export function localSettingsView(row: Pick<PrintersTable, 'local_settings_current' | 'local_settings_pending'>): { current: unknown; pending: unknown } | undefined {
+  if (row.local_settings_current === null && row.local_settings_pending === null) return undefined;
+  const current = parse(row.local_settings_current) ?? {};
+  return { current, pending: row.local_settings_pending !== null ? parse(row.local_settings_pending) : current };
 }
 
 export function extraFields(value: string | undefined): Set<string> {

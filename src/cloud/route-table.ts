@@ -1,6 +1,8 @@
 // The /cloudprint/* interface as one Fastify plugin built from route tables:
-// each route declares its methods, who may call it, its parameters (checked
-// here, listed in docs/api.md) and a handler returning the reply's fields.
+// each route declares who may call it, its parameters (checked here, listed
+// in docs/api.md) and a handler returning the reply's fields. Every route
+// answers GET with query parameters as it answers POST (methodsOf), as
+// Google's service did.
 // Every JSON reply is the original envelope {success, message, errorCode,
 // request:{time, params, user}, ...} [GCP §a].
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
@@ -41,7 +43,6 @@ export type CloudResult = Record<string, unknown> | { raw: (reply: FastifyReply)
 
 interface RouteInfo {
   path: string;
-  methods: Array<'GET' | 'POST'>;
   /** May be called with a proximity token (walk-up printing to one printer); other routes refuse one. */
   proximity?: boolean;
   params: Record<string, ParamSpec>;
@@ -92,6 +93,20 @@ export type CloudRoute = SignedInRoute | OptionalCallerRoute | PublicRoute | Doc
  */
 export function documentRoute<Prepared>(route: DocumentRoute<Prepared>): DocumentRoute {
   return route;
+}
+
+/**
+ * The methods of a route: GET and POST alike for every interface (Google's
+ * service took both; certification tooling calls `GET deletejob?jobid=…`),
+ * with the same parameters, authentication and answers. A route that takes
+ * a document (`submit`) is POST only: the document is a multipart part,
+ * which a GET has no body to carry, and an inline document in a URL would
+ * be written to every access log and proxy on its way. GET changing state
+ * is no CSRF hole here: /cloudprint authenticates only by the Authorization
+ * header, which a browser never adds to a cross-site request by itself.
+ */
+export function methodsOf(route: CloudRoute): Array<'GET' | 'POST'> {
+  return route.document ? ['POST'] : ['GET', 'POST'];
 }
 
 const PROXIMITY_PREFIX = 'ocpx_';
@@ -189,8 +204,10 @@ async function runRoute(service: CloudService, route: CloudRoute, request: Fasti
 export function registerCloudRoutes(app: FastifyInstance, service: CloudService, routes: CloudRoute[], prefix = '/cloudprint/'): void {
   for (const route of routes) {
     app.route({
-      method: route.methods,
+      method: methodsOf(route),
       url: prefix + route.path,
+      // A HEAD would run the handler (a GET deletejob deletes) for an answer nobody reads.
+      exposeHeadRoute: false,
       handler: async (request, reply) => {
         const progress: Progress = {};
         try {

@@ -117,6 +117,15 @@ export interface PushDirectory {
    * exists, and the grant still has a refresh token (an API token: still exists).
    */
   credentialsHold(credentials: readonly SessionCredentials[]): Promise<boolean[]>;
+  /** The account's push channel opened at `at` (a session subscribed): its printers are connected. */
+  channelOpened(jidLocal: string, at: number): Promise<void>;
+  /**
+   * The account's last session on this node, subscribed at `openedAt`, closed
+   * at `at`. Its printers are disconnected unless a session opened later
+   * (here or on another node: a device reconnecting before the server
+   * noticed its old connection die) is their channel now.
+   */
+  channelClosed(jidLocal: string, openedAt: number, at: number): Promise<void>;
 }
 
 /** What a live XMPP session logged in with. */

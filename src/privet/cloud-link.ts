@@ -2,6 +2,7 @@
 // anonymous registration, local settings sync, the XMPP channel, cloud job
 // printing, and reports of local jobs.
 import { hostname } from 'node:os';
+import { isDeepStrictEqual } from 'node:util';
 import { AccessTokenSource, CloudPrintApi, CloudPrintError } from '../client/cloudprint-api.ts';
 import { CloudJobRunner, type CloudJobOptions, type PrintCloudJob } from '../client/cloud-jobs.ts';
 import type { Logger } from '../log.ts';
@@ -221,6 +222,8 @@ export class CloudLink implements Registrar {
     if (!printer) return this.reset('the cloud no longer knows this printer');
     const pending = printer.local_settings?.pending;
     if (!pending) return;
+    // The cloud shows `pending` equal to `current` while nothing waits: nothing to apply.
+    if (isDeepStrictEqual(pending, printer.local_settings?.current)) return;
     const next = applySettings(this.printer.state.state.localSettings, pending);
     this.printer.state.update((state) => {
       state.localSettings = next;

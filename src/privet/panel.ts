@@ -113,7 +113,7 @@ export class FrontPanel extends EventEmitter {
     if (s.cover === 'open') faults.push({ description: 'Door/cover is open', cause: 'OTHER' });
     if (s.tray === 'open') faults.push({ description: 'Input tray is open', cause: 'INPUT_TRAY' });
     else if (s.paper === 'empty') faults.push({ description: 'Input tray is empty', cause: 'INPUT_TRAY' });
-    if (s.cartridge === 'removed') faults.push({ description: 'Toner cartridge is removed', cause: 'MARKER' });
+    if (s.cartridge === 'removed') faults.push({ description: 'Toner is removed', cause: 'MARKER' });
     else if (s.toner === 0) faults.push({ description: 'Toner is empty', cause: 'MARKER' });
     return faults;
   }

@@ -149,7 +149,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
       assert.equal(typeof view.queuedJobsCount, 'number');
       assert.deepEqual(view.semanticState.printer, { state: 'IDLE' });
       assert.equal(view.local_settings.current.xmpp_timeout_value, 300);
-      assert.equal(view.local_settings.pending, undefined);
+      assert.deepEqual(view.local_settings.pending, view.local_settings.current, 'nothing waits: pending is current');
     });
 
     test('proxies see only __cp__ tags; owners see all', async () => {
@@ -184,7 +184,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
         assert.equal(byDevice.body.success, true);
         view = (await cloudApi(server, 'printer', { printerid: printer.printerId }, { token: printer.accessToken })).body.printers[0];
         assert.equal(view.local_settings.current.xmpp_timeout_value, 500);
-        assert.equal(view.local_settings.pending, undefined);
+        assert.deepEqual(view.local_settings.pending, view.local_settings.current, 'nothing waits any more');
         assert.equal(await server.context.pushDirectory.pingIntervalSeconds(printer.jidLocal), 500);
         const badSetting = await cloudApi(server, 'update', { printerid: printer.printerId, local_settings: diff({ current: { xmpp_timeout_value: 'soon' } }) }, { token: printer.accessToken });
         assert.equal(badSetting.status, 400);

@@ -18,7 +18,7 @@ import { openStore, type Store } from '../../src/store/db.ts';
 import { cloudOn, newUser, type TestCloud } from '../helpers/cloud-service.ts';
 import { tempDir } from '../helpers/server.ts';
 
-const info = { methods: ['GET', 'POST'] as Array<'GET' | 'POST'>, params: {}, summary: 'test route' };
+const info = { params: {}, summary: 'test route' };
 
 // Type-level rules, checked by `npx tsc --noEmit -p .` (this file is part of the project).
 export const typeRules: CloudRoute[] = [

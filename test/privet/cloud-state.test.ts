@@ -95,9 +95,12 @@ test('--page-time: a cloud job is IN_PROGRESS with pages_printed rising; a jam m
   const still = await cloudJob(id, () => true);
   assert.equal(still.semanticState.state.type, 'STOPPED');
   assert.equal(still.semanticState.pages_printed ?? 0, heldAt);
+  // Its uiState says why, in a word (GCP 2.0).
+  assert.deepEqual(still.uiState, { summary: 'STOPPED', progress: `Pages printed: ${heldAt}`, cause: 'jam' });
   await printer.panelPost('/panel/state', { jam: false });
   const done = await cloudJob(id, (j) => j.semanticState?.state?.type === 'DONE');
   assert.equal(done.semanticState.pages_printed, pages);
+  assert.deepEqual(done.uiState, { summary: 'DONE', progress: `Pages printed: ${pages}` });
 });
 
 test('--page-time: a local job shows pages_printed rising in jobstate; a fault stops it with its cause and description', async () => {

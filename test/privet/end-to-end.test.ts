@@ -108,7 +108,7 @@ test('out of the box → registered, online, printing from the cloud and locally
   assert.equal(updated.body.success, true, JSON.stringify(updated.body));
   await waitFor('pending settings confirmed', async () => {
     const p = (await cloudApi(server, 'printer', { printerid: printerId }, { token: owner.token })).body.printers[0];
-    return !p.local_settings.pending && p.local_settings.current.xmpp_timeout_value === 600 ? p : undefined;
+    return p.local_settings.pending.xmpp_timeout_value === 600 && p.local_settings.current.xmpp_timeout_value === 600 ? p : undefined;
   });
   const afterSettings = await printer.info();
   assert.ok(!(afterSettings.api as string[]).includes('/privet/accesstoken'));

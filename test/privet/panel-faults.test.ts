@@ -21,7 +21,7 @@ test('each fault has its own unit state, an ERROR vendor_state and the stopped j
   const cases: Array<[Partial<PanelState>, string, Record<string, string>, string, string]> = [
     // change, unit section, unit state, vendor description, job cause
     [{ toner: 0 }, 'marker', { state: 'EXHAUSTED' }, 'Toner is empty', 'MARKER'],
-    [{ cartridge: 'removed' }, 'marker', { state: 'REMOVED' }, 'Toner cartridge is removed', 'MARKER'],
+    [{ cartridge: 'removed' }, 'marker', { state: 'REMOVED' }, 'Toner is removed', 'MARKER'],
     [{ paper: 'empty' }, 'input_tray', { state: 'EMPTY' }, 'Input tray is empty', 'INPUT_TRAY'],
     [{ tray: 'open' }, 'input_tray', { state: 'OPEN' }, 'Input tray is open', 'INPUT_TRAY'],
     [{ cover: 'open' }, 'cover', { state: 'OPEN' }, 'Door/cover is open', 'OTHER'],
@@ -55,7 +55,7 @@ test('toner low is a WARNING that does not stop the printer; a removed cartridge
 test('several faults at once: every one is listed, the most urgent is the job cause', () => {
   const panel = new FrontPanel();
   panel.set({ jam: true, tray: 'open', cartridge: 'removed' });
-  assert.deepEqual(vendor(panel.semanticState(false)).map((v) => v.description), ['Paper jam', 'Input tray is open', 'Toner cartridge is removed']);
+  assert.deepEqual(vendor(panel.semanticState(false)).map((v) => v.description), ['Paper jam', 'Input tray is open', 'Toner is removed']);
   assert.equal(panel.stopReason()?.cause, 'MEDIA_PATH');
 });
 

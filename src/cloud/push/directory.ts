@@ -83,5 +83,24 @@ export function createPushDirectory(db: Db): PushDirectory {
     },
 
     credentialsHold: (credentials) => credentialsHold(db, credentials),
+
+    async channelOpened(jidLocal, at) {
+      const account = await db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase()).executeTakeFirst();
+      if (!account) return;
+      await db
+        .insertInto('push_channels')
+        .values({ account_id: account.id, opened_at: at, closed_at: null })
+        .onConflict((oc) => oc.column('account_id').doUpdateSet({ opened_at: at }))
+        .execute();
+    },
+
+    async channelClosed(jidLocal, openedAt, at) {
+      await db
+        .updateTable('push_channels')
+        .set({ closed_at: at })
+        .where('account_id', 'in', db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase()))
+        .where('opened_at', '<=', openedAt)
+        .execute();
+    },
   };
 }

@@ -74,12 +74,34 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         session.send(stanzaErrorReply(iq, 'wait', 'resource-constraint', `at most ${MAX_CHANNELS_PER_SESSION} channels per session`));
         return true;
       }
+      const first = !sessions.has(session);
       sessions.set(session, subscribed);
+      if (first) channelOpened(session);
       // GCP §c: to = full JID, from = bare JID, or the connector rejects it.
       session.send(iqResult(iq).attr('from', session.bareJid) as Element);
       void catchUp(session, channels);
       return true;
     });
+
+    /** JID localpart → when its newest session here subscribed (its push channel opened then). */
+    const openedAt = new Map<string, number>();
+    const record = (what: string, jidLocal: string, write: (directory: PushDirectory) => Promise<void>) => {
+      const directory = options.directory;
+      if (!directory) return;
+      write(directory).catch((error: Error) => options.log.error({ err: error, jidLocal }, `push: could not record that the channel ${what}`));
+    };
+    const channelOpened = (session: XmppSession) => {
+      const at = Date.now();
+      openedAt.set(session.local, at);
+      record('opened', session.local, (directory) => directory.channelOpened(session.local, at));
+    };
+    /** The account's printers are disconnected when its last session here closes (connectionStatus, GCP §a). */
+    const channelClosed = (jidLocal: string) => {
+      const opened = openedAt.get(jidLocal);
+      if (opened === undefined) return;
+      openedAt.delete(jidLocal);
+      record('closed', jidLocal, (directory) => directory.channelClosed(jidLocal, opened, Date.now()));
+    };
 
     /** A device that was offline misses nothing, and its ping interval is what its settings say. */
     const catchUp = async (session: XmppSession, channels: string[]) => {
@@ -106,7 +128,10 @@ export function pushModule(options: PushModuleOptions): XmppModule {
 
     server.on('session-closed', (session) => {
       const sessions = subscribers.get(session.local);
-      if (sessions?.delete(session) && sessions.size === 0) subscribers.delete(session.local);
+      if (sessions?.delete(session) && sessions.size === 0) {
+        subscribers.delete(session.local);
+        channelClosed(session.local);
+      }
     });
 
     const unsubscribeBus = options.bus.subscribe((event) => {
@@ -118,6 +143,12 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         for (const [session, channels] of sessions) deliver(session, channels, data);
       }
     });
-    server.once('closed', unsubscribeBus);
+    server.once('closed', () => {
+      unsubscribeBus();
+      // A node shutting down ends every session it holds, whether or not their sockets have closed yet:
+      // recorded now, before the store closes (queued ahead of its close).
+      for (const jidLocal of subscribers.keys()) channelClosed(jidLocal);
+      subscribers.clear();
+    });
   };
 }

@@ -24,7 +24,6 @@ export function claimRoutes(_service: CloudService): CloudRoute[] {
   return [
     {
       path: 'confirm',
-      methods: ['GET', 'POST'],
       auth: 'required',
       summary: 'Claims the printer waiting with this registration token for the signed-in user (automated_invite_url).',
       params: { token: { required: true, help: 'registration_token' } },
@@ -32,7 +31,6 @@ export function claimRoutes(_service: CloudService): CloudRoute[] {
     },
     {
       path: 'getauthcode',
-      methods: ['GET', 'POST'],
       auth: 'none',
       summary: 'The polling_url: fails until the printer is claimed, then gives the robot\'s authorization code once.',
       params: { printerid: { required: true, help: 'the printer' }, oauth_client_id: { help: 'the device\'s OAuth client id' } },
@@ -40,7 +38,6 @@ export function claimRoutes(_service: CloudService): CloudRoute[] {
     },
     {
       path: 'createrobot',
-      methods: ['GET', 'POST'],
       auth: 'required',
       summary: 'Creates a robot account acting for the signed-in user (the connector\'s set-up, B1 step 2).',
       params: { oauth_client_id: { help: 'the connector\'s OAuth client id' }, proxy: { help: 'accepted' } },

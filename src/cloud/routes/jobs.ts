@@ -171,7 +171,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
   return [
     documentRoute({
       path: 'submit',
-      methods: ['POST'],
       auth: 'required',
       proximity: true,
       document: true,
@@ -190,7 +189,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     }),
     {
       path: 'jobs',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'Jobs the caller may see: its own, or all of a printer it manages or is the device of.',
@@ -206,7 +204,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'fetch',
-      methods: ['GET', 'POST'],
       auth: 'required',
       summary: 'The QUEUED jobs of a printer, oldest first; errorCode 413 when there are none.',
       params: { printerid: { required: true, help: 'the printer' }, deb: { help: 'ignored (Chrome\'s reason for fetching)' } },
@@ -214,7 +211,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'ticket',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'The raw CJT of a job (no envelope); errors come with a non-200 status.',
@@ -223,7 +219,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'download',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'The job\'s document (the fileUrl), streamed.',
@@ -232,7 +227,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'control',
-      methods: ['GET', 'POST'],
       auth: 'required',
       summary: 'Reports a job\'s progress: semantic_state_diff, or the legacy status=.',
       params: {
@@ -244,7 +238,6 @@ export function jobRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'deletejob',
-      methods: ['POST'],
       auth: 'required',
       proximity: true,
       summary: 'Deletes a job and its document.',

@@ -4,7 +4,7 @@ import { WindowLimiter } from '../../limits/window-limiter.ts';
 import { CloudError } from '../errors.ts';
 import { checkTags, localSettingsColumns, printerColumns, updatedTags } from '../printer-fields.ts';
 import {
-  DEFAULT_SEMANTIC_STATE, deletePrinter, extraFields, getPrinter, insertPrinter, newPrinterId, ownerFor, parseTags, printerView, queuedJobCounts, robotInUse, updatePrinter,
+  DEFAULT_SEMANTIC_STATE, deletePrinter, extraFields, getPrinter, insertPrinter, localSettingsView, newPrinterId, ownerFor, parseTags, printerView, queuedJobCounts, robotInUse, updatePrinter,
   visiblePrinters, type PrinterRow,
 } from '../printers.ts';
 import { claimTokenHash, newClaimToken, registrationUrls } from '../registration.ts';
@@ -90,7 +90,9 @@ export async function updatePrinterFields({ service, params, caller }: CloudCall
   const changes = { ...printerColumns(params), ...settings, ...(tags ? { tags: JSON.stringify(tags) } : {}), updated_at: Date.now() };
   await updatePrinter(db, printer.id, changes);
   if (settings && !device) await notifyDevice(service, printer, 'update_settings');
-  return { message: 'Printer updated successfully' };
+  // Privet §4.1.3: the reply shows the settings as they now stand.
+  const localSettings = localSettingsView(await getPrinter(db, printer.id));
+  return { message: 'Printer updated successfully', ...(localSettings ? { local_settings: localSettings } : {}) };
 }
 
 export async function listPrinters({ service, params, caller }: CloudCall): Promise<CloudResult> {
@@ -162,7 +164,6 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
   return [
     {
       path: 'register',
-      methods: ['POST'],
       auth: 'optional',
       summary: 'Registers a printer: with a robot or user token it is owned at once; without one it waits to be claimed (anonymous registration).',
       params: {
@@ -182,29 +183,26 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'update',
-      methods: ['POST'],
       auth: 'required',
       summary: 'Changes a printer\'s description, state, tags or local settings.',
       params: {
         printerid: { required: true, help: 'the printer' },
         remove_tag: { help: 'repeated patterns (`.*` matches anything, the rest is literal); matching tags are removed before `tag`s are added' },
-        local_settings: { help: 'from the device: {"current":{...}}; from anyone else it becomes pending' },
+        local_settings: { help: 'from the device: {"current":{...}}; from anyone else it becomes pending; `{}` changes nothing (the reply shows current and pending)' },
         '(register fields)': { help: 'any field of register' },
       },
       handle: updatePrinterFields,
     },
     {
       path: 'list',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'The caller\'s printers (a robot: those it is the device of, optionally of one proxy).',
-      params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' } },
+      params: { proxy: { help: 'only printers of this proxy' }, extra_fields: { help: 'queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always included)' } },
       handle: listPrinters,
     },
     {
       path: 'search',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'Printers the caller may use, optionally matching a text.',
@@ -213,20 +211,18 @@ export function printerRoutes(service: CloudService): CloudRoute[] {
     },
     {
       path: 'printer',
-      methods: ['GET', 'POST'],
       auth: 'required',
       proximity: true,
       summary: 'One printer with capabilities, semantic state and local settings.',
       params: {
         printerid: { required: true, help: 'the printer' },
         use_cdd: { help: 'accepted; capabilities are always CDD' },
-        extra_fields: { help: 'queuedJobsCount, semanticState, connectionStatus, -tags' },
+        extra_fields: { help: 'queuedJobsCount, semanticState, uiState, -tags (connectionStatus is always included)' },
       },
       handle: showPrinter,
     },
     {
       path: 'delete',
-      methods: ['POST'],
       auth: 'required',
       summary: 'Deletes a printer, its jobs and their documents; the device is told.',
       params: { printerid: { required: true, help: 'the printer' } },

@@ -71,7 +71,6 @@ export function sharingRoutes(_service: CloudService): CloudRoute[] {
   return [
     {
       path: 'share',
-      methods: ['POST'],
       auth: 'required',
       summary: 'Shares a printer with a user (role USER, MANAGER or OWNER) or with everyone (public=true, role USER).',
       params: {
@@ -85,7 +84,6 @@ export function sharingRoutes(_service: CloudService): CloudRoute[] {
     },
     {
       path: 'unshare',
-      methods: ['POST'],
       auth: 'required',
       summary: 'Removes a share; anyone may remove their own.',
       params: { printerid: { required: true, help: 'the printer' }, scope: { help: 'email of the user' }, public: { help: 'true: remove the public share' } },
@@ -93,7 +91,6 @@ export function sharingRoutes(_service: CloudService): CloudRoute[] {
     },
     {
       path: 'proximitytoken',
-      methods: ['GET', 'POST'],
       auth: 'required',
       summary: 'A short-lived token for a user next to the printer (Privet /privet/accesstoken); it lets that user print to that printer.',
       params: { printerid: { required: true, help: 'the printer' }, user: { required: true, help: 'email of the user at the printer' } },

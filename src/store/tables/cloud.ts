@@ -85,6 +85,15 @@ export interface ProximityTokensTable {
   created_at: number;
 }
 
+/** A robot's XMPP push channel (migration 0010). */
+export interface PushChannelsTable {
+  account_id: string;
+  /** When a session of the robot last subscribed to `google:push`. */
+  opened_at: number;
+  /** When its last session then closed; null, or before opened_at, while connected. */
+  closed_at: number | null;
+}
+
 /** Which user a robot made by `createrobot` acts for. */
 export interface RobotOwnersTable {
   robot_id: string;
@@ -97,4 +106,5 @@ export interface CloudTables {
   jobs: JobsTable;
   proximity_tokens: ProximityTokensTable;
   robot_owners: RobotOwnersTable;
+  push_channels: PushChannelsTable;
 }

@@ -185,6 +185,8 @@ describe('google:push with the cloud\'s push directory', () => {
     async credentialsHold(credentials) {
       return credentials.map(() => true);
     },
+    async channelOpened() {},
+    async channelClosed() {},
   };
   before(async () => {
     ({ server, robot } = await startXmppServer());
