@@ -213,7 +213,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     children.push(redis);
     await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
 
-    const balancerPorts = { http: await freePort(), xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
+    // The balancer's REST port is in every node's --public-url; its other
+    // ports are picked once the nodes have theirs, so that none collides.
+    const balancerHttp = await freePort();
     const documentsDir = join(root, 'documents');
     mkdirSync(documentsDir, { mode: 0o700 });
     const count = options.nodes ?? 3;
@@ -221,7 +223,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--database', database.url,
       '--bus', `redis://127.0.0.1:${redisPort}?channel=ocp-cluster-${randomBytes(4).toString('hex')}`,
       // Links in documents and push notifications name the balancer, not a node.
-      '--public-url', `http://127.0.0.1:${balancerPorts.http}`,
+      '--public-url', `http://127.0.0.1:${balancerHttp}`,
       // Every client arrives from HAProxy's address.
       '--http-max-connections-per-address', '0',
       '--anonymous-registrations-per-minute', '0',
@@ -240,6 +242,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => startNode(`node${i + 2}`, dataDir(i + 2), shared)));
     nodes.push(...others);
 
+    const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
     writeFileSync(configPath, haproxyConfig(balancerPorts, nodes), { mode: 0o600 });
     const haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]);
@@ -258,7 +261,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       return states;
     };
     await waitFor('HAProxy sees every node up', async () => {
-      if (haproxy.exitCode !== null) throw new Error(`haproxy exited:\n${haproxyOutput}`);
+      if (haproxy.exitCode !== null || haproxy.signalCode !== null) throw new Error(`haproxy exited (${haproxy.exitCode ?? haproxy.signalCode}):\n${haproxyOutput}`);
       const states = await serverStates().catch(() => ({}));
       const values = Object.values(states);
       return values.length === 4 * count && values.every((state) => state === 'UP') ? true : undefined;
