@@ -140,23 +140,29 @@ async function startNode(name: string, dataDir: string, args: string[]): Promise
   };
 }
 
-/** The HAProxy configuration: one frontend and backend per service, every node in each backend. */
-export function haproxyConfig(ports: { http: number; xmpp: number; xmpps: number; ccs: number; stats: number }, nodes: Array<{ name: string; ports: NodePorts }>): string {
+/** Where HAProxy listens and the nodes it balances. */
+export interface BalancerLayout {
+  /** The address HAProxy binds (empty: every address). */
+  bind: string;
+  ports: { http: number; xmpp: number; xmpps: number; ccs: number; stats: number };
+  nodes: Array<{ name: string; address: string; ports: NodePorts }>;
+}
+
+/** The HAProxy configuration (docs/deployment.md shows it): one frontend and backend per service, every node in each backend. */
+export function haproxyConfig({ bind, ports, nodes }: BalancerLayout): string {
   const servers = (port: keyof NodePorts, healthFromHttp: boolean) =>
-    nodes.map((node) => `  server ${node.name} 127.0.0.1:${node.ports[port]} check ${healthFromHttp ? `port ${node.ports.http} ` : ''}${CHECK}`).join('\n');
-  const tcpService = (name: string, port: number, nodePort: keyof NodePorts) => `
+    nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${healthFromHttp ? `port ${node.ports.http} ` : ''}${CHECK}`).join('\n');
+  const healthCheck = '  option httpchk\n  http-check send meth GET uri /readyz\n  http-check expect status 200\n';
+  const tcpService = (name: keyof NodePorts) => `
 frontend ${name}
   mode tcp
-  bind 127.0.0.1:${port}
+  bind ${bind}:${ports[name]}
   default_backend ${name}
 
 backend ${name}
   mode tcp
   balance leastconn
-  option httpchk
-  http-check send meth GET uri /readyz
-  http-check expect status 200
-${servers(nodePort, true)}
+${healthCheck}${servers(name, true)}
 `;
   return `global
   maxconn 4096
@@ -172,24 +178,20 @@ defaults
 
 listen stats
   mode http
-  bind 127.0.0.1:${ports.stats}
+  bind ${bind}:${ports.stats}
   stats enable
   stats uri /stats
 
 frontend rest
   mode http
-  bind 127.0.0.1:${ports.http}
-  option forwardfor
+  bind ${bind}:${ports.http}
   default_backend rest
 
 backend rest
   mode http
   balance roundrobin
-  option httpchk
-  http-check send meth GET uri /readyz
-  http-check expect status 200
-${servers('http', false)}
-${tcpService('xmpp', ports.xmpp, 'xmpp')}${tcpService('xmpps', ports.xmpps, 'xmpps')}${tcpService('ccs', ports.ccs, 'ccs')}`;
+${healthCheck}${servers('http', false)}
+${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
 }
 
 /** Starts PostgreSQL's database, redis-server, the nodes and HAProxy; resolves once HAProxy sees every node up. */
@@ -244,7 +246,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
 
     const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
-    writeFileSync(configPath, haproxyConfig(balancerPorts, nodes), { mode: 0o600 });
+    writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
     const haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]);
     children.push(haproxy);
     let haproxyOutput = '';
