@@ -90,6 +90,7 @@ test('kill -9 of the node holding the printer: it reconnects through the balance
   const reconnectMs = performance.now() - killedAt;
   console.log(`# ${killed.name} killed: printer back on ${back.name} after ${reconnectMs.toFixed(0)} ms`);
   assert.notEqual(back, killed);
+  assert.equal((await back.status()).nodeId, back.name);
   assert.ok(reconnectMs < 30_000);
 
   await waitFor('the job printed', () => printed(jobId).length > 0, 20_000);

@@ -42,6 +42,7 @@ export interface ClusterNode {
 }
 
 export interface NodeStatus {
+  nodeId: string;
   xmpp: { sessions: Record<string, number> };
   ccs: { appServerConnections: number };
   ready: boolean;
@@ -110,7 +111,7 @@ function tcpAnswers(port: number): Promise<boolean> {
 }
 
 async function startNode(name: string, dataDir: string, args: string[]): Promise<ClusterNode> {
-  const child = spawnReaped(OCP, ['server', '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '0', '--xmpps-port', '0', '--ccs-port', '0', ...args]);
+  const child = spawnReaped(OCP, ['server', '--node-id', name, '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '0', '--xmpps-port', '0', '--ccs-port', '0', ...args]);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
   child.stdout!.on('data', keep);
