@@ -1,36 +1,59 @@
 // SIGTERM of one node of a three-node cluster behind HAProxy (issue 20,
 // rolling upgrade): the node's /readyz turns 503 at once, HAProxy marks it
 // down in every backend within --shutdown-delay, submits through the balancer
-// meanwhile all succeed, and an upload in flight on the draining node, whose
+// meanwhile all succeed, an upload in flight on the draining node, whose
 // body is finished only after the node stopped taking new connections, is
-// answered and its job kept.
+// answered and its job kept, and the Privet printer the node held comes back
+// through the balancer on another node and prints every job exactly once.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { startCluster, clusterUser, type Cluster } from '../helpers/cluster.ts';
-import { cloudApi, registerAndClaim, submitJob } from '../helpers/cloud.ts';
+import { cloudApi, submitJob } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { makePdf, registerThroughPrivet, startPrinter, type TestPrinter } from '../privet/helpers.ts';
 
 const SHUTDOWN_DELAY_SECONDS = 3;
+const DOCUMENT = makePdf(1, 'Rolling upgrade');
 let cluster: Cluster;
+let printer: TestPrinter;
 
 before(async () => {
   cluster = await startCluster({ nodeArgs: ['--shutdown-delay', String(SHUTDOWN_DELAY_SECONDS)] });
+  printer = await startPrinter({
+    name: 'Drain Printer',
+    cloud: cluster.balancer.url,
+    args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath],
+  });
 });
 
 after(async () => {
+  await printer?.stop();
+  printer?.cleanup();
   await cluster?.stop();
 });
+
+/** How many times the printer printed each cloud job. */
+function printCounts(): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const name of readdirSync(printer.outputDir).filter((file) => file.endsWith('.json'))) {
+    const jobId = String(JSON.parse(readFileSync(`${printer.outputDir}/${name}`, 'utf8')).server_job_id);
+    counts.set(jobId, (counts.get(jobId) ?? 0) + 1);
+  }
+  return counts;
+}
 
 /** A multipart /cloudprint/submit body, sent in two halves: the reply comes once the second is written. */
 function halfSentSubmit(url: string, token: string, printerId: string, title: string) {
   const boundary = 'cluster-drain-boundary';
   const field = (name: string, value: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`;
-  const body = Buffer.from(
+  const head = Buffer.from(
     field('printerid', printerId) + field('title', title) + field('contentType', 'application/pdf') +
-      `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="document"\r\nContent-Type: application/pdf\r\n\r\n%PDF-1.4 ${'x'.repeat(64 * 1024)}\r\n--${boundary}--\r\n`,
+      `--${boundary}\r\nContent-Disposition: form-data; name="content"; filename="document"\r\nContent-Type: application/pdf\r\n\r\n`,
   );
+  const body = Buffer.concat([head, DOCUMENT, Buffer.from(`\r\n--${boundary}--\r\n`)]);
   const req = request(`${url}/cloudprint/submit`, {
     method: 'POST',
     agent: false,
@@ -62,9 +85,9 @@ function refusesConnections(port: number): Promise<boolean> {
 
 test('SIGTERM drains a node: /readyz 503, HAProxy takes it out, nothing in flight or submitted meanwhile is lost', async () => {
   const owner = await clusterUser(cluster);
-  const printer = await registerAndClaim(cluster.balancer, { ...owner, password: '', id: '' });
-  const draining = cluster.nodes[1]!;
-  const inFlight = halfSentSubmit(draining.url, owner.token, printer.printerId, 'in flight');
+  const printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
+  const draining = await waitFor('one node holding the printer session', () => cluster.nodeWithSessions(), 30_000);
+  const inFlight = halfSentSubmit(draining.url, owner.token, printerId, 'in flight');
   await inFlight.connected;
 
   const signalledAt = performance.now();
@@ -72,7 +95,7 @@ test('SIGTERM drains a node: /readyz 503, HAProxy takes it out, nothing in fligh
   await waitFor('/readyz 503 on the draining node', async () => (await fetch(`${draining.url}/readyz`)).status === 503, 2000, 20);
   const submitted: string[] = [];
   const submitThroughBalancer = async (title: string) => {
-    const reply = await submitJob(cluster.balancer, owner.token, printer.printerId, { title });
+    const reply = await submitJob(cluster.balancer, owner.token, printerId, { title, content: new Uint8Array(DOCUMENT) });
     assert.equal(reply.body.success, true, JSON.stringify(reply.body));
     submitted.push(String(reply.body.job.id));
   };
@@ -100,8 +123,18 @@ test('SIGTERM drains a node: /readyz 503, HAProxy takes it out, nothing in fligh
   await stopped;
   assert.equal(draining.child.exitCode, 0, draining.log().slice(-2000));
 
-  const jobs = (await cloudApi(cluster.balancer, 'jobs', { printerid: printer.printerId }, { token: owner.token })).body.jobs as Array<Record<string, string>>;
+  const jobs = (await cloudApi(cluster.balancer, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, string>>;
   const ids = new Set(jobs.map((job) => job.id));
-  for (const id of [...submitted, String((reply.body.job as { id: string }).id)]) assert.ok(ids.has(id), `job ${id} kept`);
-  assert.equal(jobs.length, submitted.length + 1);
+  const expected = [...submitted, String((reply.body.job as { id: string }).id)];
+  for (const id of expected) assert.ok(ids.has(id), `job ${id} kept`);
+  assert.equal(jobs.length, expected.length);
+
+  // The printer's session ended with the node; it is back on another node and prints every job once.
+  const back = await waitFor('the printer back on another node', () => cluster.nodeWithSessions(), 30_000, 50);
+  assert.notEqual(back, draining);
+  console.log(`# printer back on ${back.name} ${(performance.now() - signalledAt).toFixed(0)} ms after SIGTERM`);
+  await waitFor('every job printed', () => expected.every((id) => printCounts().has(id)), 30_000);
+  await new Promise((resolve) => setTimeout(resolve, 2000));
+  const counts = printCounts();
+  assert.deepEqual(expected.map((id) => counts.get(id)), expected.map(() => 1));
 });
