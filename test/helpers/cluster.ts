@@ -214,6 +214,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const redisPort = await freePort();
     const redis = spawnReaped('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     children.push(redis);
+    redis.stdout!.resume(); // read, so that its log never fills the pipe and stops it
+    redis.stderr!.resume();
     await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
 
     // The balancer's REST port is in every node's --public-url; its other
@@ -242,8 +244,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     nodes.push(await startNode('node1', dataDir(1), common));
     const tls = join(nodes[0]!.dataDir, 'tls');
     const shared = [...common, '--tls-cert', join(tls, 'server.pem'), '--tls-key', join(tls, 'server-key.pem')];
-    const others = await Promise.all(Array.from({ length: count - 1 }, (_, i) => startNode(`node${i + 2}`, dataDir(i + 2), shared)));
-    nodes.push(...others);
+    const others = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startNode(`node${i + 2}`, dataDir(i + 2), shared)));
+    for (const started of others) if (started.status === 'fulfilled') nodes.push(started.value);
+    const failed = others.find((started) => started.status === 'rejected');
+    if (failed) throw failed.reason;
 
     const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
