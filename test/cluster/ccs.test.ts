@@ -1,12 +1,16 @@
-// CCS across a three-node cluster behind HAProxy (issue 20): an app server
-// and a device both connect through the balancer, to different nodes; a
-// downstream message reaches the device and the device's upstream reply
-// reaches the app server.
+// XMPP sessions across a three-node cluster behind HAProxy (issue 20): an
+// app server and a CCS device both connect through the balancer, to
+// different nodes; a downstream message reaches the device and the device's
+// upstream reply reaches the app server. A printer robot on the STARTTLS
+// port, through the balancer, gets the push of a job submitted on another node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import type { Element } from 'ltx';
-import { startCluster, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
+import { clusterUser, startCluster, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
+import { registerAndClaim, submitJob } from '../helpers/cloud.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { RawClient, loginRaw, openStream } from '../xmpp/raw-client.ts';
 import { runOcp } from '../helpers/server-process.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { CcsDevice, type DownstreamMessage } from '../../src/ccs/sdk/device.ts';
@@ -26,6 +30,12 @@ before(async () => {
 after(async () => {
   await cluster?.stop();
 });
+
+/** XMPP sessions on every node together. */
+async function sessionCount(): Promise<number> {
+  const statuses = await Promise.all(cluster.nodes.map((node) => node.status()));
+  return statuses.reduce((sum, status) => sum + Object.values(status.xmpp.sessions).reduce((a, b) => a + b, 0), 0);
+}
 
 test('an app server reaches a device held by another node through the balancer and gets its upstream reply', async () => {
   const registration = await CcsDevice.register(cluster.balancer.url, { sender: sender.sender_id, app: 'com.example.cluster' });
@@ -56,7 +66,7 @@ test('an app server reaches a device held by another node through the balancer a
     const node = cluster.nodes[counts.findIndex((count, i) => count > before[i]!)]!;
     if (node !== deviceNode) [app, appNode] = [connection, node];
   }
-  for (const other of apps.filter((connection) => connection !== app)) other.close();
+  await Promise.all(apps.filter((connection) => connection !== app).map((other) => other.close()));
   await waitFor('one app-server connection left', async () => total(await appCounts()) === 1);
   assert.notEqual(appNode, deviceNode);
   console.log(`# device on ${deviceNode.name}, app server on ${appNode!.name}`);
@@ -76,6 +86,33 @@ test('an app server reaches a device held by another node through the balancer a
   assert.equal(upstream.message_id, 'up-1');
   assert.equal(upstream.from, registration.registration_id);
   assert.deepEqual(upstream.data, { answer: 'pong' });
-  app.close();
+  await app.close();
   device.close();
+  await waitFor('the device session ended', async () => (await sessionCount()) === 0);
+});
+
+test('a printer on the STARTTLS port through the balancer gets the push of a job submitted on another node', async () => {
+  const owner = await clusterUser(cluster);
+  const printer = await registerAndClaim(cluster.balancer, { ...owner, password: '', id: '' });
+  // RawClient reads the CA from a server's context and connects to the given port: the balancer's.
+  const balancerAsServer = { context: { tls: { caPath: cluster.caPath } } } as unknown as TestServer;
+  const device = await RawClient.tcp(balancerAsServer, cluster.balancer.xmpp);
+  try {
+    await openStream(device);
+    device.send('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>');
+    await device.expect(/<proceed xmlns="urn:ietf:params:xml:ns:xmpp-tls"\/>/);
+    await device.startTls();
+    const jid = await loginRaw(device, printer.jidLocal, printer.accessToken, 'printer');
+    device.send(`<iq type="set" to="${printer.xmppJid}" id="sub"><subscribe xmlns="google:push"><item channel="cloudprint.google.com" from="cloudprint.google.com"/></subscribe></iq>`);
+    await device.expect(/<iq [^>]*id="sub"/);
+    const holding = await waitFor('the node holding the robot', () => cluster.nodeWithSessions());
+    const submitter = cluster.nodes.find((node) => node !== holding)!;
+    assert.equal((await submitJob(submitter, owner.token, printer.printerId)).body.success, true);
+    const [, to, data] = await device.expect(/<message [^>]*to="([^"]+)"[^>]*><push xmlns="google:push"[^>]*>.*?<data>([^<]+)<\/data>/);
+    assert.equal(to, jid);
+    assert.equal(Buffer.from(data!, 'base64').toString(), printer.printerId);
+  } finally {
+    device.close();
+    await device.closed;
+  }
 });
