@@ -198,22 +198,22 @@ ${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
 /** Starts PostgreSQL's database, redis-server, the nodes and HAProxy; resolves once HAProxy sees every node up. */
 export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
   const root = tempDir('ocp-cluster-');
-  const children: ChildProcess[] = [];
   const nodes: ClusterNode[] = [];
   let database: TestDatabase | undefined;
+  let redis: ChildProcess | undefined;
+  let haproxy: ChildProcess | undefined;
   const stopAll = async () => {
     // The balancer first (no new connections), then the nodes, then what they use.
-    for (const child of children.filter((c) => c.spawnfile === 'haproxy')) await stopChild(child, 'SIGTERM');
+    if (haproxy) await stopChild(haproxy, 'SIGTERM');
     await Promise.all(nodes.map((node) => node.stop('SIGTERM')));
-    for (const child of children) await stopChild(child, 'SIGKILL');
+    if (redis) await stopChild(redis, 'SIGKILL');
     await database?.drop();
     rmSync(root, { recursive: true, force: true });
   };
   try {
     database = await createTestDatabase();
     const redisPort = await freePort();
-    const redis = spawnReaped('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-    children.push(redis);
+    redis = spawnReaped('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
     redis.stdout!.resume(); // read, so that its log never fills the pipe and stops it
     redis.stderr!.resume();
     await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
@@ -252,23 +252,25 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
     writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
-    const haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]);
-    children.push(haproxy);
+    const balancerProcess = (haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]));
     let haproxyOutput = '';
-    haproxy.stdout!.on('data', (d) => (haproxyOutput += d));
-    haproxy.stderr!.on('data', (d) => (haproxyOutput += d));
+    balancerProcess.stdout!.on('data', (d) => (haproxyOutput += d));
+    balancerProcess.stderr!.on('data', (d) => (haproxyOutput += d));
 
     const serverStates = async () => {
-      const csv = await (await fetch(`http://127.0.0.1:${balancerPorts.stats}/stats;csv`)).text();
+      // The CSV's header is "# pxname,svname,…,status,…"; a server's status is UP, DOWN, "UP 1/2"…
+      const [header = '', ...rows] = (await (await fetch(`http://127.0.0.1:${balancerPorts.stats}/stats;csv`)).text()).split('\n');
+      const statusColumn = header.replace(/^# /, '').split(',').indexOf('status');
       const states: Record<string, string> = {};
-      for (const line of csv.split('\n').slice(1)) {
-        const [proxy, server, ...fields] = line.split(',');
-        if (proxy && server && server !== 'FRONTEND' && server !== 'BACKEND') states[`${proxy}/${server}`] = fields[15]!.split(' ')[0]!;
+      for (const row of rows) {
+        const fields = row.split(',');
+        const [proxy, server] = fields;
+        if (proxy && server && server !== 'FRONTEND' && server !== 'BACKEND') states[`${proxy}/${server}`] = fields[statusColumn]!.split(' ')[0]!;
       }
       return states;
     };
     await waitFor('HAProxy sees every node up', async () => {
-      if (haproxy.exitCode !== null || haproxy.signalCode !== null) throw new Error(`haproxy exited (${haproxy.exitCode ?? haproxy.signalCode}):\n${haproxyOutput}`);
+      if (balancerProcess.exitCode !== null || balancerProcess.signalCode !== null) throw new Error(`haproxy exited (${balancerProcess.exitCode ?? balancerProcess.signalCode}):\n${haproxyOutput}`);
       const states = await serverStates().catch(() => ({}));
       const values = Object.values(states);
       return values.length === 4 * count && values.every((state) => state === 'UP') ? true : undefined;
