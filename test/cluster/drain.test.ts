@@ -15,7 +15,7 @@ import { cloudApi, submitJob } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { makePdf, registerThroughPrivet, startPrinter, type TestPrinter } from '../privet/helpers.ts';
 
-const SHUTDOWN_DELAY_SECONDS = 3;
+const SHUTDOWN_DELAY_SECONDS = 5;
 const DOCUMENT = makePdf(1, 'Rolling upgrade');
 let cluster: Cluster;
 let printer: TestPrinter;
