@@ -95,6 +95,7 @@ export const SERVER_OPTIONS = [
   { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
   { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
   { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
+  { key: 'node-id', type: 'string', default: undefined, help: 'name of this node in a cluster, in every log line (node) and /admin/status (default: host name and HTTP port, e.g. print1:8080)' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
 
@@ -169,6 +170,8 @@ export interface ServerConfig {
   metricsTokenFile: string | undefined;
   readinessTimeoutSeconds: number;
   shutdownDelaySeconds: number;
+  /** Unset: the host name and the bound HTTP port. */
+  nodeId: string | undefined;
   logLevel: string;
 }
 
@@ -328,6 +331,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     metricsTokenFile: str('metrics-token-file'),
     readinessTimeoutSeconds: num('readiness-timeout'),
     shutdownDelaySeconds: num('shutdown-delay'),
+    nodeId: str('node-id'),
     logLevel: str('log-level') ?? 'info',
   };
 }

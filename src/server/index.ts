@@ -2,6 +2,7 @@
 // asks for and writes the ports they got to DATA/ports.json.
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { hostname } from 'node:os';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ServerConfig } from '../config.ts';
 import { createLogger, type Logger } from '../log.ts';
@@ -73,6 +74,11 @@ async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
 }
 
 export async function startServer(config: ServerConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningServer> {
+  // In a cluster every log line names its node (docs/deployment.md). With a
+  // picked HTTP port (0) and no --node-id the name is known only once
+  // listening: then the start line and /admin/status give it.
+  const namedNode = config.nodeId ?? (config.httpPort > 0 ? `${hostname()}:${config.httpPort}` : undefined);
+  if (namedNode) log = log.child({ node: namedNode });
   privateDir(config.dataDir, log);
   const lock = lockDataDir(config.dataDir);
   const closers: Array<() => Promise<void>> = [async () => lock.release()];
@@ -123,11 +129,12 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     Object.assign(ports, await ccs.listen(xmpp));
     Object.assign(ports, await ipp.listen());
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
+    const nodeId = namedNode ?? `${hostname()}:${ports.http}`;
 
-    Object.assign(status, { xmpp, appServerConnections: () => ccs.service.apps.connectionCount(), ports, publicUrl: context.publicUrl });
+    Object.assign(status, { nodeId, xmpp, appServerConnections: () => ccs.service.apps.connectionCount(), ports, publicUrl: context.publicUrl });
 
     writePorts(config.dataDir, ports);
-    log.info({ ports, publicUrl: context.publicUrl, dataDir: config.dataDir, caPath: tls.caPath }, 'ocp server started');
+    log.info({ nodeId, ports, publicUrl: context.publicUrl, dataDir: config.dataDir, caPath: tls.caPath }, 'ocp server started');
     let closing: Promise<void> | undefined;
     const close = () =>
       (closing ??= (async () => {

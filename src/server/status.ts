@@ -15,6 +15,7 @@ export interface StatusSources {
   health: Health;
   isOperator: (request: FastifyRequest) => boolean;
   /** Filled in once the listeners are up. */
+  nodeId?: string;
   xmpp?: XmppServer;
   appServerConnections?: () => number;
   ports?: Record<string, number>;
@@ -22,6 +23,8 @@ export interface StatusSources {
 }
 
 export interface ServerStatus {
+  /** --node-id, or the host name and HTTP port. */
+  nodeId: string;
   version: string;
   pid: number;
   startedAt: string;
@@ -52,6 +55,7 @@ export function registerStatusRoute(http: FastifyInstance, sources: StatusSource
       queuedDownstream = Number(downstream?.count ?? 0);
     }
     const status: ServerStatus = {
+      nodeId: sources.nodeId ?? '',
       version: VERSION,
       pid: process.pid,
       startedAt: startedAt.toISOString(),

@@ -1,0 +1,309 @@
+// A cluster on loopback (issue 20): three `ocp server` child processes on a
+// fresh PostgreSQL database and a private redis-server, each with its own data
+// directory and one shared documents directory (DATA/documents is a symlink
+// to it, as a network file system would be mounted there), behind a real
+// `haproxy` child process: HTTP mode for the REST port, health-checked on
+// /readyz; TCP mode for both XMPP ports and CCS, health-checked on the same
+// node's /readyz. Every node shares node 1's CA and certificate, so a device
+// trusts whichever node the balancer picks. docs/deployment.md shows the
+// configuration this writes.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { OCP, runOcp } from './server-process.ts';
+import { createTestDatabase, type TestDatabase } from './postgres.ts';
+import { freePort } from './ports.ts';
+import { tempDir } from './server.ts';
+import { waitFor } from './wait.ts';
+
+/** What `ports.json` of a node says. */
+export interface NodePorts {
+  http: number;
+  xmpp: number;
+  xmpps: number;
+  ccs: number;
+}
+
+export interface ClusterNode {
+  name: string;
+  dataDir: string;
+  ports: NodePorts;
+  /** The node's own HTTP port, bypassing the balancer. */
+  url: string;
+  child: ChildProcess;
+  log(): string;
+  /** Sends `signal` and waits for the process to end. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
+  /** GET /admin/status with the node's operator token. */
+  status(): Promise<NodeStatus>;
+}
+
+export interface NodeStatus {
+  nodeId: string;
+  xmpp: { sessions: Record<string, number> };
+  ccs: { appServerConnections: number };
+  ready: boolean;
+}
+
+export interface Balancer {
+  /** REST through HAProxy (HTTP mode). */
+  url: string;
+  xmpp: number;
+  xmpps: number;
+  ccs: number;
+  /** HAProxy's view of every server: `backend/server` → UP, DOWN, … */
+  serverStates(): Promise<Record<string, string>>;
+}
+
+export interface Cluster {
+  nodes: ClusterNode[];
+  balancer: Balancer;
+  database: TestDatabase;
+  /** The CA every node's certificate comes from (devices' --ca). */
+  caPath: string;
+  documentsDir: string;
+  /** The shared store flags, for `ocp user add` and `ocp sender create`. */
+  storeArgs: string[];
+  /** The node whose XMPP listeners hold `count` sessions or more, if exactly one does. */
+  nodeWithSessions(count?: number): Promise<ClusterNode | undefined>;
+  stop(): Promise<void>;
+}
+
+export interface ClusterOptions {
+  nodes?: number;
+  /** Extra `ocp server` flags for every node. */
+  nodeArgs?: string[];
+}
+
+/** HAProxy's health checks: every 300 ms, down after 2 failures, up after 2 successes. */
+const CHECK = 'inter 300ms fall 2 rise 2';
+
+function exited(child: ChildProcess): Promise<unknown> {
+  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : once(child, 'exit');
+}
+
+async function stopChild(child: ChildProcess, signal: NodeJS.Signals): Promise<void> {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  await exited(child);
+}
+
+/** A child process that is SIGKILLed if this test process ends first. */
+function spawnReaped(command: string, args: string[]): ChildProcess {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, OCP_LOG_LEVEL: 'info' } });
+  const reap = () => child.kill('SIGKILL');
+  process.on('exit', reap);
+  child.once('exit', () => process.off('exit', reap));
+  return child;
+}
+
+function tcpAnswers(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function startNode(name: string, dataDir: string, args: string[]): Promise<ClusterNode> {
+  const child = spawnReaped(OCP, ['server', '--node-id', name, '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '0', '--xmpps-port', '0', '--ccs-port', '0', ...args]);
+  let output = '';
+  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  await waitFor(`${name} started`, () => {
+    if (child.exitCode !== null) throw new Error(`${name} exited:\n${output}`);
+    return output.includes('ocp server started') || undefined;
+  }, 30_000).catch(async (error: Error) => {
+    await stopChild(child, 'SIGKILL');
+    throw error;
+  });
+  const ports = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as NodePorts;
+  const url = `http://127.0.0.1:${ports.http}`;
+  return {
+    name,
+    dataDir,
+    ports,
+    url,
+    child,
+    log: () => output,
+    stop: (signal = 'SIGTERM') => stopChild(child, signal),
+    async status() {
+      const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+      const response = await fetch(`${url}/admin/status`, { headers: { authorization: `Bearer ${token}` } });
+      return (await response.json()) as NodeStatus;
+    },
+  };
+}
+
+/** Where HAProxy listens and the nodes it balances. */
+export interface BalancerLayout {
+  /** The address HAProxy binds (empty: every address). */
+  bind: string;
+  ports: { http: number; xmpp: number; xmpps: number; ccs: number; stats: number };
+  nodes: Array<{ name: string; address: string; ports: NodePorts }>;
+}
+
+/** The HAProxy configuration (docs/deployment.md shows it): one frontend and backend per service, every node in each backend. */
+export function haproxyConfig({ bind, ports, nodes }: BalancerLayout): string {
+  const servers = (port: keyof NodePorts, healthFromHttp: boolean) =>
+    nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${healthFromHttp ? `port ${node.ports.http} ` : ''}${CHECK}`).join('\n');
+  const healthCheck = '  option httpchk\n  http-check send meth GET uri /readyz\n  http-check expect status 200\n';
+  const tcpService = (name: keyof NodePorts) => `
+frontend ${name}
+  mode tcp
+  bind ${bind}:${ports[name]}
+  default_backend ${name}
+
+backend ${name}
+  mode tcp
+  balance leastconn
+${healthCheck}${servers(name, true)}
+`;
+  return `global
+  maxconn 4096
+
+defaults
+  timeout connect 2s
+  timeout client 30s
+  timeout server 30s
+  timeout tunnel 1h
+  timeout client-fin 5s
+  retries 3
+  option redispatch
+
+listen stats
+  mode http
+  bind ${bind}:${ports.stats}
+  stats enable
+  stats uri /stats
+
+frontend rest
+  mode http
+  bind ${bind}:${ports.http}
+  default_backend rest
+
+backend rest
+  mode http
+  balance roundrobin
+${healthCheck}${servers('http', false)}
+${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
+}
+
+/** Starts PostgreSQL's database, redis-server, the nodes and HAProxy; resolves once HAProxy sees every node up. */
+export async function startCluster(options: ClusterOptions = {}): Promise<Cluster> {
+  const root = tempDir('ocp-cluster-');
+  const nodes: ClusterNode[] = [];
+  let database: TestDatabase | undefined;
+  let redis: ChildProcess | undefined;
+  let haproxy: ChildProcess | undefined;
+  const stopAll = async () => {
+    // The balancer first (no new connections), then the nodes, then what they use.
+    if (haproxy) await stopChild(haproxy, 'SIGTERM');
+    await Promise.all(nodes.map((node) => node.stop('SIGTERM')));
+    if (redis) await stopChild(redis, 'SIGKILL');
+    await database?.drop();
+    rmSync(root, { recursive: true, force: true });
+  };
+  try {
+    database = await createTestDatabase();
+    const redisPort = await freePort();
+    redis = spawnReaped('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
+    redis.stdout!.resume(); // read, so that its log never fills the pipe and stops it
+    redis.stderr!.resume();
+    await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
+
+    // The balancer's REST port is in every node's --public-url; its other
+    // ports are picked once the nodes have theirs, so that none collides.
+    const balancerHttp = await freePort();
+    const documentsDir = join(root, 'documents');
+    mkdirSync(documentsDir, { mode: 0o700 });
+    const count = options.nodes ?? 3;
+    const common = [
+      '--database', database.url,
+      '--bus', `redis://127.0.0.1:${redisPort}?channel=ocp-cluster-${randomBytes(4).toString('hex')}`,
+      // Links in documents and push notifications name the balancer, not a node.
+      '--public-url', `http://127.0.0.1:${balancerHttp}`,
+      // Every client arrives from HAProxy's address.
+      '--http-max-connections-per-address', '0',
+      '--anonymous-registrations-per-minute', '0',
+      ...(options.nodeArgs ?? []),
+    ];
+    const dataDir = (index: number) => {
+      const dir = join(root, `node${index}`);
+      mkdirSync(dir, { mode: 0o700 });
+      symlinkSync(documentsDir, join(dir, 'documents'));
+      return dir;
+    };
+    // Node 1 alone first: it runs the migrations and makes the CA and certificate the others share.
+    nodes.push(await startNode('node1', dataDir(1), common));
+    const tls = join(nodes[0]!.dataDir, 'tls');
+    const shared = [...common, '--tls-cert', join(tls, 'server.pem'), '--tls-key', join(tls, 'server-key.pem')];
+    const others = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startNode(`node${i + 2}`, dataDir(i + 2), shared)));
+    for (const started of others) if (started.status === 'fulfilled') nodes.push(started.value);
+    const failed = others.find((started) => started.status === 'rejected');
+    if (failed) throw failed.reason;
+
+    const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
+    const configPath = join(root, 'haproxy.cfg');
+    writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
+    const balancerProcess = (haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]));
+    let haproxyOutput = '';
+    balancerProcess.stdout!.on('data', (d) => (haproxyOutput += d));
+    balancerProcess.stderr!.on('data', (d) => (haproxyOutput += d));
+
+    const serverStates = async () => {
+      // The CSV's header is "# pxname,svname,…,status,…"; a server's status is UP, DOWN, "UP 1/2"…
+      const [header = '', ...rows] = (await (await fetch(`http://127.0.0.1:${balancerPorts.stats}/stats;csv`)).text()).split('\n');
+      const statusColumn = header.replace(/^# /, '').split(',').indexOf('status');
+      const states: Record<string, string> = {};
+      for (const row of rows) {
+        const fields = row.split(',');
+        const [proxy, server] = fields;
+        if (proxy && server && server !== 'FRONTEND' && server !== 'BACKEND') states[`${proxy}/${server}`] = fields[statusColumn]!.split(' ')[0]!;
+      }
+      return states;
+    };
+    await waitFor('HAProxy sees every node up', async () => {
+      if (balancerProcess.exitCode !== null || balancerProcess.signalCode !== null) throw new Error(`haproxy exited (${balancerProcess.exitCode ?? balancerProcess.signalCode}):\n${haproxyOutput}`);
+      const states = await serverStates().catch(() => ({}));
+      const values = Object.values(states);
+      return values.length === 4 * count && values.every((state) => state === 'UP') ? true : undefined;
+    }, 15_000);
+
+    const balancer: Balancer = { url: `http://127.0.0.1:${balancerPorts.http}`, xmpp: balancerPorts.xmpp, xmpps: balancerPorts.xmpps, ccs: balancerPorts.ccs, serverStates };
+    const storeArgs = ['--data', nodes[0]!.dataDir, '--database', database.url];
+    return {
+      nodes,
+      balancer,
+      database,
+      caPath: join(tls, 'ca.pem'),
+      documentsDir,
+      storeArgs,
+      async nodeWithSessions(sessions = 1) {
+        const live = nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
+        const counts = await Promise.all(live.map(async (node) => Object.values((await node.status()).xmpp.sessions).reduce((a, b) => a + b, 0)));
+        const holding = live.filter((_, i) => counts[i]! >= sessions);
+        return holding.length === 1 ? holding[0] : undefined;
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+/** A user made with `ocp user add` on the shared database, signed in through the balancer. */
+export async function clusterUser(cluster: Cluster, email = `user-${randomBytes(4).toString('hex')}@example.com`, password = 'correct horse battery'): Promise<{ email: string; token: string }> {
+  await runOcp(['user', 'add', email, '--password-stdin', ...cluster.storeArgs], password);
+  const response = await fetch(`${cluster.balancer.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: email, password }) });
+  const body = (await response.json()) as { access_token?: string };
+  if (!body.access_token) throw new Error(`sign-in failed: ${JSON.stringify(body)}`);
+  return { email, token: body.access_token };
+}
