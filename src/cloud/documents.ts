@@ -89,12 +89,13 @@ export class DocumentStore {
     if (existsSync(this.scratchRoot)) for (const name of settledFiles(this.scratchRoot, settleMs)) rmSync(join(this.scratchRoot, name), { recursive: true, force: true });
   }
 
-  /** This store's private scratch directory for conversions, on the documents' file system (so results can be renamed into place). */
+  /**
+   * This store's private scratch directory for conversions, on the documents'
+   * file system (so results can be renamed into place); the converter creates
+   * it, 0700, when it first converts.
+   */
   scratchDir(): string {
-    const path = join(this.scratchRoot, this.tempPrefix);
-    privateDir(this.scratchRoot);
-    privateDir(path);
-    return path;
+    return join(this.scratchRoot, this.tempPrefix);
   }
 
   /** Streams `source` into a temporary file; the caller commits or discards it. */

@@ -1,6 +1,6 @@
 // What a printer's CDD offers, in IPP's terms: the keyword and enum values of
 // each job template attribute [PWG 5100.14 §5.2; RFC 8011 §5.2] and the CJT
-// item each one becomes [cloudprint-protocol.md §f]. printer-attributes.ts
+// item each one becomes [GCP §f]. printer-attributes.ts
 // advertises these values, ticket.ts accepts exactly them.
 import { mediaOf, type IppMedia } from './media.ts';
 

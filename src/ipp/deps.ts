@@ -38,7 +38,7 @@ export interface IppPrinter {
   updatedAt: number;
 }
 
-/** CDD JobState [cloudprint-protocol.md §d]. */
+/** CDD JobState [GCP §d]. */
 export interface CloudJobState {
   type: string;
   user_action_cause?: { action_code: string };

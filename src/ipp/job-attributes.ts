@@ -1,5 +1,5 @@
 // Job ids, states and description attributes [RFC 8011 §5.3]: a cloud job
-// (CDD JobState, cloudprint-protocol.md §d) seen as an IPP job, and the IPP
+// (CDD JobState, GCP §d) seen as an IPP job, and the IPP
 // states a client asks for turned back into cloud states.
 import { attr, ipp, type IppAttribute } from './codec.ts';
 import type { CloudJobState, IppJob } from './deps.ts';

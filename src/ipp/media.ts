@@ -2,7 +2,7 @@
 // (class_size-name_WIDTHxHEIGHTunits) and media-size collections in
 // hundredths of a millimetre [PWG 5100.7 §6.3].
 
-/** A CDD media_size option [cloudprint-protocol.md §f MediaSize.Option]. */
+/** A CDD media_size option [GCP §f MediaSize.Option]. */
 export interface CddMediaSize {
   name?: string;
   width_microns?: number | string;

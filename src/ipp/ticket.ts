@@ -1,5 +1,5 @@
 // Job template attributes [RFC 8011 §5.2; PWG 5100.13 §6.2] → a CJT ticket
-// [cloudprint-protocol.md §f], accepting exactly the values the printer
+// [GCP §f], accepting exactly the values the printer
 // advertises (capabilities.ts). A value it cannot honour is reported in the
 // unsupported-attributes group [RFC 8011 §4.1.7]: the job is refused when
 // ipp-attribute-fidelity is true, printed without it otherwise.

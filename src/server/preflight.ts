@@ -197,10 +197,12 @@ export function checkClock(references: Record<string, number | undefined>, now =
 }
 
 export async function preflight(config: ServerConfig): Promise<Finding[]> {
+  // The modes first: opening the database tightens a data directory others can read.
+  const dataDirectory = checkDataDirectory(config.dataDir);
   const database = await checkDatabase(config);
   const bus = await checkBus(config);
   return [
-    ...checkDataDirectory(config.dataDir),
+    ...dataDirectory,
     ...database.findings,
     ...(await checkCertificate(config)),
     ...(await checkPorts(config)),

@@ -29,7 +29,7 @@ async function tokenRequest(url: string, form: Record<string, string>): Promise<
 }
 
 test('a robot refresh token used 100 times across two server restarts keeps working and is never replaced', async () => {
-  await runOcp(['user', 'add', 'owner@example.com', '--password-stdin', '--data', dataDir], 'owner password\n');
+  await runOcp(['user', 'add', 'owner@example.com', '--password-stdin', '--init', '--data', dataDir], 'owner password\n');
   server = await startServerProcess(dataDir);
   const user = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: 'owner@example.com', password: 'owner password' }) });
   const userToken = String(((await user.json()) as { access_token: string }).access_token);

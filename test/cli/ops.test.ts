@@ -58,12 +58,13 @@ test('ocp check passes a data directory a server ran on, and prints one line per
 
 test('ocp check fails on open permissions, a readable key, a certificate without the public host, and a database newer than the code', async () => {
   const { dataDir, flags } = await preparedDataDir();
-  chmodSync(dataDir, 0o777);
-  chmodSync(join(dataDir, 'tls', 'server-key.pem'), 0o644);
   const withOperatorCert = [...flags, '--public-url', 'http://printhost.example:8080', '--tls-cert', join(dataDir, 'tls', 'server.pem'), '--tls-key', join(dataDir, 'tls', 'server-key.pem')];
   const store = await openStore({ database: 'sqlite', dataDir });
   await sql`insert into kysely_migration (name, timestamp) values ('9999_from_the_future', '2030-01-01T00:00:00.000Z')`.execute(store.db);
   await store.close();
+  // After the store: opening it tightens the data directory again.
+  chmodSync(dataDir, 0o777);
+  chmodSync(join(dataDir, 'tls', 'server-key.pem'), 0o644);
   const { code, findings } = await check(withOperatorCert);
   assert.equal(code, 1);
   const failed = failures(findings);

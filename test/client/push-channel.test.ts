@@ -135,9 +135,12 @@ test("without the server's CA the channel says the certificate is not trusted, a
   channel.start();
   try {
     const deadline = Date.now() + 10_000;
-    while (!lines.some((line) => line.msg === 'XMPP connection failed') && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
-    const failed = lines.find((line) => line.msg === 'XMPP connection failed');
+    const isFailure = (line: Record<string, unknown>) => String(line.msg).startsWith('XMPP connection failed');
+    while (!lines.some(isFailure) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+    const failed = lines.find(isFailure);
+    assert.equal(failed?.msg, 'XMPP connection failed: certificate not verified');
     assert.match(String(failed?.err), /certificate/, 'the TLS verification error is in the log');
+    assert.match(String(failed?.advice), /--ca/, 'the log says which option fixes it');
     assert.deepEqual(states, ['connecting', 'offline'], 'offline, with a retry pending');
   } finally {
     await channel.stop();

@@ -68,7 +68,8 @@ export class DocumentConverter {
     return this.queue.run(async () => {
       if (this.stopping.signal.aborted) throw new ConversionStopped('The server is stopping');
       const workDir = join(this.options.workDir, randomBytes(8).toString('hex'));
-      await mkdir(workDir, { mode: 0o700 });
+      // Made on first use, every level private (the scratch root, this store's, this job's).
+      await mkdir(workDir, { recursive: true, mode: 0o700 });
       try {
         const layout = pageLayout(request.ticket, request.capabilities);
         const result = await convertFile(request.input, request.contentType, request.target, layout, workDir, this.options.limits, this.stopping.signal);
