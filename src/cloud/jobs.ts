@@ -159,7 +159,8 @@ export async function visibleJobs(db: Db, caller: Caller, filter: JobListFilter)
   return { rows, total: Number(total.count) };
 }
 
-export function jobView(job: JobRow, base: string): Record<string, unknown> {
+/** A job as the API shows it; `waitingFor`: why its printer holds it back, if it is QUEUED there (waitingCauses). */
+export function jobView(job: JobRow, base: string, waitingFor?: string): Record<string, unknown> {
   const semanticState = JSON.parse(job.state) as { state: JobState };
   return {
     id: job.id,
@@ -174,7 +175,7 @@ export function jobView(job: JobRow, base: string): Record<string, unknown> {
     updateTime: String(job.updated_at),
     status: legacyStatus(job.status),
     semanticState,
-    uiState: jobUiState(semanticState.state, job.pages_printed),
+    uiState: jobUiState(semanticState.state, job.pages_printed, waitingFor),
     numberOfPages: job.pages_printed,
     tags: JSON.parse(job.tags) as string[],
     message: '',

@@ -7,7 +7,7 @@ import { CloudError } from './errors.ts';
 import type { PrintersTable } from '../store/tables/cloud.ts';
 import type { Caller } from './access.ts';
 import { containsText } from './text-search.ts';
-import { printerUiState } from './ui-state.ts';
+import { printerUiState, waitingCause } from './ui-state.ts';
 
 /** A printer with its owner's email, its robot's JID and when that robot's push channel opened and closed. */
 export type PrinterRow = PrintersTable & {
@@ -198,4 +198,17 @@ export function localSettingsView(row: Pick<PrintersTable, 'local_settings_curre
 
 export function extraFields(value: string | undefined): Set<string> {
   return new Set((value ?? '').split(',').map((field) => field.trim()).filter(Boolean));
+}
+
+/** Why each of these printers holds its queued jobs back, for those that do (ui-state.ts waitingCause). */
+export async function waitingCauses(db: Db, printerIds: string[]): Promise<Map<string, string>> {
+  const causes = new Map<string, string>();
+  if (!printerIds.length) return causes;
+  const rows = await printerQuery(db).where('printers.id', 'in', printerIds).execute();
+  for (const row of rows) {
+    const cds = JSON.parse(row.semantic_state) as Record<string, unknown>;
+    const cause = waitingCause(printerUiState(cds, connectionStatus(row) === 'OFFLINE'));
+    if (cause) causes.set(row.id, cause);
+  }
+  return causes;
 }

@@ -124,8 +124,23 @@ export function jobCause(state: JobState): string | undefined {
 
 const STARTED = new Set(['IN_PROGRESS', 'STOPPED', 'DONE', 'ABORTED']);
 
-/** A job's uiState from its PrintJobState (the state its device reported last, with the pages printed). */
-export function jobUiState(state: JobState, pagesPrinted: number): JobUiState {
+/**
+ * Why a printer holds its queued jobs back, in a person's words: it is
+ * offline, or stopped with this caption (paper jam, input tray is empty…);
+ * undefined when it would take them.
+ */
+export function waitingCause(printer: PrinterUiState): string | undefined {
+  if (printer.summary === 'OFFLINE') return OFFLINE_CAPTION;
+  if (printer.summary === 'STOPPED') return printer.caption ?? 'printer is stopped';
+  return undefined;
+}
+
+/**
+ * A job's uiState from its PrintJobState (the state its device reported last,
+ * with the pages printed). A QUEUED job whose printer holds it back says why
+ * (`waitingFor`, from waitingCause) in `cause`.
+ */
+export function jobUiState(state: JobState, pagesPrinted: number, waitingFor?: string): JobUiState {
   let summary: JobUiState['summary'] = state.type;
   if (state.type === 'ABORTED' && state.user_action_cause?.action_code === 'CANCELLED') summary = 'CANCELLED';
   else if (state.type === 'ABORTED' && state.service_action_cause?.error_code === 'EXPIRATION') summary = 'EXPIRED';
@@ -135,6 +150,8 @@ export function jobUiState(state: JobState, pagesPrinted: number): JobUiState {
   if (state.type === 'STOPPED' || (state.type === 'ABORTED' && summary === 'ABORTED')) {
     const cause = jobCause(state);
     if (cause) view.cause = cause;
+  } else if (state.type === 'QUEUED' && waitingFor) {
+    view.cause = waitingFor;
   }
   return view;
 }

@@ -1,7 +1,7 @@
 // uiState (GCP 2.0) from a CDS and from a PrintJobState: one row per case.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { jobUiState, printerUiState, type JobUiState, type PrinterUiState } from '../../src/cloud/ui-state.ts';
+import { jobUiState, printerUiState, waitingCause, type JobUiState, type PrinterUiState } from '../../src/cloud/ui-state.ts';
 import type { JobState } from '../../src/protocol/job-state.ts';
 
 const cds = (printer: Record<string, unknown>) => ({ version: '1.0', printer });
@@ -65,3 +65,24 @@ for (const [name, state, pages, expected] of jobCases) {
     assert.deepEqual(jobUiState(state, pages), expected);
   });
 }
+
+const waitingCases: Array<[name: string, printer: PrinterUiState, expected: string | undefined]> = [
+  ['an idle printer holds nothing back', { summary: 'IDLE', severity: 'NONE', num_issues: 0 }, undefined],
+  ['a busy printer holds nothing back', { summary: 'PROCESSING', severity: 'NONE', num_issues: 0 }, undefined],
+  ['toner low does not stop it', { summary: 'IDLE', severity: 'LOW', num_issues: 1, caption: 'toner is low' }, undefined],
+  ['offline', { summary: 'OFFLINE', severity: 'HIGH', num_issues: 1, caption: 'printer is offline' }, 'printer is offline'],
+  ['stopped: its caption', { summary: 'STOPPED', severity: 'HIGH', num_issues: 1, caption: 'paper jam' }, 'paper jam'],
+  ['stopped without a reason', { summary: 'STOPPED', severity: 'NONE', num_issues: 0 }, 'printer is stopped'],
+];
+
+for (const [name, printer, expected] of waitingCases) {
+  test(`why a queued job waits: ${name}`, () => {
+    assert.equal(waitingCause(printer), expected);
+  });
+}
+
+test('a queued job carries why its printer holds it back; a started one keeps its own cause', () => {
+  assert.deepEqual(jobUiState({ type: 'QUEUED' }, 0, 'input tray is empty'), { summary: 'QUEUED', cause: 'input tray is empty' });
+  assert.deepEqual(jobUiState({ type: 'STOPPED', device_state_cause: { error_code: 'MEDIA_PATH' } }, 1, 'input tray is empty'), { summary: 'STOPPED', progress: 'Pages printed: 1', cause: 'jam' });
+  assert.deepEqual(jobUiState({ type: 'DONE' }, 1, 'printer is offline'), { summary: 'DONE', progress: 'Pages printed: 1' });
+});

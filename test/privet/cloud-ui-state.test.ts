@@ -4,8 +4,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
-import { cloudApi, createUser, type TestUser } from '../helpers/cloud.ts';
-import { cloudArgs, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
+import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
+import { cloudArgs, makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from './helpers.ts';
 
 const FAULT_DEADLINE_MS = 2000;
 /** How soon a reconnected device reads ONLINE again ("within seconds"). */
@@ -84,6 +84,11 @@ test('connectionStatus by default in /search and /list: OFFLINE once the device 
   assert.equal(await listedStatus('list'), 'OFFLINE');
   const offline = await uiStateWithin(FAULT_DEADLINE_MS, (ui) => ui.summary === 'OFFLINE');
   assert.equal(offline.caption, 'printer is offline');
+  // A job sent meanwhile waits in the queue, and says why.
+  const waiting = await submitJob(server, owner.token, printerId, { title: 'While it is off', content: new Uint8Array(makePdf(1, 'later')) });
+  const listed = await cloudApi(server, 'jobs', { printerid: printerId }, { token: owner.token });
+  const queued = (listed.body.jobs as Array<Record<string, any>>).find((job) => job.id === waiting.body.job.id);
+  assert.deepEqual(queued?.uiState, { summary: 'QUEUED', cause: 'printer is offline' });
   const restartedAt = Date.now();
   printer = await startPrinter({ ...launch(), dataDir: printer.dataDir });
   await waitFor('ONLINE', async () => ((await listedStatus('search')) === 'ONLINE' ? true : undefined), RECONNECT_DEADLINE_MS);

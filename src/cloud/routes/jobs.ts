@@ -6,7 +6,7 @@ import { CloudError } from '../errors.ts';
 import { stateFromLegacy } from '../job-states.ts';
 import { addJob, changeJobState, deleteJob, getJob, jobView, newJobId, printJobState, queuedJobsOf, requireJobRole, visibleJobs } from '../jobs.ts';
 import { checkTags } from '../printer-fields.ts';
-import { getPrinter, type PrinterRow } from '../printers.ts';
+import { getPrinter, waitingCauses, type PrinterRow } from '../printers.ts';
 import { documentRoute, type CloudCall, type CloudResult, type CloudRoute, type DocumentCall } from '../route-table.ts';
 import { notifyDevice, type CloudService } from '../service.ts';
 import { conversionTarget, convertJob, documentToServe } from '../job-conversion.ts';
@@ -99,7 +99,9 @@ export async function listJobs({ service, params, caller }: CloudCall): Promise<
   const limit = params.int('limit', 100, 1, 1000);
   const { rows, total } = await visibleJobs(db, caller, { printer, owner: params.get('owner'), status: params.get('status'), q: params.get('q'), offset, limit });
   const base = service.publicUrl();
-  return { jobs: rows.map((row) => jobView(row, base)), range: { jobsTotal: total, jobsCount: rows.length, offset } };
+  // GCP 2.0 uiState: a queued job says why its printer holds it back.
+  const waiting = await waitingCauses(db, [...new Set(rows.filter((row) => row.status === 'QUEUED').map((row) => row.printer_id))]);
+  return { jobs: rows.map((row) => jobView(row, base, waiting.get(row.printer_id))), range: { jobsTotal: total, jobsCount: rows.length, offset } };
 }
 
 export async function fetchJobs({ service, params, caller }: CloudCall): Promise<CloudResult> {
