@@ -1,6 +1,9 @@
-// Structured logs (pino), one JSON line per event. Anything that can carry a
-// secret is redacted here, once, so no call site has to remember it.
-import { pino, type Logger } from 'pino';
+// Structured logs (pino). On a terminal the lines are pretty-printed for
+// people (pino-pretty, loaded only then, in pino's worker thread); otherwise
+// one JSON line per event, for journald, docker logs and log shippers.
+// Anything that can carry a secret is redacted here, once, so no call site
+// has to remember it.
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
@@ -25,8 +28,16 @@ const REDACTED_PATHS = [
   'headers.authorization',
 ];
 
-export function createLogger(level = 'info', name = 'ocp'): Logger {
-  return pino({ name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } });
+export interface LoggerOptions {
+  /** Where the JSON lines go (tests); default: stdout, pretty when it is a terminal. */
+  destination?: DestinationStream;
+}
+
+export function createLogger(level = 'info', name = 'ocp', options: LoggerOptions = {}): Logger {
+  const settings = { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } };
+  if (options.destination) return pino(settings, options.destination);
+  if (process.stdout.isTTY) return pino(settings, pino.transport({ target: 'pino-pretty', options: { destination: 1, translateTime: 'SYS:HH:MM:ss.l' } }));
+  return pino(settings);
 }
 
 /** A logger that drops everything: for tests and embedded use. */

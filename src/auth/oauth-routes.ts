@@ -51,12 +51,14 @@ export function registerOAuthRoutes(app: FastifyInstance, accounts: Accounts, de
           const account = await accounts.checkPassword(required('username'), required('password'), request.ip);
           if (!account) throw new AuthError('wrong email or password', 'invalid_grant');
           grant = await accounts.issueGrant(account.id, clientId);
+          request.log.info({ ip: request.ip, grant: 'password', account: account.id }, 'signed in');
           break;
         }
         default:
           if (grantType && DEVICE_GRANT_TYPES.has(grantType)) {
             // The legacy spelling carried the device code as `code`.
             grant = await deviceCodes.poll(param('device_code') ?? required('code'), clientId);
+            request.log.info({ ip: request.ip, grant: 'device_code' }, 'signed in');
             break;
           }
           throw new AuthError(`grant_type "${grantType ?? ''}" is not supported`, grantType ? 'unsupported_grant_type' : 'invalid_request');

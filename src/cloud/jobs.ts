@@ -4,6 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
+import type { Logger } from '../log.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
 import { checkTransition, legacyStatus } from './job-states.ts';
@@ -192,7 +193,7 @@ export function jobView(job: JobRow, base: string, waitingFor?: string): Record<
  * try). A final job keeps its end: the same report again is answered,
  * anything else refused.
  */
-export async function changeJobState(db: Db, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
+export async function changeJobState(db: Db, log: Logger, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
   const current = JSON.parse(job.state) as { state: JobState; pages_printed?: number };
   const next = state ?? current.state;
   const pages = pagesPrinted ?? job.pages_printed;
@@ -203,7 +204,10 @@ export async function changeJobState(db: Db, job: JobRow, state: JobState | unde
   }
   checkTransition(job.status, next.type);
   const updated = await updateJobState(db).run({ id: job.id, from: job.status, status: next.type, state: wanted, pages_printed: pages, updated_at: Date.now() });
-  if (updated === 1) return;
+  if (updated === 1) {
+    if (next.type !== job.status) log.info({ jobId: job.id, printerId: job.printer_id, from: job.status, to: next.type }, 'job state changed');
+    return;
+  }
   const now = await db.selectFrom('jobs').select('state').where('id', '=', job.id).executeTakeFirst();
   if (!now) throw new CloudError('JOB_NOT_FOUND', `Job ${job.id} was deleted meanwhile`);
   if (now.state !== wanted) throw new CloudError('ILLEGAL_TRANSITION', `Job ${job.id} changed state meanwhile; read it again`);

@@ -82,6 +82,7 @@ export async function claimPrinter(service: CloudService, token: string, user: A
     await service.accounts.deleteAccount(robot.id);
     throw new CloudError('ALREADY_CLAIMED', 'The printer has already been claimed');
   }
+  service.log.info({ printerId: printer.id, account: user.id }, 'printer claimed');
   return printer.id;
 }
 

@@ -7,6 +7,7 @@
 // request:{time, params, user}, ...} [GCP §a].
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { bearerToken } from '../auth/http-auth.ts';
+import { noteOnRequestLine } from '../http/request-line.ts';
 import { hashToken } from '../auth/secrets.ts';
 import type { Caller } from './access.ts';
 import { CloudError } from './errors.ts';
@@ -222,6 +223,7 @@ export function registerCloudRoutes(app: FastifyInstance, service: CloudService,
           if (error.status >= 500) request.log.error({ err: error }, 'cloudprint error');
           return reply.code(error.status).send(errorReply(error, progress.params, userOf(progress.caller, service.config.domain)));
         } finally {
+          noteOnRequestLine(request, { account: progress.caller?.account.id, printerId: progress.params?.get('printerid') });
           // Drain an unread body so a refused upload does not leave the connection stuck.
           if (request.isMultipart() && !request.raw.readableEnded) request.raw.resume();
         }

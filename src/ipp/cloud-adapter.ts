@@ -231,7 +231,7 @@ export function cloudForIpp(service: CloudService): IppCloud {
 
     async setJobState(job, state) {
       try {
-        await changeJobState(db, await getJob(db, job.id), state as JobState, undefined);
+        await changeJobState(db, service.log, await getJob(db, job.id), state as JobState, undefined);
       } catch (error) {
         throw translate(error);
       }

@@ -10,6 +10,7 @@ import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import { JsonDepthError, jsonDeeperThan } from '../input-checks.ts';
 import { guardHttpServer, type HttpGuardOptions } from '../http/guard.ts';
+import { requestLineFields } from '../http/request-line.ts';
 
 export interface HttpOptions extends HttpGuardOptions {
   log: Logger;
@@ -54,7 +55,8 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
   });
   app.setErrorHandler(answerError);
   app.addHook('onResponse', async (request, reply) => {
-    request.log.info({ method: request.method, url: request.url.split('?')[0], status: reply.statusCode, ms: Math.round(reply.elapsedTime) }, 'http');
+    const url = request.url.split('?')[0];
+    request.log.info({ ip: request.ip, method: request.method, url, status: reply.statusCode, ms: Math.round(reply.elapsedTime), ...requestLineFields(request) }, 'http');
   });
   return app;
 }

@@ -217,6 +217,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> implements Sessio
   }
 
   sessionBound(session: XmppSession): void {
+    this.log.info({ listener: session.listener.name, jid: session.jid, ip: session.address }, 'xmpp session started');
     this.emit('session-bound', session);
   }
 
@@ -226,7 +227,9 @@ export class XmppServer extends EventEmitter<XmppServerEvents> implements Sessio
     this.stats.connections[session.listener.name] = (this.stats.connections[session.listener.name] ?? 1) - 1;
     this.unbind(session);
     // Every session that was bound ends with this event, also one replaced by a conflicting bind.
-    if (session.resource) this.emit('session-closed', session);
+    if (!session.resource) return;
+    this.log.info({ listener: session.listener.name, jid: session.jid, ip: session.address }, 'xmpp session ended');
+    this.emit('session-closed', session);
   }
 
   private unbind(session: XmppSession): boolean {

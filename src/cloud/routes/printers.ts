@@ -69,6 +69,7 @@ export async function registerPrinter({ service, params, caller, address }: Clou
     }
   }
   const printer = await getPrinter(db, row.id);
+  service.log.info({ printerId: row.id, account: caller?.account.id, ip: address, claimed: !token }, 'printer registered');
   const view = printerView(printer, { forProxy: true, capabilities: true, extraFields: new Set() });
   if (!token) return { message: 'Printer registered successfully.', printers: [view] };
   return {
