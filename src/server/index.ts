@@ -25,6 +25,7 @@ import { registerMetricsRoute, registerServiceMetrics } from './metrics.ts';
 import { createC2sServer, listenC2s } from './c2s.ts';
 import { registerCcs } from '../ccs/index.ts';
 import { registerXmppMetrics } from '../xmpp/metrics.ts';
+import { registerCcsMetrics } from '../ccs/service/metrics.ts';
 import { registerConsole } from '../web/console.ts';
 import { registerCloud } from '../cloud/index.ts';
 import { createPushDirectory } from '../cloud/push/directory.ts';
@@ -115,6 +116,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const status: StatusSources = { db: store.db, dialect: store.dialect, bus, health, isOperator };
     registerStatusRoute(http, status);
     const ccs = registerCcs(http, context);
+    registerCcsMetrics(metrics, { counters: ccs.service.counters, db: store.db });
     let pushSessions: ReturnType<typeof createC2sServer> | undefined;
     const ipp = await startIpp(http, { config, log, tls, publicUrl: () => context.publicUrl }, cloud.service, () => pushSessions);
     closers.unshift(() => ipp.close());

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DeviceHub } from '../../src/ccs/service/devices.ts';
+import { CcsCounters } from '../../src/ccs/service/counters.ts';
 import type { DownstreamRow, MessageQueues } from '../../src/ccs/service/queues.ts';
 import type { Registrations } from '../../src/ccs/service/registrations.ts';
 import { LocalBus } from '../../src/events/bus.ts';
@@ -24,7 +25,7 @@ test('a message ACKed on one session is not sent again by the next one while its
         };
       }),
   } as unknown as MessageQueues;
-  const hub = new DeviceHub({ queues, registrations: {} as Registrations, bus: new LocalBus(), log: silentLogger(), domain: 'localhost', maxPending: 10, maxJsonDepth: 64, forApps: () => {} });
+  const hub = new DeviceHub({ queues, registrations: {} as Registrations, bus: new LocalBus(), log: silentLogger(), domain: 'localhost', maxPending: 10, maxJsonDepth: 64, forApps: () => {}, counters: new CcsCounters() });
   const sent = (list: string[]) => ({ sendGcm: (json: string) => list.push(json), close: () => {} });
   const first: string[] = [];
   const session = hub.attach({ accountId: 'a', jidLocal: 'dev' }, sent(first));

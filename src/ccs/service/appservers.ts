@@ -11,6 +11,7 @@ import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
 import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
 import type { GcmLink } from './links.ts';
+import type { CcsCounters } from './counters.ts';
 
 export class AppConnection {
   /** Upstream messages and receipts sent on this connection, by message_id, awaiting the app's ACK. */
@@ -55,6 +56,7 @@ export interface AppServerHubOptions {
   maxJsonDepth: number;
   /** How long a draining connection may stay open. */
   drainGraceMs: number;
+  counters: CcsCounters;
   now?: () => number;
 }
 
@@ -180,6 +182,7 @@ export class AppServerHub {
       state.backlog.shift();
       target.inflight.set(row.message_id, row);
       target.link.sendGcm(row.payload, { type: 'normal' });
+      this.options.counters.count('app_server', 'out', 'message');
     }
     if (skipped.length) state.backlog.unshift(...skipped);
   }
@@ -215,6 +218,7 @@ export class AppServerHub {
     const messageId = json.message_id;
     // §4.3: a request without message_id cannot be NACKed; it gets a stanza error.
     if (typeof messageId !== 'string' || messageId === '') return { stanzaError: stanzaErrorText('Missing Required Field: message_id') };
+    this.options.counters.count('app_server', 'in', 'message');
     this.downstream(connection, json, messageId, stanzaId);
     return undefined;
   }
@@ -225,6 +229,7 @@ export class AppServerHub {
       if (connection.closed) return;
       const body = rejection ? nackJson(target, messageId, rejection) : ackJson(target ?? '', messageId);
       connection.link.sendGcm(JSON.stringify(body), stanzaId !== undefined ? { id: stanzaId } : {});
+      this.options.counters.count('app_server', 'out', rejection ? 'nack' : 'ack');
     };
     if (connection.draining) return reply(REJECTIONS.draining());
     // §5: the window is enforced softly — requests beyond it are NACKed, the stream lives on.
@@ -255,9 +260,11 @@ export class AppServerHub {
     if (typeof messageId !== 'string' || messageId === '') {
       const nack = nackJson(typeof json.to === 'string' ? json.to : undefined, typeof messageId === 'string' ? messageId : '', { code: 'BAD_ACK', description: 'ACK without a message_id' });
       connection.link.sendGcm(JSON.stringify(nack), stanzaId !== undefined ? { id: stanzaId } : {});
+      this.options.counters.count('app_server', 'out', 'nack');
       return;
     }
     // §4.4: receipts may be ACKed with or without their dr2: prefix.
+    this.options.counters.count('app_server', 'in', 'ack');
     const key = connection.inflight.has(messageId) ? messageId : RECEIPT_PREFIX + messageId;
     const row = connection.inflight.get(key);
     if (!row) return; // §5: ACKs are valid only on the connection that received the message.

@@ -9,6 +9,7 @@ import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
 import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, refuseNulFields, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
 import { expiryOf, type GcmLink } from './links.ts';
+import type { CcsCounters } from './counters.ts';
 
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
 const DEFAULT_UPSTREAM_TTL_SECONDS = 86_400;
@@ -58,6 +59,7 @@ export interface DeviceHubOptions {
   maxJsonDepth: number;
   /** Called with receipts and upstream messages once stored, for the app servers. */
   forApps(rows: UpstreamRow[]): void;
+  counters: CcsCounters;
   now?: () => number;
 }
 
@@ -201,6 +203,7 @@ export class DeviceHub {
       }
       session.inflight.set(row.id, row);
       session.link.sendGcm(row.payload);
+      this.options.counters.count('device', 'out', 'message');
     }
     if (held.length) session.backlog.unshift(...held);
   }
@@ -214,13 +217,17 @@ export class DeviceHub {
       return this.nack(session, '', { code: 'INVALID_JSON', description: `InvalidJson: JSON_PARSING_ERROR : ${(error as Error).message}` });
     }
     if (json.message_type === 'ack') this.ack(session, json.message_id);
-    else if (json.message_type === undefined) void this.fromDevice(session, json);
+    else if (json.message_type === undefined) {
+      this.options.counters.count('device', 'in', 'message');
+      void this.fromDevice(session, json);
+    }
     // Our device protocol's stand-in for the phone's screen state (delay_while_idle).
     else if (json.message_type === 'control' && json.control_type === 'DEVICE_IDLE') this.setIdle(session, true);
     else if (json.message_type === 'control' && json.control_type === 'DEVICE_ACTIVE') this.setIdle(session, false);
   }
 
   private ack(session: DeviceSession, messageId: unknown): void {
+    this.options.counters.count('device', 'in', 'ack');
     const row = typeof messageId === 'string' ? session.inflight.get(messageId) : undefined;
     if (!row) {
       if (typeof messageId !== 'string') this.nack(session, '', { code: 'BAD_ACK', description: 'ACK without a message_id' });
@@ -239,6 +246,7 @@ export class DeviceHub {
 
   private nack(session: DeviceSession, messageId: string, rejection: Rejection): void {
     session.link.sendGcm(JSON.stringify(nackJson(undefined, messageId, rejection)));
+    this.options.counters.count('device', 'out', 'nack');
   }
 
   /** §4.6: an upstream message, `to` = `SENDER_ID@…`; ACKed once stored. */
@@ -271,7 +279,10 @@ export class DeviceHub {
         created_at: now,
       };
       await this.upstream.submit(row);
-      if (!session.closed) session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
+      if (!session.closed) {
+        session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
+        this.options.counters.count('device', 'out', 'ack');
+      }
       this.options.forApps([row]);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');

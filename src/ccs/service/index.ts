@@ -12,6 +12,7 @@ import { RateLimiter } from './rate-limit.ts';
 import { DeviceHub } from './devices.ts';
 import { DownstreamPipeline } from './downstream.ts';
 import { AppServerHub } from './appservers.ts';
+import { CcsCounters } from './counters.ts';
 
 /** Accepted message ids are remembered this long for deduplication (§5). */
 export const DEDUP_WINDOW_MS = 24 * 3600 * 1000;
@@ -36,6 +37,8 @@ export class CcsService {
   readonly devices: DeviceHub;
   readonly downstream: DownstreamPipeline;
   readonly apps: AppServerHub;
+  /** Messages, ACKs and NACKs exchanged, for /metrics. */
+  readonly counters = new CcsCounters();
   private readonly rates: RateLimiter[];
   private readonly sweeper: NodeJS.Timeout;
 
@@ -55,13 +58,14 @@ export class CcsService {
       maxPending: options.maxPending,
       maxJsonDepth: options.maxJsonDepth,
       forApps: (rows) => apps?.offer(rows),
+      counters: this.counters,
       now,
     });
     const deviceRate = new RateLimiter(options.deviceRatePerMinute, now);
     const topicRate = new RateLimiter(options.deviceRatePerMinute, now);
     this.rates = [deviceRate, topicRate];
     this.downstream = new DownstreamPipeline({ queues: this.queues, registrations: this.registrations, devices: this.devices, deviceRate, topicRate, now });
-    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, bus, log, maxPending: options.maxPending, maxJsonDepth: options.maxJsonDepth, drainGraceMs: options.drainGraceMs, now });
+    this.apps = apps = new AppServerHub({ queues: this.queues, downstream: this.downstream, bus, log, maxPending: options.maxPending, maxJsonDepth: options.maxJsonDepth, drainGraceMs: options.drainGraceMs, counters: this.counters, now });
     this.sweeper = setInterval(() => void this.sweep(), SWEEP_INTERVAL_MS).unref();
   }
 

@@ -1,0 +1,32 @@
+// The CCS on /metrics: messages, ACKs and NACKs exchanged with app servers
+// and devices over XMPP (counted by the hubs, ./counters.ts), and the durable
+// queues' depths read from the store when scraped (the same on every node).
+import { Counter, Gauge, type Registry } from 'prom-client';
+import type { Db } from '../../store/db.ts';
+import type { CcsCounters } from './counters.ts';
+
+export function registerCcsMetrics(registry: Registry, sources: { counters: CcsCounters; db: Db }): void {
+  new Counter({
+    name: 'ocp_ccs_messages_total',
+    help: 'CCS stanzas exchanged over XMPP, by peer (app_server, device), direction (in, out) and type (message, ack, nack)',
+    labelNames: ['peer', 'direction', 'type'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { peer, direction, type, value } of sources.counters.all()) this.inc({ peer, direction, type }, value);
+    },
+  });
+  new Gauge({
+    name: 'ocp_ccs_queued_messages',
+    help: 'CCS messages stored and not yet ACKed: downstream (for devices) and upstream (upstream messages and receipts for app servers)',
+    labelNames: ['queue'],
+    registers: [registry],
+    async collect() {
+      const count = (table: 'ccs_downstream' | 'ccs_upstream') =>
+        sources.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
+      const [downstream, upstream] = await Promise.all([count('ccs_downstream'), count('ccs_upstream')]);
+      this.set({ queue: 'downstream' }, Number(downstream.count));
+      this.set({ queue: 'upstream' }, Number(upstream.count));
+    },
+  });
+}
