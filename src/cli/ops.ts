@@ -26,7 +26,7 @@ export function registerOpsCommands(program: Command): void {
     process.exitCode = failures ? 1 : 0;
   });
 
-  const status = addOptions(program.command('status').description('show the running server: version, uptime, sessions, queued work, bus')).option('--json', 'print JSON');
+  const status = addOptions(program.command('status').description('show the running server: node, version, uptime, sessions, queued work, bus')).option('--json', 'print JSON');
   status.action(async () => {
     const server = findRunningServer(configFromCommand(status));
     const response = await fetch(`${server.baseUrl}/admin/status`, { headers: { authorization: `Bearer ${server.token}` }, signal: AbortSignal.timeout(10_000) });
@@ -38,6 +38,7 @@ export function registerOpsCommands(program: Command): void {
     }
     console.log(
       [
+        `node         ${s.nodeId}`,
         `version      ${s.version} (pid ${s.pid})`,
         `up           ${s.uptimeSeconds} s, since ${s.startedAt}`,
         `ready        ${s.ready ? 'yes' : 'no'}`,

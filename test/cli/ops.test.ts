@@ -103,7 +103,7 @@ test('the clock check fails on a clock never set and on one far from the databas
   assert.equal(checkClock({ PostgreSQL: now - 2_000, Redis: now + 1_000 }, now)[0]!.level, 'ok');
 });
 
-test('ocp status shows the running server: version, sessions, CCS connections, queued jobs and bus', async () => {
+test('ocp status shows the running server: node, version, sessions, CCS connections, queued jobs and bus', async () => {
   const server = await startCcsServer();
   const owner = await createUser(server);
   const printer = await registerAndClaim(server, owner);
@@ -124,6 +124,8 @@ test('ocp status shows the running server: version, sessions, CCS connections, q
     assert.deepEqual(status.bus, { state: 'local' });
     const human = (await run(OCP, ['status', '--data', server.dataDir])).stdout;
     assert.match(human, /^jobs +1 queued, 0 in progress$/m);
+    assert.equal(human.match(/^node +(.+)$/m)?.[1], status.nodeId);
+    assert.match(status.nodeId, /:\d+$/);
     assert.match(human, /^devices +1 connected \(xmpps 1\): /m);
 
     assert.equal((await fetch(`${server.url}/admin/status`)).status, 403, 'no token');
