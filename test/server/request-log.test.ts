@@ -49,6 +49,7 @@ test('request lines name address, account and printer; events have one line each
     const jobId = submitted.body.job.id as string;
     const submitLine = find('http', (line) => line.url === '/cloudprint/submit');
     assert.deepEqual([submitLine?.ip, submitLine?.account, submitLine?.printerId, submitLine?.status], ['127.0.0.1', user.id, printer.printerId, 200]);
+    assert.equal(typeof submitLine?.reqId, 'string');
 
     const control = await cloudApi(server, 'control', { jobid: jobId, semantic_state_diff: JSON.stringify({ state: { type: 'IN_PROGRESS' } }) }, { token: printer.accessToken });
     assert.equal(control.body.success, true, JSON.stringify(control.body));
