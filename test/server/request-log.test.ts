@@ -15,6 +15,7 @@ import { duplicateKeys } from '../helpers/log.ts';
 import { tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, submitJob } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { DevicePageVisitor } from '../helpers/device-page.ts';
 
 type Line = Record<string, unknown>;
 
@@ -40,6 +41,14 @@ test('request lines name address, account and printer; events have one line each
     assert.equal(signIn?.grant, 'password');
     assert.equal(signIn?.account, user.id);
     assert.equal(signIn?.ip, '127.0.0.1');
+
+    const deviceFlow = (await (await fetch(`${server.url}/oauth2/device/code`, { method: 'POST', body: new URLSearchParams({ client_id: 'log-test' }) })).json()) as { device_code: string; user_code: string };
+    const approved = await new DevicePageVisitor(server.url).submit({ user_code: deviceFlow.user_code, email: user.email, password: user.password, action: 'approve' });
+    assert.equal(approved.status, 200);
+    const polled = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: deviceFlow.device_code, client_id: 'log-test' }) });
+    const deviceGrant = (await polled.json()) as { access_token: string; refresh_token: string };
+    assert.equal(polled.status, 200);
+    assert.equal(find('signed in', (line) => line.grant === 'device_code')?.ip, '127.0.0.1');
 
     const printer = await registerAndClaim(server, user);
     assert.equal(find('printer registered', (line) => line.printerId === printer.printerId)?.claimed, false);
@@ -69,7 +78,7 @@ test('request lines name address, account and printer; events have one line each
     for (const text of raw) {
       assert.deepEqual(duplicateKeys(text), [], text);
       assert.equal(JSON.parse(text).node, 'log-node', text);
-      for (const secret of [user.token, user.password, printer.accessToken, printer.refreshToken, registration.password!]) assert.ok(!text.includes(secret), `a secret in: ${text}`);
+      for (const secret of [user.token, user.password, deviceFlow.device_code, deviceGrant.access_token, deviceGrant.refresh_token, printer.accessToken, printer.refreshToken, registration.password!]) assert.ok(!text.includes(secret), `a secret in: ${text}`);
     }
   } finally {
     await running.close();
