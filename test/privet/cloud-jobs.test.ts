@@ -65,7 +65,7 @@ test('the channel follows the server: cs offline while it is down, online again 
   const ports = { http: server.ports.http!, xmpps: server.ports.xmpps! };
   await server.stop({ keepData: true });
   await waitFor('offline', async () => (await printer.info()).connection_state === 'offline');
-  server = await startTestServer({ dataDir: server.dataDir, httpPort: ports.http, xmppsPort: ports.xmpps });
+  server = setup!.server = await startTestServer({ dataDir: server.dataDir, httpPort: ports.http, xmppsPort: ports.xmpps });
   const reply = await submitJob(server, owner.token, printerId, { title: 'After restart', content: new Uint8Array(makePdf(1)) });
   const id = String(reply.body.job.id);
   await waitFor('online again', async () => (await printer.info()).connection_state === 'online', 60_000);

@@ -192,34 +192,38 @@ export function cloudArgs(server: { dataDir: string; ports: Record<string, numbe
 
 /** A test server with a user and a virtual printer claimed into their account. */
 export interface ClaimedPrinter {
+  /** A test that restarts the server or the printer puts the new one here, for stop(). */
   server: TestServer;
   printer: TestPrinter;
   owner: TestUser;
   printerId: string;
-  /** Stops the printer and the server, and removes their directories. */
+  /** Stops the printer and the server (the current ones), and removes their directories. */
   stop(): Promise<void>;
+}
+
+async function stopBoth(printer: TestPrinter | undefined, server: TestServer): Promise<void> {
+  await printer?.stop();
+  printer?.cleanup();
+  await server.stop();
 }
 
 /**
  * Starts a server, a user and a printer (no mDNS, registration confirmed
  * without the panel, `args` added) and claims it through Privet, as Chrome
- * would. `stop()` takes everything down again, whatever got started.
+ * would. stop() takes everything down again; a failed start stops what it
+ * started.
  */
 export async function startClaimedPrinter(args: string[] = []): Promise<ClaimedPrinter> {
   const server = await startTestServer();
   let printer: TestPrinter | undefined;
-  const stop = async () => {
-    await printer?.stop();
-    printer?.cleanup();
-    await server.stop();
-  };
   try {
     const owner = await createUser(server);
     printer = await startPrinter({ cloud: server.url, args: ['--no-mdns', '--auto-confirm', ...args, ...cloudArgs(server)] });
     const printerId = await registerThroughPrivet(printer, server.url, owner);
-    return { server, printer, owner, printerId, stop };
+    const claimed: ClaimedPrinter = { server, printer, owner, printerId, stop: () => stopBoth(claimed.printer, claimed.server) };
+    return claimed;
   } catch (error) {
-    await stop();
+    await stopBoth(printer, server);
     throw error;
   }
 }
