@@ -263,6 +263,50 @@ test('cancel: a queued job is cancelled after confirmation and shows why', { tim
   await job.getByText('cancelled').waitFor();
 });
 
+test('account: an API token is created with a name, shown once, works, and is revoked after confirmation', { timeout: 60_000 }, async () => {
+  await go(page, 'Account');
+  await page.getByLabel('Name', { exact: true }).fill('nightly report');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = page.getByLabel('Your new token “nightly report”', { exact: false });
+  await secret.waitFor({ timeout: UI_TIMEOUT });
+  const token = await secret.inputValue();
+  assert.equal((await cloudApi(server, 'search', {}, { token })).body.success, true, 'the shown secret is a working API token');
+  await page.evaluate(AXE_SOURCE);
+  const serious = await page.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+  assert.deepEqual(serious, [], 'the page with a new secret passes axe-core');
+  await shot(page, 'account-token-created');
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert.equal(await page.getByText(token).count(), 0, 'the secret is gone from the page');
+  // A second token stays, so later pages show a list.
+  await page.getByLabel('Name', { exact: true }).fill('kept');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await page.getByRole('button', { name: 'Revoke kept' }).waitFor({ timeout: UI_TIMEOUT });
+  await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('Revoke the token “nightly report”?').waitFor();
+  await dialog.getByRole('button', { name: 'Revoke' }).click();
+  await status(page).getByText('Token “nightly report” revoked').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await page.getByRole('button', { name: 'Revoke nightly report' }).count(), 0);
+  assert.equal((await cloudApi(server, 'search', {}, { token })).status, 401, 'the revoked token no longer works');
+});
+
+test('account: a device code is approved in the console, and the device gets its grant', { timeout: 60_000 }, async () => {
+  const start = await fetch(`${server.url}/oauth2/device/code`, { method: 'POST', body: new URLSearchParams({ client_id: 'browser-test' }) });
+  const flow = (await start.json()) as { device_code: string; user_code: string };
+  await go(page, 'Account');
+  await page.getByLabel('Code the device shows').fill('NOTA-CODE');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await status(page).getByText('That code is unknown, expired or already used').waitFor({ timeout: UI_TIMEOUT });
+  await page.getByLabel('Code the device shows').fill(flow.user_code);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await status(page).getByText('Device connected').waitFor({ timeout: UI_TIMEOUT });
+  await shot(page, 'account-device-approved');
+  const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: flow.device_code, client_id: 'browser-test' }) });
+  assert.equal(grant.status, 200);
+  const accessToken = String(((await grant.json()) as Record<string, unknown>).access_token);
+  assert.equal((await server.context.accounts.authenticate(accessToken))?.email, owner.email);
+});
+
 test('at 375 px no page scrolls sideways; every page is screenshot', { timeout: 60_000 }, async () => {
   await page.setViewportSize({ width: 375, height: 800 });
   for (const name of PAGES) {
