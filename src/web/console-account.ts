@@ -21,6 +21,8 @@ export const TOKEN_NAME_MAX_LENGTH = 100;
 export interface AccountRouteDependencies {
   accounts: Accounts;
   deviceCodes: DeviceCodes;
+  /** API tokens an account may hold when creating one here (0 = unlimited), --console-api-tokens-per-account. */
+  apiTokensPerAccount: number;
 }
 
 function refused(reply: FastifyReply, status: number, error: string, message: string): FastifyReply {
@@ -28,7 +30,7 @@ function refused(reply: FastifyReply, status: number, error: string, message: st
 }
 
 export function registerConsoleAccount(app: FastifyInstance, deps: AccountRouteDependencies): void {
-  const { accounts, deviceCodes } = deps;
+  const { accounts, deviceCodes, apiTokensPerAccount } = deps;
 
   /** The person signed in to the console, or undefined after answering 403 or 401. */
   async function signedIn(request: FastifyRequest, reply: FastifyReply): Promise<Account | undefined> {
@@ -58,6 +60,10 @@ export function registerConsoleAccount(app: FastifyInstance, deps: AccountRouteD
     const name = (textField(request.body, 'name') ?? '').trim();
     if (!name) return refused(reply, 400, 'invalid_request', 'Give the token a name');
     if (name.length > TOKEN_NAME_MAX_LENGTH) return refused(reply, 400, 'invalid_request', `A token name has at most ${TOKEN_NAME_MAX_LENGTH} characters`);
+    const held = (await accounts.apiTokensOf(account.id)).length;
+    if (apiTokensPerAccount > 0 && held >= apiTokensPerAccount) {
+      return refused(reply, 409, 'too_many_tokens', `You hold ${held} API tokens, the most one account may; revoke one first`);
+    }
     return reply.code(201).header('cache-control', 'no-store').send(await accounts.createApiToken(account.id, name));
   });
 

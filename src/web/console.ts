@@ -22,7 +22,7 @@ import { registerConsoleAccount } from './console-account.ts';
 
 /** What the console needs from the server that runs it. */
 export interface ConsoleDependencies {
-  config: { consoleHeartbeatSeconds: number; consoleStreamsPerAccount: number };
+  config: { consoleHeartbeatSeconds: number; consoleStreamsPerAccount: number; consoleApiTokensPerAccount: number };
   log: Logger;
   store: Pick<Store, 'db'>;
   accounts: Accounts;
@@ -62,7 +62,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDependencies)
 
   const directory = consoleDirectory(deps.store.db);
   registerConsoleSession(app, deps);
-  registerConsoleAccount(app, deps);
+  registerConsoleAccount(app, { accounts: deps.accounts, deviceCodes: deps.deviceCodes, apiTokensPerAccount: deps.config.consoleApiTokensPerAccount });
   registerConsoleEvents(app, {
     accounts: deps.accounts,
     bus: deps.bus,

@@ -12,7 +12,7 @@ let server: TestServer;
 let owner: TestUser;
 let stranger: TestUser;
 before(async () => {
-  server = await startTestServer({});
+  server = await startTestServer({ consoleApiTokensPerAccount: 5 });
   owner = await createUser(server);
   stranger = await createUser(server);
 });
@@ -56,6 +56,19 @@ test('a token needs a name of at most 100 characters', async () => {
   assert.equal((await call('POST', '/console/tokens', token, { name: '   ' })).status, 400);
   assert.equal((await call('POST', '/console/tokens', token, { name: 'x'.repeat(101) })).status, 400);
   assert.equal((await call('POST', '/console/tokens', token, { name: 'x'.repeat(100) })).status, 201);
+});
+
+test('a person holds at most --console-api-tokens-per-account tokens; revoking one makes room', async () => {
+  const holder = await createUser(server);
+  const token = await consoleToken(holder);
+  const made = [];
+  for (let i = 0; i < 5; i++) made.push(await call('POST', '/console/tokens', token, { name: `t${i}` }));
+  assert.deepEqual(made.map((m) => m.status), [201, 201, 201, 201, 201]);
+  const sixth = await call('POST', '/console/tokens', token, { name: 't5' });
+  assert.equal(sixth.status, 409);
+  assert.match(sixth.body.message, /revoke one first/);
+  assert.equal((await call('DELETE', `/console/tokens/${made[0]!.body.id}`, token)).status, 200);
+  assert.equal((await call('POST', '/console/tokens', token, { name: 't5' })).status, 201);
 });
 
 test('each person sees and revokes only their own tokens', async () => {
