@@ -1,7 +1,7 @@
 // Printers: live state (online/offline, idle/printing/stopped and why,
 // markers, queued jobs), owner or "shared with you", details from the CDD,
 // rename and delete (with confirmation) for those who may.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { cloud } from './api.js';
 import { Confirm, formatTime, html } from './ui.js';
 import { markerLevels, optionLabel, printerReasons, STATE_LABEL } from './words.js';
@@ -40,19 +40,26 @@ function CddSummary({ capabilities }) {
 
 /** The owner's choice to have `ocp server --ipp-advertise` announce the printer on the LAN (docs/ipp.md): the tag ipp-advertise. */
 function Advertise({ printer, reload, say }) {
+  // What the owner just chose, shown until the printer's tags say so: a re-render while the update is under way must not undo the click.
+  const [chosen, setChosen] = useState(undefined);
   const on = (printer.tags ?? []).includes(ADVERTISE_TAG);
+  useEffect(() => {
+    if (chosen === on) setChosen(undefined);
+  }, [on]);
   async function toggle(event) {
     const wanted = event.currentTarget.checked;
+    setChosen(wanted);
     try {
       await cloud('update', { printerid: printer.id, ...(wanted ? { tag: ADVERTISE_TAG } : { remove_tag: ADVERTISE_TAG }) });
       say(wanted ? `${printerName(printer)} is announced on the LAN` : `${printerName(printer)} is no longer announced on the LAN`);
       reload();
     } catch (error) {
+      setChosen(undefined);
       say(error.message, 'error');
     }
   }
   const id = `advertise-${printer.id}`;
-  return html`<p class="check"><input type="checkbox" id=${id} checked=${on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
+  return html`<p class="check"><input type="checkbox" id=${id} checked=${chosen ?? on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
 }
 
 function Details({ printer }) {
