@@ -229,9 +229,10 @@ export class Accounts {
 
   /** A named API token, with its secret (which only this answer holds) and what apiTokensOf will list for it. */
   async createApiToken(accountId: string, name: string): Promise<ApiTokenInfo & { token: string }> {
-    const createdAt = this.now();
     const token = await this.issueApiToken(accountId, name);
-    return { id: hashToken(token), name, createdAt, token };
+    const id = hashToken(token);
+    const { created_at } = await this.db.selectFrom('tokens').select('created_at').where('token_hash', '=', id).executeTakeFirstOrThrow();
+    return { id, name, createdAt: Number(created_at), token };
   }
 
   /** An account's API tokens, oldest first: each one's id (the hash of its secret, which cannot be recovered from it), name and creation time. */

@@ -45,6 +45,7 @@ test('a token is created with its name, its secret is answered once, and it work
   const entry = listed.body.tokens.find((t: Record<string, unknown>) => t.id === created.body.id);
   assert.deepEqual(Object.keys(entry).sort(), ['createdAt', 'id', 'name']);
   assert.equal(entry.name, 'backup script');
+  assert.equal(entry.createdAt, created.body.createdAt, 'the list and the creation answer agree');
   assert.doesNotMatch(JSON.stringify(listed.body), new RegExp(created.body.token), 'the list never holds a secret');
   const search = await cloudApi(server, 'search', {}, { token: created.body.token });
   assert.equal(search.body.success, true, 'the secret is an API token of its owner');
