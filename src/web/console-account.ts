@@ -15,6 +15,7 @@ import { fromConsole } from './console-session.ts';
 
 export const TOKENS_PATH = '/console/tokens';
 export const DEVICE_APPROVAL_PATH = '/console/device';
+const TOKEN_ID = /^[0-9a-f]{64}$/;
 /** The longest API token name, in characters. */
 export const TOKEN_NAME_MAX_LENGTH = 100;
 
@@ -71,7 +72,9 @@ export function registerConsoleAccount(app: FastifyInstance, deps: AccountRouteD
   app.delete<{ Params: { id: string } }>(`${TOKENS_PATH}/:id`, async (request, reply) => {
     const account = await signedIn(request, reply);
     if (!account) return reply;
-    if (!(await accounts.revokeApiToken(account.id, request.params.id))) return refused(reply, 404, 'not_found', 'No such token of yours');
+    // An id is a SHA-256 in hex: anything else (a NUL, which PostgreSQL refuses outright, among others) names no token.
+    const { id } = request.params;
+    if (!TOKEN_ID.test(id) || !(await accounts.revokeApiToken(account.id, id))) return refused(reply, 404, 'not_found', 'No such token of yours');
     return reply.header('cache-control', 'no-store').send({ revoked: true });
   });
 

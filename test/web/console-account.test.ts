@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, oauthToken, type TestUser } from '../helpers/cloud.ts';
 import { RawClient, loginRaw } from '../xmpp/raw-client.ts';
+import { createTestDatabase } from '../helpers/postgres.ts';
 
 let server: TestServer;
 let owner: TestUser;
@@ -95,6 +96,7 @@ test('revoking a token makes it fail and ends the XMPP session opened with it', 
   assert.equal((await cloudApi(server, 'search', {}, { token: created.body.token })).status, 401);
   assert.equal((await call('GET', '/console/tokens', token)).body.tokens.some((t: Record<string, unknown>) => t.id === created.body.id), false);
   assert.equal((await call('DELETE', `/console/tokens/${created.body.id}`, token)).status, 404, 'revoked once');
+  for (const id of ['%00', 'x'.repeat(64), created.body.id.toUpperCase()]) assert.equal((await call('DELETE', `/console/tokens/${id}`, token)).status, 404, id);
 });
 
 test('the routes want the console header, a same-host Origin and a console sign-in, not an API token', async () => {
@@ -142,4 +144,23 @@ test('device approval refuses an unknown code, a missing action, and too many wr
   let status = 400;
   for (let i = 0; i < 30 && status === 400; i++) status = (await call('POST', '/console/device', token, { user_code: 'BCDF-GHJK', action: 'approve' })).status;
   assert.equal(status, 429, 'wrong codes are limited, as on /device');
+});
+
+test('on PostgreSQL: tokens are named, listed and revoked, and a NUL in an id is a 404, not a 500', async () => {
+  const database = await createTestDatabase();
+  const pgServer = await startTestServer({ database: database.url });
+  try {
+    const user = await createUser(pgServer);
+    const signIn = await fetch(`${pgServer.url}/console/session`, { method: 'POST', headers: CONSOLE, body: JSON.stringify({ email: user.email, password: user.password }) });
+    const token = ((await signIn.json()) as { access_token: string }).access_token;
+    const headers = { 'x-ocp-console': '1', authorization: `Bearer ${token}` };
+    const created = (await (await fetch(`${pgServer.url}/console/tokens`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name: 'pg' }) })).json()) as Record<string, string>;
+    const listed = (await (await fetch(`${pgServer.url}/console/tokens`, { headers })).json()) as { tokens: Array<Record<string, unknown>> };
+    assert.deepEqual(listed.tokens.map((t) => t.name), ['pg']);
+    assert.equal((await fetch(`${pgServer.url}/console/tokens/%00`, { method: 'DELETE', headers })).status, 404);
+    assert.equal((await fetch(`${pgServer.url}/console/tokens/${created.id}`, { method: 'DELETE', headers })).status, 200);
+  } finally {
+    await pgServer.stop();
+    await database.drop();
+  }
 });
