@@ -63,6 +63,7 @@ export const SERVER_OPTIONS = [
   { key: 'user-code-failures-per-minute', type: 'int', default: 10, help: 'wrong device-flow user codes one address, or one account, may enter per minute before its entries are refused for the rest of the minute (0 = unlimited)' },
   { key: 'console-heartbeat', type: 'duration', default: 20, help: 'how often the web console\'s event stream (GET /console/events) sends a keep-alive and checks that its access token still holds' },
   { key: 'console-streams-per-account', type: 'int', default: 8, help: 'event streams one account may hold open at once (browser tabs); the oldest is closed when another opens' },
+  { key: 'console-api-tokens-per-account', type: 'int', default: 100, help: 'API tokens one person may hold when creating one in the web console (POST /console/tokens); past it they revoke one first (0 = unlimited; `ocp token create` is not limited)' },
   { key: 'registration-ttl', type: 'duration', default: 900, help: 'how long an anonymous printer registration waits to be claimed' },
   { key: 'anonymous-registrations-per-minute', type: 'int', default: 60, help: 'anonymous registrations (printers at /cloudprint/register, CCS devices at /ccs/register) accepted from one address per minute, each endpoint counted apart (0 = unlimited)' },
   { key: 'max-json-depth', type: 'int', default: 64, help: 'deepest nesting of objects and arrays accepted in any JSON input (capabilities, tickets, CCS messages, request bodies); deeper input is refused before it is parsed' },
@@ -125,6 +126,8 @@ export interface ServerConfig {
   consoleHeartbeatSeconds: number;
   /** Open console event streams per account; the oldest goes when one more opens. */
   consoleStreamsPerAccount: number;
+  /** API tokens an account may hold when it creates one in the console (0 = unlimited). */
+  consoleApiTokensPerAccount: number;
   conversionWorkers: number;
   conversionTimeoutSeconds: number;
   conversionMemory: number;
@@ -299,6 +302,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     userCodeFailuresPerMinute: num('user-code-failures-per-minute'),
     consoleHeartbeatSeconds: num('console-heartbeat'),
     consoleStreamsPerAccount: num('console-streams-per-account'),
+    consoleApiTokensPerAccount: num('console-api-tokens-per-account'),
     registrationTtlSeconds: num('registration-ttl'),
     anonymousRegistrationsPerMinute: num('anonymous-registrations-per-minute'),
     maxJsonDepth: num('max-json-depth'),

@@ -20,6 +20,13 @@ export interface TokenGrant {
 }
 
 /** A grant with its refresh token: every one but a robot's refresh. */
+/** An API token as its owner sees it after creation: never its secret. */
+export interface ApiTokenInfo {
+  id: string;
+  name: string;
+  createdAt: number;
+}
+
 export type FullGrant = TokenGrant & { refresh_token: string };
 
 export class AuthError extends Error {
@@ -205,19 +212,48 @@ export class Accounts {
     return account;
   }
 
-  private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null, db: Db = this.db): Promise<string> {
+  private async issue(accountId: string, kind: IssuedTokenKind, ttlMs: number | null, clientId: string | null = null, family: string | null = null, db: Db = this.db, name: string | null = null): Promise<string> {
     const token = newSecret(TOKEN_PREFIX[kind]);
     const now = this.now();
     await db
       .insertInto('tokens')
-      .values({ token_hash: hashToken(token), account_id: accountId, kind, client_id: clientId, family, expires_at: ttlMs === null ? null : now + ttlMs, created_at: now })
+      .values({ token_hash: hashToken(token), account_id: accountId, kind, client_id: clientId, family, expires_at: ttlMs === null ? null : now + ttlMs, created_at: now, name })
       .execute();
     return token;
   }
 
-  /** A long-lived API token for scripts (`ocp token create`). */
-  issueApiToken(accountId: string): Promise<string> {
-    return this.issue(accountId, 'api', null);
+  /** A long-lived API token for scripts (`ocp token create`, the console's Account page), with an optional name. */
+  issueApiToken(accountId: string, name: string | null = null): Promise<string> {
+    return this.issue(accountId, 'api', null, null, null, this.db, name);
+  }
+
+  /** A named API token, with its secret (which only this answer holds) and what apiTokensOf will list for it. */
+  async createApiToken(accountId: string, name: string): Promise<ApiTokenInfo & { token: string }> {
+    const token = await this.issueApiToken(accountId, name);
+    const id = hashToken(token);
+    const { created_at } = await this.db.selectFrom('tokens').select('created_at').where('token_hash', '=', id).executeTakeFirstOrThrow();
+    return { id, name, createdAt: Number(created_at), token };
+  }
+
+  /** An account's API tokens, oldest first: each one's id (the hash of its secret, which cannot be recovered from it), name and creation time. */
+  async apiTokensOf(accountId: string): Promise<ApiTokenInfo[]> {
+    const rows = await this.db
+      .selectFrom('tokens')
+      .select(['token_hash', 'name', 'created_at'])
+      .where('account_id', '=', accountId)
+      .where('kind', '=', 'api')
+      .orderBy('created_at')
+      .orderBy('token_hash')
+      .execute();
+    return rows.map((row) => ({ id: row.token_hash, name: row.name ?? '', createdAt: Number(row.created_at) }));
+  }
+
+  /** Revokes the API token `id` (from apiTokensOf) if it is `accountId`'s; its XMPP sessions end (onRevoked). False if it is not theirs. */
+  async revokeApiToken(accountId: string, id: string): Promise<boolean> {
+    const { numDeletedRows } = await this.db.deleteFrom('tokens').where('token_hash', '=', id).where('account_id', '=', accountId).where('kind', '=', 'api').executeTakeFirst();
+    if (numDeletedRows === 0n) return false;
+    this.options.onRevoked?.({ tokenHash: id });
+    return true;
   }
 
   /** A one-time authorization code, exchanged at /oauth2/token; `db` is the transaction to issue it in, if any. */

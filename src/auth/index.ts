@@ -19,7 +19,8 @@ export interface AuthDependencies {
   readonly publicUrl: string;
 }
 
-export function registerAuth(app: FastifyInstance, deps: AuthDependencies): void {
+/** Answers the device flow, which the console's Account page also approves codes with. */
+export function registerAuth(app: FastifyInstance, deps: AuthDependencies): { deviceCodes: DeviceCodes } {
   const { config, accounts } = deps;
   const deviceLimits = {
     ttlSeconds: config.deviceCodeTtlSeconds,
@@ -30,4 +31,5 @@ export function registerAuth(app: FastifyInstance, deps: AuthDependencies): void
   const deviceCodes = new DeviceCodes(deps.store.db, accounts, deviceLimits);
   registerOAuthRoutes(app, accounts, deviceCodes, () => deps.publicUrl);
   registerDevicePage(app, accounts, deviceCodes);
+  return { deviceCodes };
 }

@@ -107,8 +107,8 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });
     registerServiceMetrics(metrics, { db: store.db });
     registerBusMetrics(metrics, bus);
-    registerAuth(http, context);
-    registerConsole(http, context);
+    const { deviceCodes } = registerAuth(http, context);
+    registerConsole(http, { ...context, deviceCodes });
     const cloud = await registerCloud(http, context);
     closers.unshift(() => cloud.close());
     const health = new Health({ db: store.db, bus, timeoutMs: config.readinessTimeoutSeconds * 1000 });

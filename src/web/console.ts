@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Accounts } from '../auth/accounts.ts';
+import type { DeviceCodes } from '../auth/device-codes.ts';
 import { callerOf } from '../auth/http-auth.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { textField } from '../http/fields.ts';
@@ -17,13 +18,16 @@ import { publishPrinterChanges } from './console-changes.ts';
 import { consoleDirectory } from './console-directory.ts';
 import { registerConsoleEvents } from './console-events.ts';
 import { fromConsole, registerConsoleSession } from './console-session.ts';
+import { registerConsoleAccount } from './console-account.ts';
 
 /** What the console needs from the server that runs it. */
 export interface ConsoleDependencies {
-  config: { consoleHeartbeatSeconds: number; consoleStreamsPerAccount: number };
+  config: { consoleHeartbeatSeconds: number; consoleStreamsPerAccount: number; consoleApiTokensPerAccount: number };
   log: Logger;
   store: Pick<Store, 'db'>;
   accounts: Accounts;
+  /** The device flow's requests, shared with /device (src/auth/index.ts). */
+  deviceCodes: DeviceCodes;
   bus: NotificationBus;
 }
 
@@ -58,6 +62,7 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDependencies)
 
   const directory = consoleDirectory(deps.store.db);
   registerConsoleSession(app, deps);
+  registerConsoleAccount(app, { accounts: deps.accounts, deviceCodes: deps.deviceCodes, apiTokensPerAccount: deps.config.consoleApiTokensPerAccount });
   registerConsoleEvents(app, {
     accounts: deps.accounts,
     bus: deps.bus,

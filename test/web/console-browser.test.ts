@@ -52,6 +52,10 @@ async function go(target: Page, name: string): Promise<void> {
 const shot = (target: Page, name: string) => target.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: true });
 const status = (target: Page) => target.locator('#status');
 
+/** axe-core's serious and critical violations on the page as it is (axe must be loaded). */
+const seriousViolations = (target: Page) =>
+  target.evaluate(async () => (await (window as unknown as { axe: { run(): Promise<{ violations: Array<{ id: string; impact: string }> }> } }).axe.run()).violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => v.id));
+
 /** A token from the owner's console session, for checks through the API. */
 async function apiToken(): Promise<string> {
   const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'password', username: owner.email, password: owner.password }) });
@@ -181,6 +185,30 @@ test('a jam set on the printer\'s panel shows as Stopped with its reason, and cl
   await waitFor('the stale error to go', async () => (await status(page).textContent()) === '', UI_TIMEOUT);
 });
 
+test('local settings: the owner saves them as pending, and the page shows when the printer applied them', { timeout: 60_000 }, async () => {
+  await go(page, 'Printers');
+  const card = page.locator('li.card', { hasText: 'Office Laser' });
+  await card.getByText('Details').click();
+  const tokens = card.getByLabel('Local access tokens');
+  await tokens.waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await tokens.isChecked(), true);
+  await card.locator('[data-settings="applied"]').waitFor({ timeout: UI_TIMEOUT });
+  await tokens.uncheck();
+  await card.getByLabel('Keep-alive of its push connection (seconds)').fill('240');
+  await card.getByRole('button', { name: 'Save settings' }).click();
+  await status(page).getByText('Settings of Office Laser saved').waitFor({ timeout: UI_TIMEOUT });
+  // The device hears of the pending settings, applies them and reports them as current; the page follows without a reload.
+  await card.locator('[data-settings="applied"][data-keepalive="240"]').waitFor({ timeout: UI_TIMEOUT });
+  await page.evaluate(AXE_SOURCE);
+  assert.deepEqual(await seriousViolations(page), [], 'the settings form passes axe-core');
+  const settings = (await cloudApi(server, 'printer', { printerid: printerId }, { token: await apiToken() })).body.printers[0].local_settings;
+  assert.equal(settings.current.access_token_enabled, false);
+  assert.equal(settings.current.xmpp_timeout_value, 240);
+  assert.deepEqual(settings.pending, settings.current, 'nothing waits any more');
+  await shot(page, 'printers-settings');
+  await card.getByText('Details').click();
+});
+
 test('keyboard: skip link first, a page change focuses its heading, a confirmation focuses "Keep it" and Escape closes it', { timeout: 30_000 }, async () => {
   await page.goto(`${server.url}/console/#printers`);
   await page.reload();
@@ -230,8 +258,15 @@ test('sharing: an unknown email says so; a shared user sees the printer and prin
 });
 
 test('cancel: a queued job is cancelled after confirmation and shows why', { timeout: 60_000 }, async () => {
-  // With the printer gone, a job stays queued.
+  // With the printer gone, a job stays queued, and changed settings wait.
   await printer.stop();
+  await go(page, 'Printers');
+  const card = page.locator('li.card', { hasText: 'Office Laser' });
+  await card.getByText('Details').click();
+  await card.getByLabel('Local access tokens').check();
+  await card.getByRole('button', { name: 'Save settings' }).click();
+  await card.locator('[data-settings="pending"]').getByText('waiting for the printer to apply them').waitFor({ timeout: UI_TIMEOUT });
+  await card.getByText('Details').click();
   await go(page, 'Print');
   // A 600 KB document over an upload throttled to 300 KB/s: the progress bar shows while it goes.
   const padded = Buffer.concat([makePdf(1, 'Waiting'), Buffer.from(`%${'x'.repeat(600 * 1024)}\n`)]);
@@ -261,6 +296,49 @@ test('cancel: a queued job is cancelled after confirmation and shows why', { tim
   await job.and(page.locator('[data-state="ABORTED"]')).waitFor({ timeout: UI_TIMEOUT });
   await job.getByText('Aborted').waitFor();
   await job.getByText('cancelled').waitFor();
+});
+
+test('account: an API token is created with a name, shown once, works, and is revoked after confirmation', { timeout: 60_000 }, async () => {
+  await go(page, 'Account');
+  await page.getByLabel('Name', { exact: true }).fill('nightly report');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  const secret = page.getByLabel('Your new token “nightly report”', { exact: false });
+  await secret.waitFor({ timeout: UI_TIMEOUT });
+  const token = await secret.inputValue();
+  assert.equal((await cloudApi(server, 'search', {}, { token })).body.success, true, 'the shown secret is a working API token');
+  await page.evaluate(AXE_SOURCE);
+  assert.deepEqual(await seriousViolations(page), [], 'the page with a new secret passes axe-core');
+  await shot(page, 'account-token-created');
+  await page.getByRole('button', { name: 'Done' }).click();
+  assert.equal(await page.getByText(token).count(), 0, 'the secret is gone from the page');
+  // A second token stays, so later pages show a list.
+  await page.getByLabel('Name', { exact: true }).fill('kept');
+  await page.getByRole('button', { name: 'Create token' }).click();
+  await page.getByRole('button', { name: 'Revoke kept' }).waitFor({ timeout: UI_TIMEOUT });
+  await page.getByRole('button', { name: 'Revoke nightly report' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('Revoke the token “nightly report”?').waitFor();
+  await dialog.getByRole('button', { name: 'Revoke' }).click();
+  await status(page).getByText('Token “nightly report” revoked').waitFor({ timeout: UI_TIMEOUT });
+  assert.equal(await page.getByRole('button', { name: 'Revoke nightly report' }).count(), 0);
+  assert.equal((await cloudApi(server, 'search', {}, { token })).status, 401, 'the revoked token no longer works');
+});
+
+test('account: a device code is approved in the console, and the device gets its grant', { timeout: 60_000 }, async () => {
+  const start = await fetch(`${server.url}/oauth2/device/code`, { method: 'POST', body: new URLSearchParams({ client_id: 'browser-test' }) });
+  const flow = (await start.json()) as { device_code: string; user_code: string };
+  await go(page, 'Account');
+  await page.getByLabel('Code the device shows').fill('NOTA-CODE');
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await status(page).getByText('That code is unknown, expired or already used').waitFor({ timeout: UI_TIMEOUT });
+  await page.getByLabel('Code the device shows').fill(flow.user_code);
+  await page.getByRole('button', { name: 'Allow' }).click();
+  await status(page).getByText('Device connected').waitFor({ timeout: UI_TIMEOUT });
+  await shot(page, 'account-device-approved');
+  const grant = await fetch(`${server.url}/oauth2/token`, { method: 'POST', body: new URLSearchParams({ grant_type: 'urn:ietf:params:oauth:grant-type:device_code', device_code: flow.device_code, client_id: 'browser-test' }) });
+  assert.equal(grant.status, 200);
+  const accessToken = String(((await grant.json()) as Record<string, unknown>).access_token);
+  assert.equal((await server.context.accounts.authenticate(accessToken))?.email, owner.email);
 });
 
 test('at 375 px no page scrolls sideways; every page is screenshot', { timeout: 60_000 }, async () => {

@@ -27,6 +27,8 @@ export interface TokensTable {
   family: string | null;
   expires_at: number | null;
   created_at: number;
+  /** What its owner calls an API token (migration 0011); null for other kinds. */
+  name: string | null;
 }
 
 /** A device authorization request (RFC 8628, migration 0007): pending until its user approves or denies it. */

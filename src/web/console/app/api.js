@@ -98,6 +98,15 @@ export async function consoleGet(path) {
   return reply;
 }
 
+/** A console route with a method and a JSON body, with the session's token; throws the server's message when it refuses. */
+export async function consoleCall(method, path, body) {
+  const headers = { ...CONSOLE_HEADER, ...(body === undefined ? {} : { 'Content-Type': 'application/json' }) };
+  const response = await withToken((token) => fetch(path, { method, headers: { ...headers, Authorization: `Bearer ${token}` }, body: body === undefined ? undefined : JSON.stringify(body) }));
+  const reply = await response.json().catch(() => ({}));
+  if (!response.ok) throw new Error(reply.message || `${path}: HTTP ${response.status}`);
+  return reply;
+}
+
 /** Submits a job as multipart (XMLHttpRequest: fetch has no upload progress); onProgress gets 0..1. */
 export async function submit(fields, file, onProgress) {
   if (!session.token || Date.now() > session.expiresAt - 2000) await refresh();

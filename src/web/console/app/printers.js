@@ -1,7 +1,7 @@
 // Printers: live state (online/offline, idle/printing/stopped and why,
 // markers, queued jobs), owner or "shared with you", details from the CDD,
 // rename and delete (with confirmation) for those who may.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { cloud } from './api.js';
 import { Confirm, formatTime, html } from './ui.js';
 import { markerLevels, optionLabel, printerReasons, STATE_LABEL } from './words.js';
@@ -40,33 +40,87 @@ function CddSummary({ capabilities }) {
 
 /** The owner's choice to have `ocp server --ipp-advertise` announce the printer on the LAN (docs/ipp.md): the tag ipp-advertise. */
 function Advertise({ printer, reload, say }) {
+  // What the owner just chose, shown until the printer's tags say so: a re-render while the update is under way must not undo the click.
+  const [chosen, setChosen] = useState(undefined);
   const on = (printer.tags ?? []).includes(ADVERTISE_TAG);
+  useEffect(() => {
+    if (chosen === on) setChosen(undefined);
+  }, [on]);
   async function toggle(event) {
     const wanted = event.currentTarget.checked;
+    setChosen(wanted);
     try {
       await cloud('update', { printerid: printer.id, ...(wanted ? { tag: ADVERTISE_TAG } : { remove_tag: ADVERTISE_TAG }) });
       say(wanted ? `${printerName(printer)} is announced on the LAN` : `${printerName(printer)} is no longer announced on the LAN`);
       reload();
     } catch (error) {
+      setChosen(undefined);
       say(error.message, 'error');
     }
   }
   const id = `advertise-${printer.id}`;
-  return html`<p class="check"><input type="checkbox" id=${id} checked=${on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
+  return html`<p class="check"><input type="checkbox" id=${id} checked=${chosen ?? on} onChange=${toggle} /> <label for=${id}>Announce on the LAN (IPP Everywhere, AirPrint)</label></p>`;
 }
 
-function Details({ printer }) {
+/** Privet §4.1.2 local settings the owner may change, with their labels. */
+const SETTING_SWITCHES = [
+  ['local_discovery', 'Discoverable on the local network'],
+  ['access_token_enabled', 'Local access tokens'],
+  ['printer/local_printing_enabled', 'Local printing'],
+  ['printer/conversion_printing_enabled', 'Printing of converted documents'],
+];
+
+/**
+ * The printer's local settings (Privet §4.1.3.2): the owner writes `pending`
+ * through /cloudprint/update; the device applies them and reports `current`,
+ * and until then the page says they wait.
+ */
+function LocalSettings({ printer, settings, saved, say }) {
+  const waiting = JSON.stringify(settings.pending) !== JSON.stringify(settings.current);
+  async function save(event) {
+    event.preventDefault();
+    const form = event.currentTarget;
+    const pending = { ...settings.pending };
+    for (const [key] of SETTING_SWITCHES) if (key in pending) pending[key] = form.elements[key].checked;
+    pending.xmpp_timeout_value = Number(form.elements.xmpp_timeout_value.value);
+    try {
+      await cloud('update', { printerid: printer.id, local_settings: JSON.stringify({ pending }) });
+      say(`Settings of ${printerName(printer)} saved; the printer applies them when it next hears from the server`);
+      saved();
+    } catch (error) {
+      say(error.message, 'error');
+    }
+  }
+  const id = (key) => `${key.replace('/', '-')}-${printer.id}`;
+  return html`<form class="settings" onSubmit=${save}>
+    <fieldset>
+      <legend>Local settings</legend>
+      ${SETTING_SWITCHES.filter(([key]) => key in settings.pending).map(
+        ([key, label]) => html`<p class="check"><input type="checkbox" id=${id(key)} name=${key} defaultChecked=${settings.pending[key] === true} /> <label for=${id(key)}>${label}</label></p>`,
+      )}
+      <label for=${id('xmpp')}>Keep-alive of its push connection (seconds)</label>
+      <input id=${id('xmpp')} name="xmpp_timeout_value" type="number" min="1" step="1" required defaultValue=${settings.pending.xmpp_timeout_value ?? 300} />
+      <p class=${waiting ? 'warning' : ''} data-settings=${waiting ? 'pending' : 'applied'} data-keepalive=${settings.current.xmpp_timeout_value}>${waiting ? 'Saved: waiting for the printer to apply them.' : 'The printer uses these settings.'}</p>
+      <button type="submit">Save settings</button>
+    </fieldset>
+  </form>`;
+}
+
+function Details({ printer, owned, say }) {
   const [full, setFull] = useState(undefined);
+  const [open, setOpen] = useState(false);
   const [error, setError] = useState('');
-  const load = (event) => {
-    if (!event.currentTarget.open || full) return;
-    cloud('printer', { printerid: printer.id }).then((reply) => setFull(reply.printers[0]), (e) => setError(e.message));
-  };
+  const load = () => cloud('printer', { printerid: printer.id }).then((reply) => (setFull(reply.printers[0]), setError('')), (e) => setError(e.message));
+  // Re-read while open whenever the printer changed (the device applying settings, among others).
+  useEffect(() => {
+    if (open) load();
+  }, [open, printer.updateTime, printer.accessTime]);
   // A Privet printer registers with proxy privet-SERIAL (src/privet/printer.ts); a connector with its own proxy id.
   const device = printer.proxy.startsWith('privet-') ? `Privet printer, serial ${printer.proxy.slice(7)}` : printer.proxy ? `Connector ${printer.proxy}` : 'Registered directly';
   // The IPP printer-more-info link (src/ipp) is /console/#printer=ID: that printer's details open.
   const linked = location.hash === `#printer=${printer.id}`;
-  return html`<details onToggle=${load} open=${linked}>
+  const settings = full?.local_settings;
+  return html`<details onToggle=${(event) => setOpen(event.currentTarget.open)} open=${linked}>
     <summary>Details</summary>
     <dl>
       <dt>Device</dt><dd>${device}</dd>
@@ -80,7 +134,8 @@ function Details({ printer }) {
     ${markerLevels(printer.semanticState?.printer).length > 0 && html`<p>Supplies: ${markerLevels(printer.semanticState.printer).join(', ')}</p>`}
     ${error && html`<p class="error">${error}</p>`}
     ${full && html`<${CddSummary} capabilities=${full.capabilities} />`}
-    ${full?.local_settings?.pending && html`<p>Settings waiting for the printer to apply them.</p>`}
+    ${settings && owned && html`<${LocalSettings} printer=${printer} settings=${settings} saved=${load} say=${say} />`}
+    ${settings && !owned && JSON.stringify(settings.pending) !== JSON.stringify(settings.current) && html`<p>Settings waiting for the printer to apply them.</p>`}
   </details>`;
 }
 
@@ -122,7 +177,7 @@ function PrinterCard({ printer, email, reload, say }) {
     <h2>${printerName(printer)}</h2>
     <${StateLine} printer=${printer} />
     <p>${printer.queuedJobsCount ?? 0} queued · ${owned ? 'Yours' : html`Shared with you by ${printer.ownerId}`}</p>
-    <${Details} printer=${printer} />
+    <${Details} printer=${printer} owned=${owned} say=${say} />
     ${owned && html`<${Advertise} printer=${printer} reload=${reload} say=${say} />`}
     ${renaming && html`<${Rename} printer=${printer} say=${say} done=${(changed) => (setRenaming(false), changed && reload())} />`}
     <div class="buttons">
