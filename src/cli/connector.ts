@@ -5,6 +5,7 @@ import { CONNECTOR_TABLE, connectorConfigFrom, connectorDataDir } from '../conne
 import { signedInApi, withCloudOptions } from './client.ts';
 import { addOptionTable, valuesFromCommand } from './options.ts';
 import { runUntilSignal } from './run-until-signal.ts';
+import { readStatus } from '../connector/status.ts';
 
 export function registerConnectorCommands(program: Command): void {
   const connector = program.command('connector').description('put the queues of a CUPS server into the cloud');
@@ -30,4 +31,20 @@ export function registerConnectorCommands(program: Command): void {
       return () => running.stop();
     });
   });
+
+  const status = addOptionTable(connector.command('status').description('what the connector on this data directory last found: CUPS reachable, queues, cloud printers (exit 1 if not ok)'), CONNECTOR_TABLE, ['data'])
+    .option('--json', 'print JSON')
+    .action((options: { json?: boolean }) => {
+      const dataDir = connectorDataDir(valuesFromCommand(status, CONNECTOR_TABLE));
+      const found = readStatus(dataDir);
+      if (!found) throw new Error(`no connector status in ${dataDir}: the connector has not synced there yet (ocp connector run --data ${dataDir})`);
+      if (options.json) console.log(JSON.stringify(found));
+      else {
+        console.log(`state     ${found.state}${found.error ? ` (${found.error})` : ''}`);
+        console.log(`cups      ${found.cups}`);
+        console.log(`checked   ${new Date(found.checkedAt).toISOString()}`);
+        for (const [queue, id] of Object.entries(found.printers)) console.log(`printer   ${queue} → ${id}`);
+      }
+      if (found.state !== 'ok') process.exitCode = 1;
+    });
 }

@@ -14,6 +14,7 @@ import { writeFileAtomic } from '../files/atomic-write.ts';
 import type { Logger } from '../log.ts';
 import { CupsClient, CupsError } from '../cups/client.ts';
 import { capabilitiesOf, cloudJobStateOf, jobAttributesOf, semanticStateOf } from '../cups/translate.ts';
+import { writeStatus, type ConnectorStatus } from './status.ts';
 
 export const CONNECTOR_CLIENT_ID = 'ocp-connector';
 
@@ -149,16 +150,31 @@ export class Connector {
   /** Makes the cloud's printers of this proxy match the CUPS queues (register, update, delete); false if it failed. */
   sync(): Promise<boolean> {
     this.syncing ??= this.syncOnce()
-      .then(() => true)
+      .then((queues) => {
+        this.report(queues ? 'ok' : 'no-queues');
+        return true;
+      })
       .catch((error: Error) => {
-        this.options.log.error({ err: error.message, cups: this.options.cups }, error instanceof CupsError ? 'cannot read the CUPS queues: the cloud printers stay as they are; retrying' : 'connector sync failed; retrying');
+        const unreachable = error instanceof CupsError;
+        this.options.log.error({ err: error.message, cups: this.options.cups }, unreachable ? 'cannot read the CUPS queues: the cloud printers stay as they are; retrying' : 'connector sync failed; retrying');
+        this.report(unreachable ? 'cups-unreachable' : 'cloud-error', error.message);
         return false;
       })
       .finally(() => (this.syncing = undefined));
     return this.syncing;
   }
 
-  private async syncOnce(): Promise<void> {
+  /** What `ocp connector status` shows (status.ts). */
+  private report(state: ConnectorStatus['state'], error?: string): void {
+    try {
+      writeStatus(this.options.dataDir, { cups: this.options.cups, state, ...(error ? { error } : {}), printers: Object.fromEntries(this.printerIds()), checkedAt: Date.now() });
+    } catch (failure) {
+      this.options.log.warn({ err: (failure as Error).message }, 'cannot write the connector status file');
+    }
+  }
+
+  /** Resolves with the number of CUPS queues served. */
+  private async syncOnce(): Promise<number> {
     const queues = await this.cups.queues();
     if (!queues.length) this.options.log.warn({ cups: this.options.cups }, 'CUPS has no printer queues: nothing to put in the cloud (add one with lpadmin)');
     const listed = await this.api.list(this.identity.proxy);
@@ -200,6 +216,7 @@ export class Connector {
       }
       this.printers.set(id, { queue, runner: new CloudJobRunner(this.api, id, (...args) => this.printJob(queue, ...args), this.options.log, { spoolDir: this.spoolDir }) });
     }
+    return queues.length;
   }
 
   private async printJob(queue: string, job: CloudJob, ticket: unknown, document: Readable, contentType: string, report: (progress: JobProgress) => void): Promise<JobProgress> {

@@ -2,6 +2,8 @@
 // queues whose devices are AppSocket listeners, and the connector between.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, submitJob, type TestUser } from '../helpers/cloud.ts';
 import { startCups, type SocketPrinter, type TestCups } from '../helpers/cups.ts';
@@ -15,6 +17,9 @@ let cups: TestCups;
 let user: TestUser;
 let connector: Connector;
 let office: SocketPrinter;
+let dataDir: string;
+
+const OCP = resolve(import.meta.dirname, '../../bin/ocp');
 
 before(async () => {
   server = await startTestServer();
@@ -22,7 +27,7 @@ before(async () => {
   user = await createUser(server);
   office = await cups.addQueue('office', { info: 'Office laser', location: 'Floor 2' });
   await cups.addQueue('lab');
-  const dataDir = tempDir();
+  dataDir = tempDir();
   const userApi = new CloudPrintApi({ cloudUrl: server.url, accessToken: async () => user.token });
   saveIdentity(dataDir, await createIdentity(userApi, server.url));
   connector = new Connector({
@@ -56,6 +61,13 @@ test('every CUPS queue appears in the cloud under the user who made the robot, w
   assert.equal(printer.defaultDisplayName, 'Office laser');
   assert.ok(printer.capabilities.printer.supported_content_type.some((t: { content_type: string }) => t.content_type === 'application/pdf'));
   assert.ok(printer.tags.includes('__cp__printer-location=Floor 2'));
+});
+
+test('ocp connector status shows CUPS read, and the cloud printer of each queue', () => {
+  const shown = JSON.parse(execFileSync(OCP, ['connector', 'status', '--data', dataDir, '--json'], { encoding: 'utf8' }));
+  assert.equal(shown.state, 'ok');
+  assert.equal(shown.cups, cups.server);
+  assert.deepEqual(shown.printers, Object.fromEntries(connector.printerIds()));
 });
 
 test('a job submitted to the cloud is pushed, printed through CUPS byte for byte, and ends DONE', async () => {

@@ -3,6 +3,8 @@
 // cloud printer of the connector).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { rmSync } from 'node:fs';
 import { startTestServer, tempDir } from '../helpers/server.ts';
 import { createUser } from '../helpers/cloud.ts';
@@ -37,6 +39,11 @@ test('the connector logs an error while CUPS does not answer and tries again wit
     assert.equal(failures()[0]!.level, 50, 'logged as an error');
     assert.equal(failures()[0]!.cups, cups);
     assert.match(String(failures()[0]!.err), /is not reachable/);
+    // `ocp connector status` says so too, and exits 1.
+    const shown = spawnSync(resolve(import.meta.dirname, '../../bin/ocp'), ['connector', 'status', '--data', dataDir], { encoding: 'utf8' });
+    assert.equal(shown.status, 1);
+    assert.match(shown.stdout, /^state {5}cups-unreachable \(.*is not reachable/m);
+    assert.match(shown.stdout, new RegExp(`^cups {6}${cups.replaceAll('.', '\\.')}$`, 'm'));
   } finally {
     await connector?.stop();
     await server.stop();
