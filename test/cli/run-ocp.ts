@@ -11,11 +11,15 @@ export interface Run {
   stderr: string;
 }
 
-/** The environment every run gets: no saved login or cloud from the developer's shell. */
+/**
+ * The environment every run gets: no saved login or cloud from the
+ * developer's shell, and none of the variables that decide colours (Node
+ * takes a set `CI`, as on the CI machine, for a terminal without colours).
+ */
 function baseEnv(credentials: string, env: Record<string, string>): NodeJS.ProcessEnv {
-  const clean = { ...process.env, OCP_CREDENTIALS: credentials, OCP_CLOUD: '', OCP_TOKEN: '', FORCE_COLOR: '', NO_COLOR: '', ...env };
-  for (const [key, value] of Object.entries(clean)) if (value === '' && (key === 'FORCE_COLOR' || key === 'NO_COLOR')) delete clean[key];
-  return clean;
+  const clean: NodeJS.ProcessEnv = { ...process.env, OCP_CREDENTIALS: credentials, OCP_CLOUD: '', OCP_TOKEN: '' };
+  for (const key of ['FORCE_COLOR', 'NO_COLOR', 'CI']) delete clean[key];
+  return { ...clean, ...env };
 }
 
 export function ocp(credentials: string, args: string[], options: { stdin?: string; env?: Record<string, string> } = {}): Promise<Run> {
