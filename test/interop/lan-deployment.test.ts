@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { makePdf, startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
 import { certificateNames } from '../../src/tls/material.ts';
+import { deleteNamespaces, ip, linkNamespaces } from '../helpers/netns.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
 const tag = `${process.pid % 10000}`;
@@ -43,10 +44,6 @@ const serverData = join(work, 'server');
 let server: ChildProcess | undefined;
 let serverLog = '';
 let printer: TestPrinter | undefined;
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'ignore' });
-}
 
 function ocp(args: string[], input = ''): string {
   return execFileSync(OCP, [...args, '--data', serverData], { input, encoding: 'utf8', env: { ...process.env, OCP_LOG_LEVEL: 'silent' } });
@@ -79,30 +76,14 @@ async function stopServer(): Promise<void> {
 
 before(async () => {
   if (!canRun) return;
-  ip('netns', 'add', NS_SERVER);
-  ip('netns', 'add', NS_PRINTER);
-  ip('link', 'add', VETH_SERVER, 'type', 'veth', 'peer', 'name', VETH_PRINTER);
-  ip('link', 'set', VETH_SERVER, 'netns', NS_SERVER);
-  ip('link', 'set', VETH_PRINTER, 'netns', NS_PRINTER);
-  ip('-n', NS_SERVER, 'addr', 'add', `${ADDR_SERVER}/24`, 'dev', VETH_SERVER);
-  ip('-n', NS_PRINTER, 'addr', 'add', `${ADDR_PRINTER}/24`, 'dev', VETH_PRINTER);
-  for (const [ns, dev] of [[NS_SERVER, VETH_SERVER], [NS_PRINTER, VETH_PRINTER]] as const) {
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  linkNamespaces({ ns: NS_SERVER, veth: VETH_SERVER, address: ADDR_SERVER }, { ns: NS_PRINTER, veth: VETH_PRINTER, address: ADDR_PRINTER });
 });
 
 after(async () => {
   if (!canRun) return;
   await printer?.stop();
   await stopServer();
-  for (const ns of [NS_SERVER, NS_PRINTER]) {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
-  }
+  deleteNamespaces(NS_SERVER, NS_PRINTER);
   rmSync(work, { recursive: true, force: true });
 });
 

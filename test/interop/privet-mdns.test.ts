@@ -11,6 +11,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { deleteNamespaces, linkNamespaces } from '../helpers/netns.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
 const BROWSE = resolve(import.meta.dirname, 'privet_zeroconf_browse.py');
@@ -41,10 +42,6 @@ let zeroconfOut = '';
 let avahiOut = '';
 let serverUrl = '';
 
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'ignore' });
-}
-
 function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, sink?: (text: string) => void): ChildProcess {
   const child = spawn(command, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdout!.on('data', (d) => sink?.(String(d)));
@@ -68,17 +65,7 @@ function zeroconfEvents(): Array<Record<string, any>> {
 
 before(async () => {
   if (!canRun) return;
-  ip('netns', 'add', NS_A);
-  ip('netns', 'add', NS_B);
-  ip('link', 'add', VETH_A, 'type', 'veth', 'peer', 'name', VETH_B);
-  ip('link', 'set', VETH_A, 'netns', NS_A);
-  ip('link', 'set', VETH_B, 'netns', NS_B);
-  ip('-n', NS_A, 'addr', 'add', `${ADDR_A}/24`, 'dev', VETH_A);
-  ip('-n', NS_B, 'addr', 'add', `${ADDR_B}/24`, 'dev', VETH_B);
-  for (const [ns, dev] of [[NS_A, VETH_A], [NS_B, VETH_B]] as const) {
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  linkNamespaces({ ns: NS_A, veth: VETH_A, address: ADDR_A }, { ns: NS_B, veth: VETH_B, address: ADDR_B });
   // avahi-browse talks to avahi-daemon over D-Bus: a private system bus for this test.
   const bus = join(work, 'bus');
   spawnLogged('dbus-daemon', ['--config-file=/usr/share/dbus-1/system.conf', `--address=unix:path=${bus}`, '--nofork', '--nopidfile']);
@@ -122,13 +109,7 @@ after(async () => {
     if (child.exitCode === null) child.kill('SIGTERM');
   }
   await new Promise((r) => setTimeout(r, 500));
-  for (const ns of [NS_A, NS_B]) {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
-  }
+  deleteNamespaces(NS_A, NS_B);
   rmSync(work, { recursive: true, force: true });
 });
 

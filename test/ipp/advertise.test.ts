@@ -13,6 +13,7 @@ import { promisify } from 'node:util';
 import { startTestServer, tempDir } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, registerPrinter, SAMPLE_CDD, type ClaimedPrinter } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { deleteNamespaces, linkNamespaces } from '../helpers/netns.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
 const run = promisify(execFile);
@@ -45,10 +46,6 @@ let advertisedId = '';
 let hiddenId = '';
 let withDevice: ClaimedPrinter;
 let dataDir = '';
-
-function ip(...args: string[]): void {
-  execFileSync('ip', args, { stdio: 'ignore' });
-}
 
 function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv = process.env, sink?: (text: string) => void): ChildProcess {
   const child = spawn(command, args, { env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -89,17 +86,7 @@ before(async () => {
   // The server in namespace A makes its certificate for its own address.
   rmSync(join(dataDir, 'tls'), { recursive: true, force: true });
 
-  ip('netns', 'add', NS_A);
-  ip('netns', 'add', NS_B);
-  ip('link', 'add', VETH_A, 'type', 'veth', 'peer', 'name', VETH_B);
-  ip('link', 'set', VETH_A, 'netns', NS_A);
-  ip('link', 'set', VETH_B, 'netns', NS_B);
-  ip('-n', NS_A, 'addr', 'add', `${ADDR_A}/24`, 'dev', VETH_A);
-  ip('-n', NS_B, 'addr', 'add', `${ADDR_B}/24`, 'dev', VETH_B);
-  for (const [ns, dev] of [[NS_A, VETH_A], [NS_B, VETH_B]] as const) {
-    ip('-n', ns, 'link', 'set', dev, 'up');
-    ip('-n', ns, 'link', 'set', 'lo', 'up');
-  }
+  linkNamespaces({ ns: NS_A, veth: VETH_A, address: ADDR_A }, { ns: NS_B, veth: VETH_B, address: ADDR_B });
   // ippfind asks avahi-daemon over D-Bus: a private system bus and daemon in namespace B.
   const bus = join(work, 'bus');
   spawnLogged('dbus-daemon', ['--config-file=/usr/share/dbus-1/system.conf', `--address=unix:path=${bus}`, '--nofork', '--nopidfile']);
@@ -128,13 +115,7 @@ after(async () => {
   if (!canRun) return;
   for (const child of children.reverse()) if (child.exitCode === null) child.kill('SIGTERM');
   await Promise.all(children.map((child) => (child.exitCode !== null || child.signalCode !== null ? undefined : new Promise((r) => child.once('exit', r)))));
-  for (const ns of [NS_A, NS_B]) {
-    try {
-      ip('netns', 'del', ns);
-    } catch {
-      // already gone
-    }
-  }
+  deleteNamespaces(NS_A, NS_B);
   rmSync(work, { recursive: true, force: true });
 });
 
