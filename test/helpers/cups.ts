@@ -2,7 +2,7 @@
 // its own spool, and "printers" that are AppSocket (socket://) listeners in
 // this process, so a test sees exactly the bytes CUPS sent to the device.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -21,6 +21,8 @@ export interface TestCups {
   server: string;
   addQueue(queue: string, options?: { info?: string; location?: string }): Promise<SocketPrinter>;
   deleteQueue(queue: string): Promise<void>;
+  /** cupsd's error log so far (LogLevel warn), for a failing test to show. */
+  errorLog(): string;
   stop(): Promise<void>;
 }
 
@@ -76,6 +78,13 @@ export async function startCups(options: { fileDevice?: boolean } = {}): Promise
     },
     async deleteQueue(queue) {
       await run('lpadmin', ['-h', server, '-x', queue]);
+    },
+    errorLog() {
+      try {
+        return readFileSync(join(root, 'log', 'error_log'), 'utf8');
+      } catch {
+        return '';
+      }
     },
     async stop() {
       cupsd.kill('SIGTERM');

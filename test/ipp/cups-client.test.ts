@@ -50,7 +50,11 @@ test('lpadmin -m everywhere and lp -n 2 -o sides=two-sided-long-edge: the device
       if (json.job_name === 'from cups' && json.state?.type === 'DONE') return json;
     }
     return undefined;
-  }, 60_000);
+  }, 60_000).catch(async (error: Error) => {
+    // Once seen in a CI run (a job that never reached the device): say where it stood.
+    const queue = await run('lpstat', ['-h', cups.server, '-l', '-o', 'Cloud']).then((r) => r.stdout, (e: Error) => e.message);
+    throw new Error(`${error.message}\nlpstat -l -o:\n${queue}\ncupsd error_log:\n${cups.errorLog().slice(-4000)}\nprinter log:\n${printer.log().slice(-3000)}`);
+  });
   assert.deepEqual(sidecar.ticket.print.copies, { copies: 2 });
   assert.deepEqual(sidecar.ticket.print.duplex, { type: 'LONG_EDGE' });
   await waitFor('completed in lpstat', async () => {
