@@ -9,8 +9,8 @@ import { readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestServer } from '../helpers/server.ts';
-import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, slowUpload, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
+import { submitJob, type TestUser } from '../helpers/cloud.ts';
+import { makePdf, slowUpload, startClaimedPrinter, waitFor, waitForCloudJob, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 const TIMEOUT_SECONDS = 2;
 let server: TestServer;
@@ -25,13 +25,7 @@ before(async () => {
 });
 after(() => setup?.stop());
 
-async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
-  return waitFor(`cloud job ${id}`, async () => {
-    const jobs = (await cloudApi(server, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, any>>;
-    const job = jobs.find((j) => j.id === id);
-    return job && until(job) ? job : undefined;
-  }, 20_000);
-}
+const cloudJob = (id: string, until: (job: Record<string, any>) => boolean) => waitForCloudJob(setup!, id, until);
 
 const alive = () => printer.child.exitCode === null && printer.child.signalCode === null;
 

@@ -8,7 +8,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
+import { makePdf, startClaimedPrinter, waitFor, waitForCloudJob, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 let server: TestServer;
 let printer: TestPrinter;
@@ -22,13 +22,7 @@ before(async () => {
 });
 after(() => setup?.stop());
 
-async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
-  return waitFor(`cloud job ${id}`, async () => {
-    const jobs = (await cloudApi(server, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, any>>;
-    const job = jobs.find((j) => j.id === id);
-    return job && until(job) ? job : undefined;
-  }, 20_000);
-}
+const cloudJob = (id: string, until: (job: Record<string, any>) => boolean) => waitForCloudJob(setup!, id, until);
 
 function sidecarFor(serverJobId: string): Record<string, any> | undefined {
   for (const file of readdirSync(printer.outputDir).filter((f) => f.endsWith('.json'))) {

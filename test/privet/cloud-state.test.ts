@@ -7,7 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { TestServer } from '../helpers/server.ts';
 import { cloudApi, submitJob, type TestUser } from '../helpers/cloud.ts';
-import { makePdf, slowUpload, startClaimedPrinter, waitFor, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
+import { makePdf, slowUpload, startClaimedPrinter, waitFor, waitForCloudJob, type ClaimedPrinter, type TestPrinter } from './helpers.ts';
 
 const FAULT_DEADLINE_MS = 2000;
 const PAGE_SECONDS = 0.4;
@@ -39,13 +39,7 @@ async function cloudStateWithin(deadlineMs: number, until: (state: Record<string
   }
 }
 
-async function cloudJob(id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
-  return waitFor(`cloud job ${id}`, async () => {
-    const jobs = (await cloudApi(server, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, any>>;
-    const job = jobs.find((j) => j.id === id);
-    return job && until(job) ? job : undefined;
-  }, 20_000);
-}
+const cloudJob = (id: string, until: (job: Record<string, any>) => boolean) => waitForCloudJob(setup!, id, until);
 
 test('a jam set on the panel shows in /printer within 2 s; clearing it shows IDLE within 2 s', async (t) => {
   await cloudStateWithin(FAULT_DEADLINE_MS, (s) => s.state === 'IDLE');

@@ -6,7 +6,7 @@ import { request } from 'node:http';
 import { join, resolve } from 'node:path';
 import { once } from 'node:events';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
-import { createUser, type TestUser } from '../helpers/cloud.ts';
+import { cloudApi, createUser, type TestUser } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const OCP = resolve(import.meta.dirname, '../../bin/ocp');
@@ -226,4 +226,13 @@ export async function startClaimedPrinter(args: string[] = []): Promise<ClaimedP
     await stopBoth(printer, server);
     throw error;
   }
+}
+
+/** Waits (20 s at most) until the claimed printer's job `id`, as its owner lists it, meets `until`. */
+export function waitForCloudJob(claimed: Pick<ClaimedPrinter, 'server' | 'owner' | 'printerId'>, id: string, until: (job: Record<string, any>) => boolean): Promise<Record<string, any>> {
+  return waitFor(`cloud job ${id}`, async () => {
+    const jobs = (await cloudApi(claimed.server, 'jobs', { printerid: claimed.printerId }, { token: claimed.owner.token })).body.jobs as Array<Record<string, any>>;
+    const job = jobs.find((j) => j.id === id);
+    return job && until(job) ? job : undefined;
+  }, 20_000);
 }
