@@ -40,6 +40,24 @@ export function createLogger(level = 'info', name = 'ocp', options: LoggerOption
   return pino(settings);
 }
 
+/**
+ * Ends the process once every line `log` has taken is written. pino writes
+ * to stdout asynchronously, and process.exit() during a pending write would
+ * lose that line or let a later one overtake it (the exit handler writes the
+ * rest synchronously). A destination that cannot be flushed (a closed pipe)
+ * does not hold the exit up beyond `graceMs`.
+ */
+export function exitAfterLogs(log: Logger, code: number, graceMs = 2000): void {
+  process.exitCode = code;
+  const exit = () => process.exit(code);
+  setTimeout(exit, graceMs).unref();
+  try {
+    log.flush(exit);
+  } catch {
+    exit();
+  }
+}
+
 /** A logger that drops everything: for tests and embedded use. */
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });

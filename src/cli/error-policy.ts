@@ -4,7 +4,7 @@
 // (one request, one job, one connection). Only an error that leaves the
 // process unable to do its work, a listener that failed, ends it, with a
 // non-zero status so that its supervisor restarts it.
-import type { Logger } from '../log.ts';
+import { exitAfterLogs, type Logger } from '../log.ts';
 
 /** Exit status of a process ended by an error it cannot go on after (sysexits EX_SOFTWARE). */
 export const FATAL_EXIT_CODE = 70;
@@ -15,7 +15,7 @@ export function isFatal(error: unknown): boolean {
   return syscall === 'listen' || syscall === 'bind';
 }
 
-export function installErrorPolicy(command: string, log: Logger, exit: (code: number) => void = (code) => process.exit(code)): void {
+export function installErrorPolicy(command: string, log: Logger, exit: (code: number) => void = (code) => exitAfterLogs(log, code)): void {
   const handle = (kind: 'uncaught exception' | 'unhandled rejection') => (error: unknown) => {
     if (isFatal(error)) {
       log.fatal({ err: error, command, kind }, 'cannot go on: exiting');

@@ -5,14 +5,14 @@
 // and change nothing, so a second Ctrl-C cannot cut a shutdown short (SIGKILL
 // still ends a stuck one). A signal that comes while the service is starting
 // stops it as soon as it has started.
-import type { Logger } from '../log.ts';
+import { exitAfterLogs, type Logger } from '../log.ts';
 import { FATAL_EXIT_CODE, installErrorPolicy } from './error-policy.ts';
 
 /** Stops a started service. */
 export type Stop = () => Promise<void>;
 
 /** Runs the service `start` starts; resolves once it has started, rejects if starting failed. */
-export async function runUntilSignal(command: string, log: Logger, start: () => Promise<Stop>, exit: (code: number) => void = (code) => process.exit(code)): Promise<void> {
+export async function runUntilSignal(command: string, log: Logger, start: () => Promise<Stop>, exit: (code: number) => void = (code) => exitAfterLogs(log, code)): Promise<void> {
   installErrorPolicy(command, log, exit);
   const started = start();
   let stopping = false;
