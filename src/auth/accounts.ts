@@ -2,7 +2,7 @@
 // (minted when a printer is claimed) and CCS devices. Every bearer token of any
 // kind (OAuth2 access/refresh, long-lived API token, authorization code) is a
 // row in `tokens`, stored as its hash.
-import type { Db } from '../store/db.ts';
+import { sqliteConnectionOf, type Db } from '../store/db.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import type { AccountKind, AccountsTable, TokenKind } from '../store/tables/auth.ts';
 import { hashPassword, hashToken, newId, newSecret, verifyPassword } from './secrets.ts';
@@ -227,12 +227,27 @@ export class Accounts {
     return this.issue(accountId, 'api', null, null, null, this.db, name);
   }
 
-  /** A named API token, with its secret (which only this answer holds) and what apiTokensOf will list for it. */
-  async createApiToken(accountId: string, name: string): Promise<ApiTokenInfo & { token: string }> {
-    const token = await this.issueApiToken(accountId, name);
-    const id = hashToken(token);
-    const { created_at } = await this.db.selectFrom('tokens').select('created_at').where('token_hash', '=', id).executeTakeFirstOrThrow();
-    return { id, name, createdAt: Number(created_at), token };
+  /**
+   * A named API token, with its secret (which only this answer holds) and
+   * what apiTokensOf will list for it; undefined if the account holds `limit`
+   * API tokens already (0: no limit). The count and the insert are one
+   * transaction, and creations for one account take turns: on PostgreSQL the
+   * account's row is locked (FOR UPDATE) until the transaction ends, so the
+   * next one counts this token; SQLite runs one transaction at a time.
+   */
+  async createApiToken(accountId: string, name: string, limit = 0): Promise<(ApiTokenInfo & { token: string }) | undefined> {
+    const postgres = !sqliteConnectionOf(this.db);
+    return this.db.transaction().execute(async (db) => {
+      if (limit > 0) {
+        if (postgres) await db.selectFrom('accounts').select('id').where('id', '=', accountId).forUpdate().execute();
+        const held = await db.selectFrom('tokens').select((eb) => eb.fn.countAll<number | string>().as('count')).where('account_id', '=', accountId).where('kind', '=', 'api').executeTakeFirstOrThrow();
+        if (Number(held.count) >= limit) return undefined;
+      }
+      const token = await this.issue(accountId, 'api', null, null, null, db, name);
+      const id = hashToken(token);
+      const { created_at } = await db.selectFrom('tokens').select('created_at').where('token_hash', '=', id).executeTakeFirstOrThrow();
+      return { id, name, createdAt: Number(created_at), token };
+    });
   }
 
   /** An account's API tokens, oldest first: each one's id (the hash of its secret, which cannot be recovered from it), name and creation time. */

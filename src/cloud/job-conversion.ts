@@ -5,7 +5,8 @@
 // `converting_to` set, so `fetch` (QUEUED only) does not hand it out; the
 // converter (src/cloud/conversion/) runs off the request path, and the job
 // becomes QUEUED with the converted document, and the printer is told, or
-// ABORTED with the service_action_cause of the failure. A server that
+// ABORTED with the service_action_cause of the failure; either way the
+// printer's watchers hear of it. A server that
 // stopped mid-conversion converts such jobs again at its next start.
 // `download?forcepwg=1` serves PWG raster, converted on the fly.
 import { createReadStream, type ReadStream } from 'node:fs';
@@ -15,7 +16,7 @@ import { ConversionFailure, ConversionStopped, isRaster, PWG_RASTER } from './co
 import { CloudError } from './errors.ts';
 import { abortConversion, finishConversion, getJob, jobsAwaitingConversion, type JobRow } from './jobs.ts';
 import { getPrinter } from './printers.ts';
-import { notifyDevice, type CloudService } from './service.ts';
+import { notifyDevice, printerChanged, type CloudService } from './service.ts';
 import { acceptsContentType } from './shapes.ts';
 
 type Json = Record<string, any>;
@@ -58,7 +59,7 @@ async function convertNow(service: CloudService, jobId: string): Promise<void> {
     await rm(output, { force: true });
     if (!(error instanceof ConversionFailure)) throw error;
     service.log.warn({ jobId, contentType: job.content_type, cause: error.errorCode, reason: error.message }, 'document could not be converted; job aborted');
-    await abortConversion(service.db, jobId, error.errorCode);
+    if (await abortConversion(service.db, jobId, error.errorCode)) printerChanged(service, job.printer_id, 'jobs');
     return;
   }
   const converted = await documents.adopt(output);
@@ -75,6 +76,7 @@ async function convertNow(service: CloudService, jobId: string): Promise<void> {
   }
   await documents.remove(job.document_path);
   service.log.info({ jobId, from: job.content_type, to: job.converting_to, ms: Date.now() - started, size: converted.size }, 'document converted');
+  printerChanged(service, printer.id, 'jobs');
   await notifyDevice(service, printer, 'jobs');
 }
 

@@ -1,15 +1,15 @@
 // Print jobs: the rows, their JSON view [GCP §a `fetch`,
 // `jobs`], state changes through the state machine, and deletion together
-// with the document.
+// with the document. Whatever changes a printer's jobs here says so to those
+// watching it (printerChanged).
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
 import type { Db } from '../store/db.ts';
-import type { Logger } from '../log.ts';
 import { preparedQuery } from '../store/prepared.ts';
 import { CloudError } from './errors.ts';
 import { checkTransition, legacyStatus } from './job-states.ts';
 import { FINAL_STATES, isFinal, type JobState } from '../protocol/job-state.ts';
-import type { CloudService } from './service.ts';
+import { printerChanged, type CloudService } from './service.ts';
 import type { JobsTable } from '../store/tables/cloud.ts';
 import { isForeignKeyViolation } from '../store/db.ts';
 import { atLeast, roleOn, type Caller, type Role } from './access.ts';
@@ -121,6 +121,7 @@ export async function addJob(service: CloudService, printer: PrinterRow, caller:
     if (isForeignKeyViolation(error)) throw new CloudError('PRINTER_NOT_FOUND', `Printer ${printer.id} was deleted while the job was sent`);
     throw error;
   }
+  printerChanged(service, printer.id, 'jobs');
   return jobView({ ...job, owner_email: caller.account.email, printer_name: printer.name, printer_owner_id: printer.owner_id, printer_robot_id: printer.robot_id }, service.publicUrl());
 }
 
@@ -193,7 +194,8 @@ export function jobView(job: JobRow, base: string, waitingFor?: string): Record<
  * try). A final job keeps its end: the same report again is answered,
  * anything else refused.
  */
-export async function changeJobState(db: Db, log: Logger, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
+export async function changeJobState(service: Pick<CloudService, 'db' | 'log' | 'bus'>, job: JobRow, state: JobState | undefined, pagesPrinted: number | undefined): Promise<void> {
+  const { db, log } = service;
   const current = JSON.parse(job.state) as { state: JobState; pages_printed?: number };
   const next = state ?? current.state;
   const pages = pagesPrinted ?? job.pages_printed;
@@ -206,6 +208,7 @@ export async function changeJobState(db: Db, log: Logger, job: JobRow, state: Jo
   const updated = await updateJobState(db).run({ id: job.id, from: job.status, status: next.type, state: wanted, pages_printed: pages, updated_at: Date.now() });
   if (updated === 1) {
     if (next.type !== job.status) log.info({ jobId: job.id, printerId: job.printer_id, from: job.status, to: next.type }, 'job state changed');
+    printerChanged(service, job.printer_id, 'jobs');
     return;
   }
   const now = await db.selectFrom('jobs').select('state').where('id', '=', job.id).executeTakeFirst();
@@ -219,8 +222,9 @@ async function removeJobs(service: CloudService, rows: Array<{ id: string; docum
   for (const row of rows) if (row.document_path) await service.documents.remove(row.document_path);
 }
 
-export async function deleteJob(service: CloudService, job: Pick<JobRow, 'id' | 'document_path'>): Promise<void> {
+export async function deleteJob(service: CloudService, job: Pick<JobRow, 'id' | 'document_path' | 'printer_id'>): Promise<void> {
   await removeJobs(service, [job]);
+  printerChanged(service, job.printer_id, 'jobs');
 }
 
 export async function deleteJobsOf(service: CloudService, printerId: string): Promise<void> {
@@ -233,27 +237,32 @@ const SWEEP_BATCH = 500;
  * Retention (--job-retention): finished jobs older than it are deleted with
  * their documents; unfinished jobs older than it are aborted with
  * service_action_cause EXPIRATION, and deleted one retention period later.
+ * Each printer whose jobs the sweep changed is told once.
  */
 export async function sweepJobs(service: CloudService, now = Date.now()): Promise<number> {
   const cutoff = now - service.config.jobRetentionSeconds * 1000;
   const { db } = service;
+  const changed = new Set<string>();
   let removed = 0;
   for (;;) {
-    const rows = await db.selectFrom('jobs').select(['id', 'document_path']).where('status', 'in', [...FINAL_STATES]).where('updated_at', '<=', cutoff).limit(SWEEP_BATCH).execute();
+    const rows = await db.selectFrom('jobs').select(['id', 'document_path', 'printer_id']).where('status', 'in', [...FINAL_STATES]).where('updated_at', '<=', cutoff).limit(SWEEP_BATCH).execute();
     await removeJobs(service, rows);
+    for (const row of rows) changed.add(row.printer_id);
     removed += rows.length;
     if (rows.length < SWEEP_BATCH) break;
   }
   const expired: JobState = { type: 'ABORTED', service_action_cause: { error_code: 'EXPIRATION' } };
-  const stale = await db.selectFrom('jobs').select(['id', 'pages_printed']).where('status', 'not in', [...FINAL_STATES]).where('created_at', '<=', cutoff).execute();
+  const stale = await db.selectFrom('jobs').select(['id', 'pages_printed', 'printer_id']).where('status', 'not in', [...FINAL_STATES]).where('created_at', '<=', cutoff).execute();
   for (const job of stale) {
     // Only if still unfinished: the device may have finished it since it was read.
-    await db
+    const { numUpdatedRows } = await db
       .updateTable('jobs')
       .set({ status: 'ABORTED', state: printJobState(expired, job.pages_printed), updated_at: now })
       .where('id', '=', job.id)
       .where('status', 'not in', [...FINAL_STATES])
-      .execute();
+      .executeTakeFirst();
+    if (numUpdatedRows > 0n) changed.add(job.printer_id);
   }
+  for (const printerId of changed) printerChanged(service, printerId, 'jobs');
   return removed;
 }

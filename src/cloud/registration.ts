@@ -9,7 +9,7 @@ import { hashToken } from '../auth/secrets.ts';
 import { WindowLimiter } from '../limits/window-limiter.ts';
 import { CloudError } from './errors.ts';
 import { findPrinter } from './printers.ts';
-import type { CloudService } from './service.ts';
+import { printerChanged, type CloudService } from './service.ts';
 
 // No 0/O, 1/I/L: the token is read off a printer's panel or a printed page.
 const TOKEN_ALPHABET = 'ABCDEFGHJKMNPQRSTUVWXYZ23456789';
@@ -83,6 +83,7 @@ export async function claimPrinter(service: CloudService, token: string, user: A
     throw new CloudError('ALREADY_CLAIMED', 'The printer has already been claimed');
   }
   service.log.info({ printerId: printer.id, account: user.id }, 'printer claimed');
+  printerChanged(service, printer.id, 'printer');
   return printer.id;
 }
 

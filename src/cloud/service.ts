@@ -1,7 +1,9 @@
-// What the /cloudprint routes work with, and the notifications they send.
+// What the /cloudprint routes work with, and the notifications they send:
+// to a printer's device (notifyDevice) and to whoever watches the printer
+// (printerChanged).
 import type { Accounts } from '../auth/accounts.ts';
 import type { ServerConfig } from '../config.ts';
-import type { PrinterNotification, NotificationBus } from '../events/bus.ts';
+import type { PrinterChangedNotification, PrinterNotification, NotificationBus } from '../events/bus.ts';
 import type { Logger } from '../log.ts';
 import type { Db } from '../store/db.ts';
 import type { DocumentConverter } from './conversion/index.ts';
@@ -36,4 +38,17 @@ export async function notifyDevice(service: CloudService, printer: Pick<PrinterR
   } catch (error) {
     service.log.error({ err: error, printerId: printer.id, kind }, 'could not notify the device; it catches up when it reconnects');
   }
+}
+
+/**
+ * Tells whoever watches a printer (the web console's event streams on every
+ * node, src/web/console-events.ts) that what they see of it changed: its
+ * state, its jobs or its shares. Each operation that changes one calls it
+ * once its change is committed, whichever way the change came (/cloudprint,
+ * IPP, a conversion, the sweep, the push channel), with the printer it knows
+ * already. A hint to re-read, it carries no data; it neither waits for the
+ * bus nor fails the change (a bus that is down keeps it, src/events/bus.ts).
+ */
+export function printerChanged(service: Pick<CloudService, 'bus' | 'log'>, printerId: string, what: PrinterChangedNotification['what']): void {
+  service.bus.publish({ type: 'printer-changed', printerId, what }).catch((error: Error) => service.log.warn({ err: error.message, printerId, what }, 'could not publish a printer change'));
 }

@@ -4,7 +4,7 @@
 // and /cloudprint/jobs apply it); a job is stored with the same steps as
 // /cloudprint/submit: ticket checked against the CDD, document streamed to a
 // temporary file and renamed into place before the job row commits, then the
-// device notified.
+// device and the printer's watchers told.
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { Account } from '../auth/accounts.ts';
@@ -12,7 +12,7 @@ import { atLeast, roleOn, type Caller } from '../cloud/access.ts';
 import { CloudError } from '../cloud/errors.ts';
 import { changeJobState, getJob, insertJob, jobQuery, newJobId, printJobState, type JobRow } from '../cloud/jobs.ts';
 import { findPrinter, type PrinterRow } from '../cloud/printers.ts';
-import { notifyDevice, type CloudService } from '../cloud/service.ts';
+import { notifyDevice, printerChanged, type CloudService } from '../cloud/service.ts';
 import { acceptsContentType, checkTicketFits, validateTicket } from '../cloud/shapes.ts';
 import { FINAL_STATES, type JobState } from '../protocol/job-state.ts';
 import type { JobsTable } from '../store/tables/cloud.ts';
@@ -192,6 +192,7 @@ export function cloudForIpp(service: CloudService): IppCloud {
         if (isForeignKeyViolation(error)) throw new IppCloudError('not-found', `Printer ${printer.id} was deleted while the job was sent`);
         throw error;
       }
+      printerChanged(service, printer.id, 'jobs');
       await notifyDevice(service, rowOf(printer), 'jobs');
       return jobOf({ ...row, owner_email: user.email, printer_name: printer.name, printer_owner_id: rowOf(printer).owner_id, printer_robot_id: rowOf(printer).robot_id });
     },
@@ -231,7 +232,7 @@ export function cloudForIpp(service: CloudService): IppCloud {
 
     async setJobState(job, state) {
       try {
-        await changeJobState(db, service.log, await getJob(db, job.id), state as JobState, undefined);
+        await changeJobState(service, await getJob(db, job.id), state as JobState, undefined);
       } catch (error) {
         throw translate(error);
       }

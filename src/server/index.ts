@@ -101,7 +101,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const tls = await loadTlsMaterial({ dataDir: config.dataDir, certPath: config.tlsCert, keyPath: config.tlsKey, names: serverNames(config) });
     log.info({ names: tls.names, issued: tls.issued, caPath: tls.caPath }, tls.issued ? 'issued a new TLS certificate' : 'TLS certificate');
     const isOperator = createOperatorAccess(config.dataDir);
-    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db), isOperator };
+    const context: ServerContext = { config, log, store, accounts, bus, tls, publicUrl: config.publicUrl ?? '', pushDirectory: createPushDirectory(store.db, { bus, log }), isOperator };
 
     const http = await createHttpApp(httpOptionsFrom(config, log));
     const metrics = registerMetricsRoute(http, { access: config.metricsAccess, tokenFile: config.metricsTokenFile });

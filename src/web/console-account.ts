@@ -61,11 +61,9 @@ export function registerConsoleAccount(app: FastifyInstance, deps: AccountRouteD
     const name = (textField(request.body, 'name') ?? '').trim();
     if (!name) return refused(reply, 400, 'invalid_request', 'Give the token a name');
     if (name.length > TOKEN_NAME_MAX_LENGTH) return refused(reply, 400, 'invalid_request', `A token name has at most ${TOKEN_NAME_MAX_LENGTH} characters`);
-    const held = (await accounts.apiTokensOf(account.id)).length;
-    if (apiTokensPerAccount > 0 && held >= apiTokensPerAccount) {
-      return refused(reply, 409, 'too_many_tokens', `You hold ${held} API tokens, the most one account may; revoke one first`);
-    }
-    return reply.code(201).header('cache-control', 'no-store').send(await accounts.createApiToken(account.id, name));
+    const created = await accounts.createApiToken(account.id, name, apiTokensPerAccount);
+    if (!created) return refused(reply, 409, 'too_many_tokens', `You hold the most API tokens one account may (${apiTokensPerAccount}); revoke one first`);
+    return reply.code(201).header('cache-control', 'no-store').send(created);
   });
 
   /** Revokes one of the caller's API tokens; XMPP sessions opened with it end. Another's id is 404, as an unknown one. */

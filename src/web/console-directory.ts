@@ -1,10 +1,9 @@
 // What the console's server side reads from the store: who may watch a
-// printer, which printer a job or a registration token belongs to, and a
-// printer's shares for its managers. The cloud's own rules decide (roleOn).
+// printer, and a printer's shares for its managers. The cloud's own rules
+// decide (roleOn).
 import type { Account } from '../auth/accounts.ts';
 import { atLeast, roleOn } from '../cloud/access.ts';
 import { findPrinter, visiblePrinters } from '../cloud/printers.ts';
-import { claimTokenHash } from '../cloud/registration.ts';
 import type { Db } from '../store/db.ts';
 
 export interface ShareEntry {
@@ -16,15 +15,6 @@ export interface ShareEntry {
 
 export function consoleDirectory(db: Db) {
   return {
-    async printerOfJob(jobId: string): Promise<string | undefined> {
-      return (await db.selectFrom('jobs').select('printer_id').where('id', '=', jobId).executeTakeFirst())?.printer_id;
-    },
-    async printerOfRegistration(token: string): Promise<string | undefined> {
-      return (await db.selectFrom('printers').select('id').where('registration_token_hash', '=', claimTokenHash(token)).executeTakeFirst())?.id;
-    },
-    async devicePrintersChangedSince(robotId: string, since: number): Promise<string[]> {
-      return (await db.selectFrom('printers').select('id').where('robot_id', '=', robotId).where('updated_at', '>=', since).execute()).map((row) => row.id);
-    },
     /** Whether `account` may see `printerId` now; undefined if the printer is gone. */
     async maySee(account: Account, printerId: string): Promise<boolean | undefined> {
       const printer = await findPrinter(db, printerId);

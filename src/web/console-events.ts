@@ -1,9 +1,9 @@
 // GET /console/events: the console's live updates, as server-sent events
-// (WHATWG HTML §9.2). The stream is fed by the notification bus the devices
-// use: every printer-changed hint (console-changes.ts) and every new-jobs
-// notice to a device for a printer the signed-in user may see becomes an
-// `event: change` with the printer id; the page then re-reads what changed
-// through /cloudprint. The access token comes in the Authorization header
+// (WHATWG HTML §9.2). The stream is fed by the notification bus: every
+// printer-changed hint (published by the cloud service where it changes a
+// printer, its jobs or its shares: printerChanged, src/cloud/service.ts) for
+// a printer the signed-in user may see becomes an `event: change` with the
+// printer id; the page then re-reads what changed through /cloudprint. The access token comes in the Authorization header
 // (the page reads the stream with fetch, not EventSource, so the token stays
 // out of URLs and logs); every heartbeat checks it still holds, and the
 // stream ends when it does not: the page refreshes its token and reconnects.
@@ -25,9 +25,7 @@ export interface EventStreamDependencies {
 
 /** The printer an event is about and what changed, if it is one the console shows. */
 function changeOf(event: BusEvent): { printerId: string; what: string } | undefined {
-  if (event.type === 'printer-changed') return { printerId: event.printerId, what: event.what };
-  if (event.type === 'printer' && event.kind === 'jobs') return { printerId: event.printerId, what: 'jobs' };
-  return undefined;
+  return event.type === 'printer-changed' ? { printerId: event.printerId, what: event.what } : undefined;
 }
 
 export function registerConsoleEvents(app: FastifyInstance, deps: EventStreamDependencies): void {

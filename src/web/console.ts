@@ -11,10 +11,8 @@ import type { DeviceCodes } from '../auth/device-codes.ts';
 import { callerOf } from '../auth/http-auth.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { textField } from '../http/fields.ts';
-import type { Logger } from '../log.ts';
 import type { Store } from '../store/db.ts';
 import { ensureConsoleBundle } from './console-bundle.ts';
-import { publishPrinterChanges } from './console-changes.ts';
 import { consoleDirectory } from './console-directory.ts';
 import { registerConsoleEvents } from './console-events.ts';
 import { fromConsole, registerConsoleSession } from './console-session.ts';
@@ -23,7 +21,6 @@ import { registerConsoleAccount } from './console-account.ts';
 /** What the console needs from the server that runs it. */
 export interface ConsoleDependencies {
   config: { consoleHeartbeatSeconds: number; consoleStreamsPerAccount: number; consoleApiTokensPerAccount: number };
-  log: Logger;
   store: Pick<Store, 'db'>;
   accounts: Accounts;
   /** The device flow's requests, shared with /device (src/auth/index.ts). */
@@ -70,16 +67,6 @@ export function registerConsole(app: FastifyInstance, deps: ConsoleDependencies)
     streamsPerAccount: deps.config.consoleStreamsPerAccount,
     maySee: directory.maySee,
     visiblePrinterIds: directory.visiblePrinterIds,
-  });
-  publishPrinterChanges(app, {
-    bus: deps.bus,
-    log: deps.log,
-    printerOfJob: directory.printerOfJob,
-    printerOfRegistration: directory.printerOfRegistration,
-    async devicePrintersChangedSince(token, since) {
-      const account = await deps.accounts.authenticate(token);
-      return account?.kind === 'robot' ? directory.devicePrintersChangedSince(account.id, since) : [];
-    },
   });
 
   /** A printer's shares with whether each email is an account's: /cloudprint/printer does not list them. */

@@ -47,6 +47,16 @@ describeEachDialect('accounts and tokens', (store) => {
     assert.ok(await limited.checkPassword('ida@example.com', 'password1', 'other-source'));
   });
 
+  test('API tokens created at the same moment stop at the account\'s limit, exactly', async () => {
+    const user = await accounts().createUser('jan@example.com', 'password1');
+    const limit = 5;
+    const created = await Promise.all(Array.from({ length: 4 * limit }, (_, i) => accounts().createApiToken(user.id, `t${i}`, limit)));
+    assert.equal(created.filter(Boolean).length, limit);
+    assert.equal((await accounts().apiTokensOf(user.id)).length, limit);
+    assert.equal(await accounts().createApiToken(user.id, 'one more', limit), undefined);
+    assert.ok(await accounts().createApiToken(user.id, 'no limit'), 'a limit of 0 is none');
+  });
+
   test('access tokens expire; API tokens do not', async () => {
     const user = await accounts().createUser('bob@example.com', 'password1');
     const grant = await accounts().issueGrant(user.id, null);

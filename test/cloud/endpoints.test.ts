@@ -110,7 +110,7 @@ for (const dialect of ['sqlite', 'postgres'] as const) {
     test('registration-token guesses sent at once are counted too, and a right token is not counted', async () => {
       const guesser = (await server.context.accounts.findByEmail((await createUser(server)).email))!;
       // Called directly, all the attempts are under way before the first lookup answers.
-      const service = { db: server.context.store.db, config: server.context.config, accounts: server.context.accounts, log: server.context.log } as unknown as CloudService;
+      const service = { db: server.context.store.db, config: server.context.config, accounts: server.context.accounts, bus: server.context.bus, log: server.context.log } as unknown as CloudService;
       for (let i = 0; i < MAX_FAILED_CLAIMS + 2; i++) {
         const { body: reg } = await registerPrinter(server, { name: `Mine ${i}` });
         await claimPrinter(service, reg.registration_token, guesser);

@@ -33,7 +33,8 @@ test('the retention sweep does not abort a job the device finished after the swe
     await cloudApi(server, 'control', { jobid: body.job.id, semantic_state_diff: diff('IN_PROGRESS') }, { token: printer.accessToken });
   }
   // Only unfinished jobs exist, so the sweep deletes no document and needs no document store.
-  const service = { db: server.context.store.db, config: server.context.config } as unknown as CloudService;
+  const { store, config, bus, log } = server.context;
+  const service = { db: store.db, config, bus, log } as unknown as CloudService;
   const sweeping = sweepJobs(service, Date.now() + server.context.config.jobRetentionSeconds * 1000 + 60_000);
   const replies = await Promise.all(ids.map((jobid) => cloudApi(server, 'control', { jobid, semantic_state_diff: diff('DONE') }, { token: printer.accessToken })));
   await sweeping;

@@ -164,3 +164,26 @@ test('on PostgreSQL: tokens are named, listed and revoked, and a NUL in an id is
     await database.drop();
   }
 });
+
+test('on PostgreSQL: tokens created at the same moment stop at --console-api-tokens-per-account, exactly', async () => {
+  const database = await createTestDatabase();
+  const pgServer = await startTestServer({ database: database.url, consoleApiTokensPerAccount: 5 });
+  try {
+    const user = await createUser(pgServer);
+    const signIn = await fetch(`${pgServer.url}/console/session`, { method: 'POST', headers: CONSOLE, body: JSON.stringify({ email: user.email, password: user.password }) });
+    const token = ((await signIn.json()) as { access_token: string }).access_token;
+    const headers = { 'x-ocp-console': '1', authorization: `Bearer ${token}` };
+    const create = (name: string) => fetch(`${pgServer.url}/console/tokens`, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ name }) });
+    const made = await Promise.all(Array.from({ length: 20 }, async (_, i) => {
+      const response = await create(`at once ${i}`);
+      return { status: response.status, body: (await response.json()) as Record<string, string> };
+    }));
+    assert.equal(made.filter((m) => m.status === 201).length, 5);
+    assert.ok(made.every((m) => m.status === 201 || (m.status === 409 && m.body.error === 'too_many_tokens')));
+    const listed = (await (await fetch(`${pgServer.url}/console/tokens`, { headers })).json()) as { tokens: unknown[] };
+    assert.equal(listed.tokens.length, 5);
+  } finally {
+    await pgServer.stop();
+    await database.drop();
+  }
+});

@@ -1,7 +1,7 @@
 // The console's event stream on a cluster: two nodes on one PostgreSQL
 // database and one Redis bus. A change made through node A reaches a console
-// whose stream is on node B, whether a person made it (form parameters) or
-// the printer's device (a multipart update named by its robot).
+// whose stream is on node B, whether a person made it or the printer's
+// device (a multipart update).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
@@ -42,7 +42,7 @@ test('a change through node A reaches the console streaming from node B', { time
   assert.deepEqual(changes(byDevice)[0], { printerId: printer.printerId, what: 'printer' });
 });
 
-test('a NUL in console input or in a call the console watches is a 400, not a database error', { timeout: 30_000 }, async () => {
+test('a NUL in console input or in a job call is a 400, not a database error', { timeout: 30_000 }, async () => {
   const owner = await createUser(nodeA);
   const session = await fetch(`${nodeA.url}/console/session`, { method: 'POST', headers: { 'x-ocp-console': '1', 'content-type': 'application/json' }, body: JSON.stringify({ email: 'a\0b@example.com', password: 'x' }) });
   assert.equal(session.status, 400);

@@ -1,10 +1,12 @@
 // The cloud side of the PushDirectory contract (src/events/bus.ts): what a
 // robot that (re)connects to the XMPP channel missed, how often it wants
-// pings (Privet §4.1.1 xmpp_timeout_value, §6.1), and whether a live
-// session's credentials still hold.
+// pings (Privet §4.1.1 xmpp_timeout_value, §6.1), whether a live
+// session's credentials still hold, and the channel opening and closing that
+// make its printers ONLINE or OFFLINE (told to their watchers).
 import type { PrinterNotification, PushDirectory, SessionCredentials } from '../../events/bus.ts';
 import type { Db } from '../../store/db.ts';
 import { preparedQuery } from '../../store/prepared.ts';
+import { printerChanged, type CloudService } from '../service.ts';
 
 /** Prepared: every device session asks on subscribe. */
 const printersOfRobot = preparedQuery<{ jidLocal: string }, { id: string; local_settings_current: string | null; local_settings_pending: string | null; jid_local: string }>((db, param) =>
@@ -45,7 +47,8 @@ function robotPrinters(db: Db, jidLocal: string) {
   return printersOfRobot(db).all({ jidLocal: jidLocal.toLowerCase() });
 }
 
-export function createPushDirectory(db: Db): PushDirectory {
+/** `watchers`: where a printer's change of connectionStatus is told (printerChanged). */
+export function createPushDirectory(db: Db, watchers: Pick<CloudService, 'bus' | 'log'>): PushDirectory {
   // The XMPP channel asks both questions at once on every subscribe: one query serves both.
   const inFlight = new Map<string, ReturnType<typeof robotPrinters>>();
   const printersOf = (jidLocal: string) => {
@@ -55,6 +58,10 @@ export function createPushDirectory(db: Db): PushDirectory {
       inFlight.set(jidLocal, rows);
     }
     return rows;
+  };
+  /** The account's printers are connected or disconnected now: their connectionStatus changed. */
+  const tellWatchers = async (jidLocal: string) => {
+    for (const printer of await printersOf(jidLocal)) printerChanged(watchers, printer.id, 'printer');
   };
   return {
     async missedNotifications(jidLocal) {
@@ -92,15 +99,18 @@ export function createPushDirectory(db: Db): PushDirectory {
         .values({ account_id: account.id, opened_at: at, closed_at: null })
         .onConflict((oc) => oc.column('account_id').doUpdateSet({ opened_at: at }))
         .execute();
+      await tellWatchers(jidLocal);
     },
 
     async channelClosed(jidLocal, openedAt, at) {
-      await db
+      const { numUpdatedRows } = await db
         .updateTable('push_channels')
         .set({ closed_at: at })
         .where('account_id', 'in', db.selectFrom('accounts').select('id').where('jid_local', '=', jidLocal.toLowerCase()))
         .where('opened_at', '<=', openedAt)
-        .execute();
+        .executeTakeFirst();
+      // A session opened since is the channel now: the printers stay connected.
+      if (numUpdatedRows > 0n) await tellWatchers(jidLocal);
     },
   };
 }

@@ -155,7 +155,7 @@ export async function controlJob({ service, params, caller }: CloudCall): Promis
   if (role === 'USER' && !(state?.type === 'ABORTED' && state.user_action_cause?.action_code === 'CANCELLED' && pages === undefined)) {
     throw new CloudError('FORBIDDEN', 'You can only cancel your own job (ABORTED with user_action_cause CANCELLED)');
   }
-  await changeJobState(db, service.log, job, state, pages);
+  await changeJobState(service, job, state, pages);
   if (state?.type === 'QUEUED' && job.status !== 'QUEUED') {
     await notifyDevice(service, { id: job.printer_id, robot_jid_local: (await getPrinter(db, job.printer_id)).robot_jid_local }, 'jobs');
   }

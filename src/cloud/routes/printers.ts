@@ -9,7 +9,7 @@ import {
 } from '../printers.ts';
 import { claimTokenHash, newClaimToken, registrationUrls } from '../registration.ts';
 import type { CloudCall, CloudResult, CloudRoute } from '../route-table.ts';
-import { notifyDevice, type CloudService } from '../service.ts';
+import { notifyDevice, printerChanged, type CloudService } from '../service.ts';
 import type { Params } from '../params.ts';
 import type { PrintersTable } from '../../store/tables/cloud.ts';
 import type { Db } from '../../store/db.ts';
@@ -70,6 +70,8 @@ export async function registerPrinter({ service, params, caller, address }: Clou
   }
   const printer = await getPrinter(db, row.id);
   service.log.info({ printerId: row.id, account: caller?.account.id, ip: address, claimed: !token }, 'printer registered');
+  // A printer waiting to be claimed is nobody's to watch yet (its claim tells them).
+  if (!token) printerChanged(service, row.id, 'printer');
   const view = printerView(printer, { forProxy: true, capabilities: true, extraFields: new Set() });
   if (!token) return { message: 'Printer registered successfully.', printers: [view] };
   return {
@@ -90,6 +92,7 @@ export async function updatePrinterFields({ service, params, caller }: CloudCall
   const tags = updatedTags(parseTags(printer.tags), params);
   const changes = { ...printerColumns(params), ...settings, ...(tags ? { tags: JSON.stringify(tags) } : {}), updated_at: Date.now() };
   await updatePrinter(db, printer.id, changes);
+  printerChanged(service, printer.id, 'printer');
   if (settings && !device) await notifyDevice(service, printer, 'update_settings');
   // Privet §4.1.3: the reply shows the settings as they now stand.
   const localSettings = localSettingsView(await getPrinter(db, printer.id));
@@ -125,6 +128,7 @@ export async function deletePrinterAndJobs({ service, params, caller }: CloudCal
   await requireRole(db, printer, caller, 'OWNER');
   await deleteJobsOf(service, printer.id);
   await deletePrinter(db, printer.id);
+  printerChanged(service, printer.id, 'printer');
   await notifyDevice(service, printer, 'delete');
   if (printer.robot_id) await retireRobot(service, printer.robot_id);
   return { message: 'Printer deleted successfully' };

@@ -4,7 +4,7 @@ import { atLeast, PUBLIC_SCOPE, requireRole } from '../access.ts';
 import { CloudError } from '../errors.ts';
 import { getPrinter } from '../printers.ts';
 import type { CloudCall, CloudResult, CloudRoute } from '../route-table.ts';
-import type { CloudService } from '../service.ts';
+import { printerChanged, type CloudService } from '../service.ts';
 import type { Params } from '../params.ts';
 import { findShare, insertProximityToken, removeShare, saveShare } from '../sharing.ts';
 import type { ShareRole } from '../../store/tables/cloud.ts';
@@ -36,6 +36,7 @@ export async function sharePrinter({ service, params, caller }: CloudCall): Prom
     if (existing?.role === 'OWNER') throw new CloudError('FORBIDDEN', 'Only an owner can change an OWNER share');
   }
   await saveShare(db, { printer_id: printer.id, scope, role, created_at: Date.now() });
+  printerChanged(service, printer.id, 'sharing');
   return { message: scope === PUBLIC_SCOPE ? 'Printer shared publicly.' : `Printer shared with ${scope} as ${role}.` };
 }
 
@@ -50,6 +51,7 @@ export async function unsharePrinter({ service, params, caller }: CloudCall): Pr
   const callerRole = await requireRole(db, printer, caller, 'USER');
   if (share.role === 'OWNER' && !own && !atLeast(callerRole, 'OWNER')) throw new CloudError('FORBIDDEN', 'Only an owner can remove an OWNER share');
   await removeShare(db, printer.id, scope);
+  printerChanged(service, printer.id, 'sharing');
   return { message: 'Printer unshared.' };
 }
 

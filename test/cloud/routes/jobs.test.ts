@@ -38,13 +38,16 @@ describeEachDialect('job handlers', (store) => {
   const submit = (fields: Record<string, string>, extra: { prepared?: PrinterRow; document?: Awaited<ReturnType<TestCloud['service']['documents']['receive']>> } = {}) =>
     submitJob({ service: cloud.service, params: paramsOf({ printerid: printer.id, ...fields }), caller: user, address: '127.0.0.1', document: extra.document, documentType: undefined, prepared: extra.prepared });
 
-  test('submit stores an inline document, queues the job and tells the printer\'s device', async () => {
+  test('submit stores an inline document, queues the job and tells the printer\'s device and watchers', async () => {
     cloud.published.length = 0;
     const { job } = (await submit({ title: 'inline', contentType: 'text/plain', content: 'hello printer' })) as { job: Job };
     assert.equal(job.semanticState.state.type, 'QUEUED');
     assert.equal(job.contentSize, 13);
     assert.equal(readFileSync(join(cloud.service.documents.dir, job.id), 'utf8'), 'hello printer');
-    assert.deepEqual(cloud.published, [{ type: 'printer', kind: 'jobs', printerId: printer.id, recipients: [printer.robot_jid_local] }]);
+    assert.deepEqual(cloud.published, [
+      { type: 'printer-changed', printerId: printer.id, what: 'jobs' },
+      { type: 'printer', kind: 'jobs', printerId: printer.id, recipients: [printer.robot_jid_local] },
+    ]);
   });
 
   test('submit takes the printer prepare found, and a job row that fails takes its document back out', async () => {

@@ -59,7 +59,10 @@ describeEachDialect('printer and sharing handlers', (store) => {
 
     cloud.published.length = 0;
     await deletePrinterAndJobs(call(device, { printerid: id }));
-    assert.deepEqual(cloud.published.map((event) => event.type === 'printer' && event.kind), ['delete']);
+    assert.deepEqual(cloud.published, [
+      { type: 'printer-changed', printerId: id, what: 'printer' },
+      { type: 'printer', kind: 'delete', printerId: id, recipients: [device.account.jid_local] },
+    ]);
     await assert.rejects(showPrinter(call(device, { printerid: id })), { ...refusal('PRINTER_NOT_FOUND'), status: 200 });
   });
 
