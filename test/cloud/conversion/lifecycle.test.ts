@@ -189,7 +189,7 @@ test('conversions survive a restart: a job left converting or waiting to is conv
   assert.ok(Date.now() - stopping < 10_000, 'the stop killed the running tool instead of waiting for it');
   assert.deepEqual(toolsRunningIn(first.server.dataDir), []);
 
-  const server = await startTestServer({ dataDir: first.server.dataDir, conversionTimeoutSeconds: 1 });
+  const server = await startTestServer({ dataDir: first.server.dataDir, conversionTimeoutSeconds: 4 });
   servers.push(server);
   const again = { ...first, server };
   const converted = await jobLeaves(again, png, 'IN_PROGRESS');
@@ -226,7 +226,7 @@ test('on PostgreSQL too: a job is converted, a bad file aborted, and a job left 
     const waiting = await submit(s, samples().gif!.content, 'image/gif');
     await s.server.stop({ keepData: true });
     servers.splice(servers.indexOf(s.server), 1);
-    const server = await startTestServer({ dataDir: s.server.dataDir, database: database.url, conversionTimeoutSeconds: 1 });
+    const server = await startTestServer({ dataDir: s.server.dataDir, database: database.url, conversionTimeoutSeconds: 4 });
     servers.push(server);
     const again = { ...s, server };
     assert.equal((await jobLeaves(again, waiting, 'IN_PROGRESS')).semanticState.state.type, 'QUEUED');
