@@ -11,7 +11,7 @@
 // (RFC 6120 §8.4); other unhandled stanzas are dropped.
 import { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { createSecureContext, TLSSocket, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Element, escapeXML } from 'ltx';
 import type { Logger } from '../log.ts';
@@ -25,6 +25,7 @@ import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import { WindowLimiter } from '../limits/window-limiter.ts';
 import { ParserPool } from './xml/parser-pool.ts';
 import { clientAddress, type ProxyProtocolOptions } from '../net/proxy-protocol.ts';
+import { serverTls } from '../net/tls-handshake.ts';
 
 export interface ListenOptions extends Listener {
   host: string;
@@ -158,26 +159,15 @@ export class XmppServer extends EventEmitter<XmppServerEvents> implements Sessio
   private admit(raw: Socket, listener: Listener): void {
     raw.on('error', () => raw.destroy());
     clientAddress(raw, this.options.proxyProtocol).then(
-      (address) => (listener.mode === 'direct' ? this.acceptTls(raw, listener, address) : this.accept(raw, listener, address)),
+      (address) => {
+        if (listener.mode !== 'direct') return this.accept(raw, listener, address);
+        serverTls(raw, this.secureContext, this.limits.handshakeTimeoutMs).then(
+          (socket) => this.accept(socket, listener, address),
+          (error: Error) => this.log.debug({ err: error, listener: listener.name }, 'xmpp TLS handshake failed'),
+        );
+      },
       (error: Error) => this.log.warn({ listener: listener.name, peer: raw.remoteAddress, err: error.message }, 'connection from a trusted proxy refused'),
     );
-  }
-
-  /** TLS from the first byte (XEP-0368), with the handshake bounded by handshakeTimeoutMs. */
-  private acceptTls(raw: Socket, listener: Listener, address: string): void {
-    const socket = new TLSSocket(raw, { isServer: true, secureContext: this.secureContext });
-    const timer = setTimeout(() => socket.destroy(), this.limits.handshakeTimeoutMs).unref();
-    let secure = false;
-    socket.on('error', (error: Error) => {
-      if (!secure) this.log.debug({ err: error, listener: listener.name }, 'xmpp TLS handshake failed');
-      socket.destroy();
-    });
-    socket.once('close', () => clearTimeout(timer));
-    socket.once('secure', () => {
-      secure = true;
-      clearTimeout(timer);
-      this.accept(socket, listener, address);
-    });
   }
 
   private accept(socket: Socket, listener: Listener, address: string): void {
