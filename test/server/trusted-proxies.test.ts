@@ -17,6 +17,8 @@ import { proxyV1, proxyV2 } from '../helpers/proxy-header.ts';
 import { createRobot, type Robot } from '../xmpp/fixtures.ts';
 import { RawClient, STREAM_OPEN, loginRaw, openStream, plainAuth } from '../xmpp/raw-client.ts';
 import type { TestServer } from '../helpers/server.ts';
+import { createUser, registerAndClaim } from '../helpers/cloud.ts';
+import { attr, encodeMessage, GroupTag, ipp } from '../../src/ipp/codec.ts';
 
 const A = { address: '203.0.113.7', port: 40001 };
 const B = { address: '2001:db8::b', port: 40002 };
@@ -148,6 +150,24 @@ describe('behind a trusted proxy', () => {
   test('/metrics for loopback callers: a client the proxy forwards is not one', async () => {
     assert.equal((await fetch(`${url}/metrics`)).status, 200);
     assert.equal((await fetch(`${url}/metrics`, { headers: { 'x-forwarded-for': A.address } })).status, 403);
+  });
+
+  test('IPP over plain HTTP: a password from a client the proxy forwards is refused (426), as from any other host', async () => {
+    const owner = await createUser(server);
+    const printer = await registerAndClaim(server, owner);
+    const printerUrl = `${url}/ipp/print/${printer.printerId}`;
+    const getJobs = encodeMessage({
+      version: { major: 2, minor: 0 }, code: 0x000a, requestId: 1,
+      groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(printerUrl.replace(/^http/, 'ipp')))] }],
+    });
+    const headers = { 'content-type': 'application/ipp', authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` };
+    const call = async (extra: Record<string, string>) => {
+      const response = await fetch(printerUrl, { method: 'POST', headers: { ...headers, ...extra }, body: new Uint8Array(getJobs) });
+      await response.arrayBuffer();
+      return response.status;
+    };
+    assert.equal(await call({ 'x-forwarded-for': A.address }), 426);
+    assert.equal(await call({}), 200, 'a caller on this machine itself');
   });
 
   test('/admin/status still answers the operator on this machine', async () => {
