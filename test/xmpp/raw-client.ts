@@ -49,7 +49,11 @@ export class RawClient {
   }
 
   static async tls(server: TestServer, port = server.ports.xmpps!, from: From = {}): Promise<RawClient> {
-    const ca = readFileSync(server.context.tls.caPath!);
+    return RawClient.tlsTo(port, readFileSync(server.context.tls.caPath!), from);
+  }
+
+  /** Direct TLS to `port` of any server whose certificate `ca` issued (a cluster's balancer). */
+  static async tlsTo(port: number, ca: Buffer, from: From = {}): Promise<RawClient> {
     const socket = tlsConnect({ socket: await connectFrom(port, from), ca, servername: 'localhost' });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     return new RawClient(socket, ca);
