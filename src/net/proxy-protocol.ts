@@ -143,7 +143,7 @@ export function clientAddress(socket: Socket, options: ProxyProtocolOptions | un
         reject(error);
       } else resolve(address!);
     };
-    // Paused mode: nothing is read past what this listener takes, and the socket flows again for the next reader.
+    // Paused mode ('readable'): bytes read past the header go back with unshift, and once this listener is gone the socket flows again for the next reader.
     const onReadable = () => {
       for (let chunk: Buffer | null; (chunk = socket.read() as Buffer | null) !== null; ) {
         received = received.length ? Buffer.concat([received, chunk]) : chunk;
