@@ -9,6 +9,7 @@
 // src/connector/options.ts hold the others.
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { trustedProxies } from './net/trusted-proxies.ts';
 
 /** `decimal`: a number with an optional fraction (the printer's page time); the others are whole numbers. */
 type OptionType = 'string' | 'int' | 'decimal' | 'bool' | 'bytes' | 'duration';
@@ -96,6 +97,9 @@ export const SERVER_OPTIONS = [
   { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
   { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
   { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
+  { key: 'trusted-proxies', type: 'string', default: undefined, help: 'load balancers in front of this server, comma-separated addresses or CIDR blocks: their X-Forwarded-For names the client on the HTTP port, and their connections to the XMPP and CCS ports must begin with a PROXY protocol header (v1 or v2) naming it; nobody else may send one (default: none)' },
+  { key: 'proxy-header-timeout', type: 'duration', default: 5, help: 'time a trusted proxy has to send the whole PROXY protocol header of a connection before it is closed' },
+  { key: 'proxy-header-max-size', type: 'bytes', default: 1024, help: 'longest PROXY protocol header accepted (a version 2 header may carry TLVs); a longer one closes the connection' },
   { key: 'node-id', type: 'string', default: undefined, help: 'name of this node in a cluster, in every log line (node) and /admin/status (default: host name and HTTP port, e.g. print1:8080)' },
   { key: 'log-level', type: 'string', default: 'info', help: 'pino log level (fatal, error, warn, info, debug, trace, silent)' },
 ] as const satisfies readonly OptionSpec[];
@@ -173,6 +177,10 @@ export interface ServerConfig {
   metricsTokenFile: string | undefined;
   readinessTimeoutSeconds: number;
   shutdownDelaySeconds: number;
+  /** --trusted-proxies: addresses and CIDR blocks of the load balancers; empty = none. */
+  trustedProxies: string[];
+  proxyHeaderTimeoutSeconds: number;
+  proxyHeaderMaxSize: number;
   /** Unset: the host name and the bound HTTP port. */
   nodeId: string | undefined;
   logLevel: string;
@@ -268,6 +276,14 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   if (metricsAccess !== 'loopback' && metricsAccess !== 'token' && metricsAccess !== 'open') throw new ConfigError(`metrics-access: expected loopback, token or open, got "${metricsAccess}"`);
   if (metricsAccess === 'token' && !str('metrics-token-file')) throw new ConfigError('metrics-access token needs metrics-token-file');
   const publicUrl = str('public-url');
+  const proxies = (str('trusted-proxies') ?? '').split(',').map((entry) => entry.trim()).filter(Boolean);
+  try {
+    trustedProxies(proxies);
+  } catch (error) {
+    throw new ConfigError(`trusted-proxies: ${(error as Error).message}`);
+  }
+  // §2.2 of the PROXY protocol: a version 2 header with two AF_UNIX addresses is 232 bytes.
+  if (num('proxy-header-max-size') < 232) throw new ConfigError('proxy-header-max-size: at least 232 bytes, the longest header without TLVs');
   if (publicUrl !== undefined && !isHttpUrl(publicUrl)) throw new ConfigError(`public-url: expected an http:// or https:// URL, got "${publicUrl}"`);
   return {
     dataDir: resolve(str('data') ?? './data'),
@@ -335,6 +351,9 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     metricsTokenFile: str('metrics-token-file'),
     readinessTimeoutSeconds: num('readiness-timeout'),
     shutdownDelaySeconds: num('shutdown-delay'),
+    trustedProxies: proxies,
+    proxyHeaderTimeoutSeconds: num('proxy-header-timeout'),
+    proxyHeaderMaxSize: num('proxy-header-max-size'),
     nodeId: str('node-id'),
     logLevel: str('log-level') ?? 'info',
   };

@@ -91,3 +91,12 @@ test('a public-url that is no http(s) URL is refused; tls-name is a comma-separa
   assert.equal(load({ 'public-url': 'http://10.88.0.1:8080/' }).publicUrl, 'http://10.88.0.1:8080');
   assert.deepEqual(load({ 'tls-name': ' print.lan, 10.0.0.5 ,' }).tlsNames, ['print.lan', '10.0.0.5']);
 });
+
+test('trusted-proxies is a comma-separated list of addresses and CIDR blocks; anything else is refused', () => {
+  assert.deepEqual(load({}).trustedProxies, []);
+  assert.deepEqual(load({ 'trusted-proxies': ' 10.0.0.11, 10.1.0.0/16 ,2001:db8::/32' }).trustedProxies, ['10.0.0.11', '10.1.0.0/16', '2001:db8::/32']);
+  for (const bad of ['haproxy.lan', '10.0.0.0/33', '10.0.0.1/8/1', '::1/129', '10.0.0.0/x']) {
+    assert.throws(() => load({ 'trusted-proxies': bad }), (e: Error) => e instanceof ConfigError && e.message.includes(`trusted-proxies: "${bad}"`), bad);
+  }
+  assert.throws(() => load({ 'proxy-header-max-size': '100' }), (e: Error) => e instanceof ConfigError && /proxy-header-max-size/.test(e.message));
+});

@@ -14,6 +14,7 @@ import { CcsService } from './service/index.ts';
 import { registerDeviceRoutes } from './transports/device-http.ts';
 import { registerSendRoutes } from './transports/send-http.ts';
 import { registerAdminRoutes } from './transports/admin-http.ts';
+import { proxyProtocolFrom } from '../net/proxy-protocol.ts';
 import { createCcsXmppServer, deviceModule } from './transports/xmpp.ts';
 
 /** A shutdown does not wait the whole drain grace: app servers reconnect elsewhere at once. */
@@ -60,7 +61,7 @@ export function registerCcs(app: FastifyInstance, deps: CcsDependencies): Ccs {
       c2s.use(deviceModule(service.devices));
       const ports: Record<string, number> = {};
       if (config.ccsPort < 0 && config.ccsPlainPort < 0) return ports;
-      xmpp = createCcsXmppServer({ domain: config.domain, tls: deps.tls, log, senders: service.senders, hub: service.apps, maxStanzaSize: config.maxStanzaSize });
+      xmpp = createCcsXmppServer({ domain: config.domain, tls: deps.tls, log, senders: service.senders, hub: service.apps, maxStanzaSize: config.maxStanzaSize, proxyProtocol: proxyProtocolFrom(config) });
       if (config.ccsPort >= 0) ports.ccs = await xmpp.listen({ name: 'ccs', mode: 'direct', host: config.host, port: config.ccsPort });
       if (config.ccsPlainPort >= 0) ports['ccs-plain'] = await xmpp.listen({ name: 'ccs-plain', mode: 'plain', host: config.host, port: config.ccsPlainPort });
       return ports;

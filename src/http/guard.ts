@@ -3,15 +3,31 @@
 // the client keeps the server waiting, and a cap on the connections one source
 // address may hold. Together they stop a slow client (half-sent headers or
 // bodies, replies it never reads) from exhausting the process's file
-// descriptors and with them every other listener.
+// descriptors and with them every other listener. Behind a load balancer
+// (trusted proxies) a connection carries the requests of many clients in
+// turn: there each request in progress counts for the client its
+// X-Forwarded-For names, from its headers to the end of its reply.
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import type { TrustedProxies } from '../net/trusted-proxies.ts';
 
 export interface HttpGuardOptions {
   /** Silence after which a connection that waits on its client is closed; 0 = never. */
   idleTimeoutMs: number;
   /** Open connections one source address may hold; 0 = unlimited. */
   maxConnectionsPerAddress: number;
+  /** Load balancers (--trusted-proxies), whose connections count per forwarded request instead (HttpGuard.admitForwarded). */
+  trustedProxies?: TrustedProxies;
+}
+
+export interface HttpGuard {
+  /**
+   * Counts a request that came through a trusted proxy against `client`, the
+   * address its X-Forwarded-For names, until its reply ends; false when that
+   * address already holds maxConnectionsPerAddress (the caller refuses the
+   * request). Requests on other connections were counted when they connected.
+   */
+  admitForwarded(req: IncomingMessage, res: ServerResponse, client: string): boolean;
 }
 
 /**
@@ -30,26 +46,29 @@ function waitsOnClient(socket: Socket, exchange: { req: IncomingMessage; res: Se
   return !req.complete && req.readableLength < req.readableHighWaterMark;
 }
 
-export function guardHttpServer(server: Server, options: HttpGuardOptions): void {
+export function guardHttpServer(server: Server, options: HttpGuardOptions): HttpGuard {
   const exchanges = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
   const perAddress = new Map<string, number>();
-
-  server.on('connection', (socket: Socket) => {
-    const address = socket.remoteAddress ?? '';
+  const fromProxy = (socket: Socket) => options.trustedProxies?.(socket.remoteAddress ?? '') === true;
+  /** Counts one more connection for `address`; false when it holds the most it may. */
+  const take = (address: string, closed: NodeJS.EventEmitter) => {
     const count = perAddress.get(address) ?? 0;
-    if (options.maxConnectionsPerAddress > 0 && count >= options.maxConnectionsPerAddress) {
-      socket.destroy();
-      return;
-    }
+    if (options.maxConnectionsPerAddress > 0 && count >= options.maxConnectionsPerAddress) return false;
     perAddress.set(address, count + 1);
-    socket.once('close', () => {
+    closed.once('close', () => {
       const left = (perAddress.get(address) ?? 1) - 1;
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
-  });
+    return true;
+  };
 
-  if (options.idleTimeoutMs <= 0) return;
+  server.on('connection', (socket: Socket) => {
+    if (!fromProxy(socket) && !take(socket.remoteAddress ?? '', socket)) socket.destroy();
+  });
+  const guard: HttpGuard = { admitForwarded: (req, res, client) => !fromProxy(req.socket) || take(client, res) };
+
+  if (options.idleTimeoutMs <= 0) return guard;
   // node:http arms this on every new socket and re-arms it on any traffic;
   // between two requests of a kept-alive connection it arms keepAliveTimeout.
   server.timeout = options.idleTimeoutMs;
@@ -71,4 +90,5 @@ export function guardHttpServer(server: Server, options: HttpGuardOptions): void
     else if (!heldByServer.delete(socket)) return void socket.destroy();
     socket.setTimeout(options.idleTimeoutMs);
   });
+  return guard;
 }

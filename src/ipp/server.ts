@@ -4,7 +4,9 @@
 // served by one handler. It reads the attributes, answers who-are-you with
 // 401 + WWW-Authenticate Basic [RFC 8011 §9.2.2, RFC 7617] for every
 // operation but Get-Printer-Attributes, checks the request's framing
-// [RFC 8011 §4.1], and runs the operation (operations.ts).
+// [RFC 8011 §4.1], and runs the operation (operations.ts). The client's
+// address is Fastify's request.ip on the HTTP port (X-Forwarded-For from a
+// trusted proxy) and the peer's on the IPPS port.
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -91,10 +93,10 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
     data.resume();
   }
 
-  async function userOf(req: IncomingMessage): Promise<IppUser | undefined> {
+  async function userOf(req: IncomingMessage, address: string): Promise<IppUser | undefined> {
     const credentials = basicCredentials(req.headers.authorization);
     if (!credentials) return undefined;
-    return cloud.userByBasic(credentials.username, credentials.password, req.socket.remoteAddress ?? '');
+    return cloud.userByBasic(credentials.username, credentials.password, address);
   }
 
   function printerUris(req: IncomingMessage, printerId: string): string[] {
@@ -105,7 +107,7 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
     return uris;
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse, secure: boolean): Promise<void> {
+  async function handle(req: IncomingMessage, res: ServerResponse, secure: boolean, address: string): Promise<void> {
     if (req.method === 'GET' && (req.url ?? '').split('?')[0] === ICON_PATH) {
       drain(req);
       res.writeHead(200, { 'content-type': 'image/png', 'content-length': String(ICON_PNG.length), 'cache-control': 'max-age=86400' });
@@ -141,11 +143,11 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
       let user: IppUser | undefined;
       if (!ANONYMOUS_OPERATIONS.has(message.code)) {
         // Credentials in clear text only where nobody can read them on the way (issue 19).
-        if (!secure && !options.allowBasicOverHttp && !isLoopback(req.socket.remoteAddress)) {
+        if (!secure && !options.allowBasicOverHttp && !isLoopback(address)) {
           drain(data);
           return send(res, 426, { upgrade: 'TLS/1.2, HTTP/1.1', connection: 'Upgrade' });
         }
-        user = await userOf(req);
+        user = await userOf(req, address);
         if (!user) {
           drain(data);
           return send(res, 401, { 'www-authenticate': REALM });
@@ -177,11 +179,11 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
     }
   }
 
-  const guarded = (secure: boolean) => (req: IncomingMessage, res: ServerResponse) => {
+  const guarded = (secure: boolean) => (req: IncomingMessage, res: ServerResponse, address: string) => {
     // One line per request, as the other HTTP interfaces log (their Fastify hook does not see a hijacked reply).
     const started = performance.now();
     res.once('finish', () => log.info({ method: req.method, url: (req.url ?? '').split('?')[0], status: res.statusCode, secure, ms: Math.round(performance.now() - started) }, 'ipp'));
-    handle(req, res, secure).catch((error: Error) => {
+    handle(req, res, secure, address).catch((error: Error) => {
       log.error({ err: error }, 'ipp request failed');
       if (!res.headersSent) send(res, 500, {});
       else res.destroy();
@@ -191,9 +193,9 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   await app.register(async (scope) => {
     // The body is the IPP message with the document: handed to the handler unread, as a stream.
     scope.addContentTypeParser('application/ipp', (_request, _payload, done) => done(null));
-    const route = (request: { raw: IncomingMessage }, reply: { hijack(): void; raw: ServerResponse }) => {
+    const route = (request: { raw: IncomingMessage; ip: string }, reply: { hijack(): void; raw: ServerResponse }) => {
       reply.hijack();
-      guarded(false)(request.raw, reply.raw);
+      guarded(false)(request.raw, reply.raw, request.ip);
     };
     scope.get(ICON_PATH, route);
     scope.post(`${IPP_PATH}:printerId`, route);
@@ -203,7 +205,7 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   return {
     async listen(): Promise<Record<string, number>> {
       if (options.ippsPort >= 0) {
-        ippsServer = createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, guarded(true));
+        ippsServer = createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, (req, res) => guarded(true)(req, res, req.socket.remoteAddress ?? ''));
         await new Promise<void>((resolve, reject) => {
           ippsServer!.once('error', reject);
           ippsServer!.listen(options.ippsPort, options.host, () => resolve());

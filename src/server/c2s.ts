@@ -16,6 +16,7 @@ import { presenceModule } from '../xmpp/modules/presence.ts';
 import { routingModule } from '../xmpp/modules/routing.ts';
 import { pushModule } from '../cloud/push/xmpp-module.ts';
 import { revocationModule } from '../auth/xmpp-revocation.ts';
+import { proxyProtocolFrom } from '../net/proxy-protocol.ts';
 
 export interface C2sDependencies {
   config: ServerConfig;
@@ -34,6 +35,7 @@ export function createC2sServer(deps: C2sDependencies): XmppServer {
     tls: deps.tls,
     authenticator: accountsAuthenticator(deps.accounts, config.domain.toLowerCase()),
     log: deps.log,
+    proxyProtocol: proxyProtocolFrom(config),
     limits: {
       maxStanzaSize: config.maxStanzaSize,
       maxBufferedBytes: config.xmppMaxBuffered,

@@ -1,7 +1,8 @@
 // The HTTP server every REST interface shares: body parsers for the request
 // conventions real clients used (form-urlencoded, multipart, JSON, query), the
 // connection limits of ../http/guard.ts, one answer for errors no route
-// answered, and one log line per request.
+// answered, and one log line per request. Behind trusted proxies
+// (--trusted-proxies) request.ip is the client X-Forwarded-For names.
 import { STATUS_CODES } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
@@ -11,6 +12,7 @@ import type { Logger } from '../log.ts';
 import { JsonDepthError, jsonDeeperThan } from '../input-checks.ts';
 import { guardHttpServer, type HttpGuardOptions } from '../http/guard.ts';
 import { requestLineFields } from '../http/request-line.ts';
+import { trustedProxies } from '../net/trusted-proxies.ts';
 
 export interface HttpOptions extends HttpGuardOptions {
   log: Logger;
@@ -28,6 +30,7 @@ export function httpOptionsFrom(config: ServerConfig, log: Logger): HttpOptions 
     maxFieldSize: Math.max(config.maxFieldSize, config.maxJsonFieldSize),
     idleTimeoutMs: config.httpIdleTimeoutSeconds * 1000,
     maxConnectionsPerAddress: config.httpMaxConnectionsPerAddress,
+    trustedProxies: config.trustedProxies.length ? trustedProxies(config.trustedProxies) : undefined,
   };
 }
 
@@ -36,9 +39,15 @@ export async function createHttpApp(options: HttpOptions): Promise<FastifyInstan
     loggerInstance: options.log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 10 * 1024 * 1024,
-    trustProxy: false,
+    // proxy-addr's rule: X-Forwarded-For is read from its right end while the hop before is a trusted proxy.
+    trustProxy: options.trustedProxies ?? false,
   });
-  guardHttpServer(app.server, options);
+  const guard = guardHttpServer(app.server, options);
+  app.addHook('onRequest', async (request, reply) => {
+    if (guard.admitForwarded(request.raw, reply.raw, request.ip)) return;
+    reply.header('connection', 'close');
+    return reply.code(429).send({ statusCode: 429, error: STATUS_CODES[429], message: `too many open connections from ${request.ip}` });
+  });
   await app.register(formbody);
   // Fastify's own JSON parser (prototype poisoning refused), behind a depth scan of the raw body.
   const parseJsonBody = app.getDefaultJsonParser('error', 'error');

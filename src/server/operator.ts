@@ -16,8 +16,9 @@ export function isLoopback(address: string): boolean {
   return address === '::1' || /^(::ffff:)?127\./.test(address);
 }
 
+/** Whether the client is on this machine: request.ip, so a client a load balancer on this machine forwards (--trusted-proxies) is not. */
 export function fromLoopback(request: FastifyRequest): boolean {
-  return isLoopback(request.socket.remoteAddress ?? '');
+  return isLoopback(request.ip);
 }
 
 /** A check of the request's bearer token against `token`, in constant time. */

@@ -11,7 +11,7 @@
 // (RFC 6120 §8.4); other unhandled stanzas are dropped.
 import { EventEmitter } from 'node:events';
 import { createServer as createTcpServer, type Server as TcpServer, type Socket } from 'node:net';
-import { createSecureContext, createServer as createTlsServer, type SecureContext } from 'node:tls';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { AddressInfo } from 'node:net';
 import { Element, escapeXML } from 'ltx';
 import type { Logger } from '../log.ts';
@@ -24,6 +24,8 @@ import type { Authenticator } from './sasl.ts';
 import { DEFAULT_LIMITS, type XmppLimits } from './limits.ts';
 import { WindowLimiter } from '../limits/window-limiter.ts';
 import { ParserPool } from './xml/parser-pool.ts';
+import { clientAddress, type ProxyProtocolOptions } from '../net/proxy-protocol.ts';
+import { serverTls } from '../net/tls-handshake.ts';
 
 export interface ListenOptions extends Listener {
   host: string;
@@ -43,6 +45,8 @@ export interface XmppServerOptions {
   acceptAnyHost?: boolean;
   /** Ping a silent bound client before closing it (false: close it straight away; CCS clients must not get server IQs). */
   pingIdleClients?: boolean;
+  /** Load balancers whose connections begin with a PROXY protocol header naming the client (--trusted-proxies). */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** Returns true when it handled the stanza. */
@@ -126,12 +130,7 @@ export class XmppServer extends EventEmitter<XmppServerEvents> implements Sessio
   async listen(options: ListenOptions): Promise<number> {
     const listener: Listener = { name: options.name, mode: options.mode };
     if (options.mode !== 'plain' && !this.secureContext) throw new Error(`${options.name}: TLS material is required for ${options.mode}`);
-    const accept = (socket: Socket) => this.accept(socket, listener);
-    const server =
-      options.mode === 'direct'
-        ? createTlsServer({ ...this.options.tls, handshakeTimeout: this.limits.handshakeTimeoutMs, noDelay: true }, accept)
-        : createTcpServer({ noDelay: true }, accept);
-    server.on('tlsClientError', (error: Error) => this.log.debug({ err: error, listener: listener.name }, 'xmpp TLS handshake failed'));
+    const server = createTcpServer({ noDelay: true }, (socket) => this.admit(socket, listener));
     server.maxConnections = 19_000; // below the per-process open-file limit, leaving room for the rest of the server
     this.stats.connections[listener.name] ??= 0;
     this.stats.sessions[listener.name] ??= 0;
@@ -156,8 +155,23 @@ export class XmppServer extends EventEmitter<XmppServerEvents> implements Sessio
     this.removeAllListeners();
   }
 
-  private accept(socket: Socket, listener: Listener): void {
-    const session = new XmppSession(this, socket, listener);
+  /** A new connection: the client's address (a trusted proxy's PROXY header names it), then TLS on a direct listener, then a session. */
+  private admit(raw: Socket, listener: Listener): void {
+    raw.on('error', () => raw.destroy());
+    clientAddress(raw, this.options.proxyProtocol).then(
+      (address) => {
+        if (listener.mode !== 'direct') return this.accept(raw, listener, address);
+        serverTls(raw, this.secureContext, this.limits.handshakeTimeoutMs).then(
+          (socket) => this.accept(socket, listener, address),
+          (error: Error) => this.log.debug({ err: error, listener: listener.name }, 'xmpp TLS handshake failed'),
+        );
+      },
+      (error: Error) => this.log.warn({ listener: listener.name, peer: raw.remoteAddress, err: error.message }, 'connection from a trusted proxy refused'),
+    );
+  }
+
+  private accept(socket: Socket, listener: Listener, address: string): void {
+    const session = new XmppSession(this, socket, listener, address);
     this.connections.add(session);
     this.stats.connections[listener.name] = (this.stats.connections[listener.name] ?? 0) + 1;
   }

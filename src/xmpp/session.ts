@@ -51,6 +51,7 @@ export class XmppSession implements StreamParserHandler {
   priority: number | undefined;
   /** Overrides the server's idle timeout for this session (ms), e.g. from the device's xmpp_timeout_value. */
   idleTimeoutMs: number | undefined;
+  /** The client's address: the peer's, or the one a trusted proxy's PROXY header carried. */
   readonly address: string;
   readonly connectedAt = Date.now();
   lastActivity = this.connectedAt;
@@ -71,8 +72,9 @@ export class XmppSession implements StreamParserHandler {
     readonly server: SessionHost<XmppSession>,
     private socket: Socket,
     readonly listener: Listener,
+    address: string,
   ) {
-    this.address = socket.remoteAddress ?? '';
+    this.address = address;
     this.stage = listener.mode === 'starttls-required' ? Stage.NeedTls : Stage.NeedAuth;
     this.attach(socket);
   }

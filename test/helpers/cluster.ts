@@ -151,8 +151,9 @@ export interface BalancerLayout {
 
 /** The HAProxy configuration (docs/deployment.md shows it): one frontend and backend per service, every node in each backend. */
 export function haproxyConfig({ bind, ports, nodes }: BalancerLayout): string {
-  const servers = (port: keyof NodePorts, healthFromHttp: boolean) =>
-    nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${healthFromHttp ? `port ${node.ports.http} ` : ''}${CHECK}`).join('\n');
+  // TCP services: send-proxy-v2 names the client to the node (--trusted-proxies); their checks go to the HTTP port (`port`), without a PROXY header.
+  const servers = (port: keyof NodePorts, tcp: boolean) =>
+    nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${tcp ? `port ${node.ports.http} send-proxy-v2 ` : ''}${CHECK}`).join('\n');
   const healthCheck = '  option httpchk\n  http-check send meth GET uri /readyz\n  http-check expect status 200\n';
   const tcpService = (name: keyof NodePorts) => `
 frontend ${name}
@@ -191,6 +192,7 @@ frontend rest
 backend rest
   mode http
   balance roundrobin
+  option forwardfor
 ${healthCheck}${servers('http', false)}
 ${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
 }
@@ -229,9 +231,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--bus', `redis://127.0.0.1:${redisPort}?channel=ocp-cluster-${randomBytes(4).toString('hex')}`,
       // Links in documents and push notifications name the balancer, not a node.
       '--public-url', `http://127.0.0.1:${balancerHttp}`,
-      // Every client arrives from HAProxy's address.
-      '--http-max-connections-per-address', '0',
-      '--anonymous-registrations-per-minute', '0',
+      // HAProxy names each client: X-Forwarded-For on REST, a PROXY header on the TCP ports.
+      '--trusted-proxies', '127.0.0.1',
       ...(options.nodeArgs ?? []),
     ];
     const dataDir = (index: number) => {

@@ -5,6 +5,19 @@ import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { readFileSync } from 'node:fs';
 import type { TestServer } from '../helpers/server.ts';
 
+/** Where a connection comes from: a loopback source address, and what a load balancer writes first (a PROXY protocol header). */
+export interface From {
+  localAddress?: string;
+  proxyHeader?: Buffer;
+}
+
+async function connectFrom(port: number, { localAddress = '127.0.0.1', proxyHeader }: From): Promise<Socket> {
+  const socket = tcpConnect({ host: '127.0.0.1', port, localAddress });
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  if (proxyHeader) socket.write(proxyHeader);
+  return socket;
+}
+
 export class RawClient {
   /** Everything received and not yet consumed by expect(). */
   buffer = '';
@@ -35,18 +48,20 @@ export class RawClient {
     socket.on('error', () => {});
   }
 
-  static async tls(server: TestServer, port = server.ports.xmpps!): Promise<RawClient> {
-    const ca = readFileSync(server.context.tls.caPath!);
-    const socket = tlsConnect({ host: '127.0.0.1', port, ca, servername: 'localhost' });
+  static async tls(server: TestServer, port = server.ports.xmpps!, from: From = {}): Promise<RawClient> {
+    return RawClient.tlsTo(port, readFileSync(server.context.tls.caPath!), from);
+  }
+
+  /** Direct TLS to `port` of any server whose certificate `ca` issued (a cluster's balancer). */
+  static async tlsTo(port: number, ca: Buffer, from: From = {}): Promise<RawClient> {
+    const socket = tlsConnect({ socket: await connectFrom(port, from), ca, servername: 'localhost' });
     await new Promise<void>((resolve, reject) => socket.once('secureConnect', resolve).once('error', reject));
     return new RawClient(socket, ca);
   }
 
-  static async tcp(server: TestServer, port = server.ports.xmpp!): Promise<RawClient> {
+  static async tcp(server: TestServer, port = server.ports.xmpp!, from: From = {}): Promise<RawClient> {
     const ca = readFileSync(server.context.tls.caPath!);
-    const socket = tcpConnect({ host: '127.0.0.1', port });
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    return new RawClient(socket, ca);
+    return new RawClient(await connectFrom(port, from), ca);
   }
 
   get isClosed(): boolean {

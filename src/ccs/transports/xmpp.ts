@@ -11,6 +11,7 @@ import type { DeviceHub, DeviceSession } from '../service/devices.ts';
 import { GCM_NAMESPACE } from '../../protocol/namespaces.ts';
 import { escapeText, gcmStanza, gcmText } from '../../protocol/gcm-stanza.ts';
 import type { GcmLink } from '../service/links.ts';
+import type { ProxyProtocolOptions } from '../../net/proxy-protocol.ts';
 
 /**
  * Offered so that clients choose as they did against the original (§1.2);
@@ -111,6 +112,8 @@ export interface CcsXmppOptions {
   senders: Pick<Senders, 'authenticate'>;
   hub: AppServerHub;
   maxStanzaSize: number;
+  /** Load balancers whose connections begin with a PROXY protocol header (--trusted-proxies). */
+  proxyProtocol?: ProxyProtocolOptions;
 }
 
 /** The app-server endpoint of §1: bind + session, ping and an empty roster answered, never an unsolicited IQ. */
@@ -122,6 +125,7 @@ export function createCcsXmppServer(options: CcsXmppOptions): XmppServer {
     log: options.log,
     acceptAnyHost: true,
     pingIdleClients: false,
+    proxyProtocol: options.proxyProtocol,
     // App servers may stay silent for long stretches; the original never pinged them (§1.2).
     limits: { maxStanzaSize: options.maxStanzaSize, idleTimeoutMs: 0, maxConnectionsPerAccount: 1000 },
   })
