@@ -161,8 +161,16 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         for (const [session, channels] of sessions) deliver(session, channels, data);
       }
     });
+    // The bus was down, or Redis restarted and forgot which node holds whom:
+    // notifications meant for these sessions may be lost, and what they
+    // announced is in the store. Runs once this node's claims are registered
+    // again (NotificationBus.onResumed).
+    const unsubscribeResumed = options.bus.onResumed(() => {
+      for (const sessions of subscribers.values()) for (const [session, channels] of sessions) void catchUp(session, channels);
+    });
     server.once('closed', () => {
       unsubscribeBus();
+      unsubscribeResumed();
       // A node shutting down ends every session it holds, whether or not their sockets have closed yet:
       // recorded now, before the store closes (queued ahead of its close).
       for (const [jidLocal, sessions] of subscribers) {
