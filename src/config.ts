@@ -43,6 +43,7 @@ export const SERVER_OPTIONS = [
   { key: 'public-url', type: 'string', default: undefined, help: 'base URL clients use to reach the HTTP port (default: derived from host and port)' },
   { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
   { key: 'bus', type: 'string', default: 'local', help: 'notification bus between server nodes: local (one node), or a redis:// URL shared by every node' },
+  { key: 'bus-registry-ttl', type: 'duration', default: 30, help: 'with a redis:// bus, how long Redis keeps which node holds which device session unless the node refreshes it (every third of this): a node that dies stops getting events this long after' },
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
@@ -120,6 +121,7 @@ export interface ServerConfig {
   publicUrl: string | undefined;
   database: string;
   bus: string;
+  busRegistryTtlSeconds: number;
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -269,6 +271,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('bus-registry-ttl') < 3) throw new ConfigError('bus-registry-ttl: at least 3 seconds (it is refreshed every third of it)');
   if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
   if (num('conversion-max-output') < 4096) throw new ConfigError('conversion-max-output: at least 4096 bytes');
   if (num('max-json-depth') < 1) throw new ConfigError('max-json-depth: at least 1, or no JSON object is accepted');
@@ -297,6 +300,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     publicUrl: str('public-url')?.replace(/\/+$/, ''),
     database: str('database') ?? 'sqlite',
     bus: str('bus') ?? 'local',
+    busRegistryTtlSeconds: num('bus-registry-ttl'),
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),

@@ -33,6 +33,8 @@ test('bad values and unknown config keys are refused with the option named', () 
   assert.throws(() => load({ 'xmpp-port': '70000' }), /xmpp-port: 70000 is not a port/);
   assert.throws(() => load({ 'http-port': '-1' }), /cannot be turned off/);
   assert.throws(() => load({ sync: 'sometimes' }), /sync: expected normal or full/);
+  assert.throws(() => load({ 'bus-registry-ttl': '2s' }), /bus-registry-ttl: at least 3 seconds/);
+  assert.equal(load({ 'bus-registry-ttl': '1m' }).busRegistryTtlSeconds, 60);
   const file = join(tempDir(), 'ocp.json');
   writeFileSync(file, JSON.stringify({ 'htp-port': 1 }));
   assert.throws(() => load({}, {}, file), /unknown keys htp-port/);

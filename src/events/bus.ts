@@ -1,7 +1,9 @@
 // The notification bus: every change a connected device must hear of is
 // published here, and whichever node holds the device's connection delivers
 // it. The in-process bus serves one node; a Redis-backed bus with the same
-// interface fans events out to every node of a cluster.
+// interface carries events between the nodes of a cluster: an event for a
+// device session (routingKeysOf) only to the nodes that claimed its routing
+// key, the others (revocations, console changes) to every node.
 import { EventEmitter } from 'node:events';
 
 /** What a printer is told over the XMPP channel (Privet §4.1.3–4.1.5). */
@@ -52,6 +54,33 @@ export interface PrinterChangedNotification {
 export type BusEvent = PrinterNotification | DeviceMessageNotification | SenderMessageNotification | CredentialsRevokedNotification | PrinterChangedNotification;
 export type BusHandler = (event: BusEvent) => void;
 
+/**
+ * Routing keys name the sessions a node holds: the node that holds one claims
+ * its key (NotificationBus.claim), and an event for it goes to that node only.
+ */
+export const routes = {
+  /** An XMPP session subscribed to push notifications (src/cloud/push), by its bare-JID local part. */
+  push: (jidLocal: string) => `push:${jidLocal.toLowerCase()}`,
+  /** A CCS device session (src/ccs/service/devices.ts), by its JID local part. */
+  ccsDevice: (jidLocal: string) => `ccs-device:${jidLocal}`,
+  /** A CCS sender's app-server connections (src/ccs/service/appservers.ts). */
+  ccsSender: (senderId: string) => `ccs-sender:${senderId}`,
+};
+
+/** The routing keys of the sessions an event is for; undefined for an event every node hears. */
+export function routingKeysOf(event: BusEvent): string[] | undefined {
+  switch (event.type) {
+    case 'printer':
+      return event.recipients.map(routes.push);
+    case 'ccs-device':
+      return [routes.ccsDevice(event.deviceJidLocal)];
+    case 'ccs-sender':
+      return [routes.ccsSender(event.senderId)];
+    default:
+      return undefined;
+  }
+}
+
 export interface NotificationBus {
   /**
    * Never rejects: an event is a hint to re-read the store, so one the bus
@@ -65,6 +94,25 @@ export interface NotificationBus {
    * re-read from the store.
    */
   onResumed(handler: () => void): () => void;
+  /**
+   * Names this node (--node-id) on the bus, so that events for the routing
+   * keys it claims reach it; called once, before the listeners accept sessions.
+   */
+  join(nodeId: string): Promise<void>;
+  /**
+   * This node holds a session for `key` (see `routes`): from when the promise
+   * resolves, every event published for the key reaches this node. A session
+   * claims its key BEFORE it reads the store for what it missed, so what is
+   * published after the claim arrives as an event and what was published
+   * before is in the store. Claims are counted: the key is released when
+   * every claim of it is. Never rejects: with the bus down the claim is
+   * registered once it is back, and onResumed handlers run after that.
+   */
+  claim(key: string): Promise<void>;
+  /** One claim of `key` ended (its session closed). */
+  release(key: string): void;
+  /** Events this node received, by type (ocp_bus_events_received_total): what proves delivery is targeted. */
+  readonly received: ReadonlyMap<BusEvent['type'], number>;
   /** Whether events published now reach every node (the ocp_bus_up gauge). */
   readonly up: boolean;
   close(): Promise<void>;
@@ -77,10 +125,17 @@ export interface NotificationBus {
 export class LocalBus implements NotificationBus {
   private readonly emitter = new EventEmitter().setMaxListeners(0);
   readonly up = true;
+  readonly received = new Map<BusEvent['type'], number>();
 
   async publish(event: BusEvent): Promise<void> {
+    this.received.set(event.type, (this.received.get(event.type) ?? 0) + 1);
     this.emitter.emit('event', event);
   }
+
+  /** One node holds every session: nothing to route. */
+  async join(): Promise<void> {}
+  async claim(): Promise<void> {}
+  release(): void {}
 
   subscribe(handler: BusHandler): () => void {
     this.emitter.on('event', handler);

@@ -1,66 +1,125 @@
-// The notification bus across server nodes: every node publishes to and
-// subscribes to one Redis channel, so a device connected to any node hears of
-// a change made through any other. Each event reaches every node exactly once,
-// the publishing node included (it gets its own message back from Redis).
+// The notification bus across server nodes. An event for a device session
+// (bus.ts routingKeysOf: a push subscriber, a CCS device, a CCS sender) goes
+// only to the nodes that claimed its routing key, on their own channel
+// `<channel>:node:<nodeId>` (the registry: ./redis-routes.ts); other events
+// (revocations, console changes) go to every node on `<channel>`. Either way
+// an event reaches each node it is for exactly once, the publisher included.
 //
 // Redis going away never fails a caller: the change an event announces is
 // already in the store, so an event that cannot be published is kept (once,
-// however often it recurs) and published when the connection is back, and a
-// node whose subscription was interrupted re-reads the store for what it
-// serves (onResumed), since events published meanwhile never reached it.
+// however often it recurs) and published when the connection is back. A node
+// whose connection was interrupted registers its claims again (Redis may
+// have restarted empty, or its claims expired meanwhile) and only then
+// re-reads the store for what it serves (onResumed), since events published
+// meanwhile never reached it.
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
-import type { BusEvent, BusHandler, NotificationBus } from './bus.ts';
+import { routingKeysOf, type BusEvent, type BusHandler, type NotificationBus } from './bus.ts';
+import { RouteRegistry } from './redis-routes.ts';
 
 const DEFAULT_CHANNEL = 'ocp:notifications';
+/** How long a node's claims live in Redis unless refreshed (--bus-registry-ttl). */
+const DEFAULT_REGISTRY_TTL_MS = 30_000;
+
+export interface RedisBusOptions {
+  /** This node's id; without it, NotificationBus.join names the node later. */
+  nodeId?: string;
+  /** Lifetime of this node's claims in Redis; they are refreshed every third of it. */
+  registryTtlMs?: number;
+}
 
 export class RedisBus implements NotificationBus {
   private readonly handlers = new Set<BusHandler>();
   private readonly resumeHandlers = new Set<() => void>();
+  readonly received = new Map<BusEvent['type'], number>();
   /** Events not yet published, by their JSON: each is a hint, so one copy is enough. */
   private readonly unsent = new Map<string, BusEvent>();
   private flushing: Promise<void> | undefined;
-  private subscriberLost = false;
+  /** Events for this node may have been lost (a connection dropped, a registration failed): register again, then re-read. */
+  private interrupted = false;
+  private recovering: Promise<void> | undefined;
+  private readonly refreshTimer: NodeJS.Timeout;
+  private joined: Promise<void> | undefined;
   private closed = false;
 
   private constructor(
     private readonly publisher: Redis,
     private readonly subscriber: Redis,
     private readonly channel: string,
+    private readonly routes: RouteRegistry,
     private readonly log: Logger,
+    registryTtlMs: number,
   ) {
     subscriber.on('message', (_channel: string, message: string) => this.deliver(message));
-    publisher.on('ready', () => void this.publishUnsent());
-    subscriber.on('close', () => (this.subscriberLost = true));
-    // ioredis resubscribes before 'ready'; the PING round trip makes sure the
-    // subscription is in place before the store is re-read.
-    subscriber.on('ready', () => {
-      if (!this.subscriberLost) return;
-      this.subscriberLost = false;
-      void subscriber.ping().catch(() => {}).then(() => this.resumed());
+    publisher.on('ready', () => {
+      void this.publishUnsent();
+      this.recover();
     });
+    for (const client of [publisher, subscriber]) client.on('close', () => (this.interrupted = true));
+    // ioredis resubscribes (the broadcast and the node channel) before 'ready'.
+    subscriber.on('ready', () => this.recover());
+    this.refreshTimer = setInterval(() => this.refresh(), Math.max(1, Math.floor(registryTtlMs / 3))).unref();
   }
 
   /**
    * `url` is a redis:// URL; its `channel` query parameter names the Redis
-   * channel, so that several clusters can share one Redis (Redis pub/sub
-   * ignores database numbers).
+   * channel (and prefixes the registry's keys), so that several clusters can
+   * share one Redis (Redis pub/sub ignores database numbers).
    */
-  static async connect(url: string, log: Logger): Promise<RedisBus> {
+  static async connect(url: string, log: Logger, options: RedisBusOptions = {}): Promise<RedisBus> {
     const parsed = new URL(url);
     const channel = parsed.searchParams.get('channel') ?? DEFAULT_CHANNEL;
     parsed.searchParams.delete('channel');
-    const options = { lazyConnect: true, maxRetriesPerRequest: 2 };
-    const publisher = new Redis(parsed.toString(), options);
-    const subscriber = new Redis(parsed.toString(), options);
+    const clientOptions = { lazyConnect: true, maxRetriesPerRequest: 2 };
+    const publisher = new Redis(parsed.toString(), clientOptions);
+    const subscriber = new Redis(parsed.toString(), clientOptions);
     for (const client of [publisher, subscriber]) client.on('error', (error: Error) => log.warn({ err: error.message }, 'redis bus'));
-    await Promise.all([publisher.connect(), subscriber.connect()]);
-    await subscriber.subscribe(channel);
-    return new RedisBus(publisher, subscriber, channel, log);
+    try {
+      await Promise.all([publisher.connect(), subscriber.connect()]);
+      await subscriber.subscribe(channel);
+    } catch (error) {
+      // Left alone, the clients would keep reconnecting.
+      publisher.disconnect();
+      subscriber.disconnect();
+      throw error;
+    }
+    const ttlMs = options.registryTtlMs ?? DEFAULT_REGISTRY_TTL_MS;
+    const bus = new RedisBus(publisher, subscriber, channel, new RouteRegistry(publisher, channel, ttlMs, undefined), log, ttlMs);
+    if (options.nodeId !== undefined) await bus.join(options.nodeId);
+    return bus;
   }
 
   get up(): boolean {
     return this.publisher.status === 'ready' && this.subscriber.status === 'ready';
+  }
+
+  join(nodeId: string): Promise<void> {
+    this.joined ??= (async () => {
+      await this.subscriber.subscribe(this.routes.nodeChannel(nodeId));
+      this.routes.nodeId = nodeId;
+      // Claims made before the node had its name.
+      await this.routes.register();
+    })();
+    return this.joined;
+  }
+
+  async claim(key: string): Promise<void> {
+    this.routes.count(key);
+    await this.joined;
+    // Not connected: registered by recover() once the bus is back, before the store is re-read.
+    if (this.publisher.status !== 'ready' || this.routes.nodeId === undefined) return;
+    try {
+      await this.routes.register([key]);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message, key }, 'redis bus: could not register a routing key; registered again and re-read on the next refresh');
+      this.interrupted = true;
+    }
+  }
+
+  release(key: string): void {
+    if (!this.routes.uncount(key) || this.publisher.status !== 'ready') return;
+    // A claim left behind expires within the TTL; meanwhile its events are dropped here.
+    this.routes.unregister([key]).catch(() => {});
   }
 
   private deliver(message: string): void {
@@ -71,6 +130,7 @@ export class RedisBus implements NotificationBus {
       this.log.warn('redis bus: dropped a message that is not JSON');
       return;
     }
+    this.received.set(event.type, (this.received.get(event.type) ?? 0) + 1);
     for (const handler of this.handlers) handler(event);
   }
 
@@ -83,11 +143,18 @@ export class RedisBus implements NotificationBus {
       return;
     }
     try {
-      await this.publisher.publish(this.channel, message);
+      await this.send(event, message);
     } catch (error) {
       this.log.warn({ err: (error as Error).message, event }, 'redis bus: publish failed; kept until the bus is back');
       this.keep(message, event);
     }
+  }
+
+  /** To the nodes holding the event's sessions (none: nobody), or to every node. */
+  private async send(event: BusEvent, message: string): Promise<void> {
+    const keys = routingKeysOf(event);
+    if (keys) await this.routes.route(keys, message);
+    else await this.publisher.publish(this.channel, message);
   }
 
   private keep(message: string, event: BusEvent): void {
@@ -101,7 +168,7 @@ export class RedisBus implements NotificationBus {
       while (this.unsent.size && this.publisher.status === 'ready') {
         const [message, event] = this.unsent.entries().next().value as [string, BusEvent];
         try {
-          await this.publisher.publish(this.channel, message);
+          await this.send(event, message);
           this.unsent.delete(message);
         } catch (error) {
           this.log.warn({ err: (error as Error).message, event }, 'redis bus: publish failed again; kept');
@@ -112,9 +179,41 @@ export class RedisBus implements NotificationBus {
     return this.flushing;
   }
 
+  /** Every third of the TTL: this node's claims live another TTL (or, after an interruption, recover()). */
+  private refresh(): void {
+    if (this.interrupted) return this.recover();
+    if (this.publisher.status !== 'ready') return;
+    this.routes.register().catch((error: Error) => {
+      this.log.warn({ err: error.message, keys: this.routes.claims.size }, 'redis bus: could not refresh the routing registry; retried on the next refresh');
+      this.interrupted = true;
+    });
+  }
+
+  /**
+   * After an interruption, once both connections are back: the subscription
+   * is in place (the PING round trip), this node's claims are registered
+   * again, and only then is the store re-read (onResumed), so nothing
+   * published from then on is missed.
+   */
+  private recover(): void {
+    if (!this.interrupted || this.closed || !this.up || this.recovering) return;
+    this.interrupted = false;
+    this.recovering = (async () => {
+      try {
+        await this.subscriber.ping();
+        await this.routes.register();
+      } catch (error) {
+        this.log.warn({ err: (error as Error).message }, 'redis bus: could not register this node again; retried on the next refresh');
+        this.interrupted = true;
+        return;
+      }
+      this.resumed();
+    })().finally(() => (this.recovering = undefined));
+  }
+
   private resumed(): void {
     if (this.closed) return;
-    this.log.info('redis bus: subscription back; re-reading what this node serves');
+    this.log.info({ keys: this.routes.claims.size }, 'redis bus: back and registered; re-reading what this node serves');
     for (const handler of this.resumeHandlers) handler();
   }
 
@@ -135,15 +234,20 @@ export class RedisBus implements NotificationBus {
   }
 
   describe(): string {
-    return `redis publisher ${this.publisher.status}, subscriber ${this.subscriber.status}`;
+    const node = this.routes.nodeId === undefined ? '' : `; node ${this.routes.nodeId} holds ${this.routes.claims.size} routing keys`;
+    return `redis publisher ${this.publisher.status}, subscriber ${this.subscriber.status}${node}`;
   }
 
+  /** A node leaving takes its claims out of the registry at once (a killed one's expire). */
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.refreshTimer);
     this.handlers.clear();
     this.resumeHandlers.clear();
     this.unsent.clear();
     this.subscriber.disconnect();
+    if (this.publisher.status === 'ready') await this.routes.unregister([...this.routes.claims.keys()]).catch(() => {});
+    this.routes.claims.clear();
     await this.publisher.quit().catch(() => this.publisher.disconnect());
   }
 }

@@ -68,9 +68,10 @@ function writePorts(dataDir: string, ports: Record<string, number>): void {
   writeFileAtomic(file, JSON.stringify(ports, null, 2) + '\n', PRIVATE_FILE_MODE);
 }
 
-async function openBus(setting: string, log: Logger): Promise<NotificationBus> {
+async function openBus(config: ServerConfig, log: Logger): Promise<NotificationBus> {
+  const setting = config.bus;
   if (setting === 'local') return new LocalBus();
-  if (/^rediss?:\/\//.test(setting)) return RedisBus.connect(setting, log);
+  if (/^rediss?:\/\//.test(setting)) return RedisBus.connect(setting, log, { registryTtlMs: config.busRegistryTtlSeconds * 1000 });
   throw new Error(`bus: expected local or a redis:// URL, got "${setting}"`);
 }
 
@@ -92,7 +93,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
       maxDelayMs: config.signInMaxBackoffSeconds * 1000,
       failuresPerSourcePerMinute: config.signInFailuresPerSource,
     };
-    const bus = await openBus(config.bus, log);
+    const bus = await openBus(config, log);
     closers.unshift(() => bus.close());
     // Every node ends the XMPP sessions opened with revoked credentials (src/auth/xmpp-revocation.ts).
     const onRevoked = (revocation: Revocation) =>
@@ -123,6 +124,9 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
     const ports: Record<string, number> = { http: (http.server.address() as AddressInfo).port };
+    const nodeId = namedNode ?? `${hostname()}:${ports.http}`;
+    // Named on the bus before any listener accepts a device session (its claims need the name).
+    await bus.join(nodeId);
     const xmpp = (pushSessions = createC2sServer(context));
     closers.unshift(() => xmpp.close('system-shutdown'));
     registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
@@ -131,7 +135,6 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     Object.assign(ports, await ccs.listen(xmpp));
     Object.assign(ports, await ipp.listen());
     context.publicUrl = config.publicUrl ?? `http://${urlHost(config.host)}:${ports.http}`;
-    const nodeId = namedNode ?? `${hostname()}:${ports.http}`;
 
     Object.assign(status, { nodeId, xmpp, appServerConnections: () => ccs.service.apps.connectionCount(), ports, publicUrl: context.publicUrl });
 

@@ -3,7 +3,8 @@
 // its document downloads through the balancer whichever node serves it, and
 // when the node holding the printer is killed (-9) the printer is back
 // through the balancer on another node and a job submitted meanwhile prints
-// exactly once.
+// exactly once. The push for a job goes only to the node holding the printer
+// (the bus registry): the third node receives no bus event for it.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -75,6 +76,32 @@ test('a job submitted on one node reaches the printer held by another and its do
     assert.equal(direct.status, 200, `${node.name} serves the document`);
     assert.deepEqual(Buffer.from(await direct.arrayBuffer()), document);
   }
+});
+
+/** The node's ocp_bus_events_received_total, by event type. */
+async function busEventsReceived(node: ClusterNode): Promise<Record<string, number>> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const counts: Record<string, number> = {};
+  for (const [, type, count] of text.matchAll(/^ocp_bus_events_received_total\{type="([^"]+)"\} (\d+)$/gm)) counts[type!] = Number(count);
+  return counts;
+}
+
+test('the push for a job submitted on one node reaches only the node holding the printer, not the third', async () => {
+  const holding = await holder();
+  const [submitter, third] = cluster.nodes.filter((node) => node !== holding) as [ClusterNode, ClusterNode];
+  const [holderBefore, thirdBefore] = await Promise.all([busEventsReceived(holding), busEventsReceived(third)]);
+  const submitted = await submitJob(submitter, owner.token, printerId, { title: 'targeted', content: new Uint8Array(makePdf(1, 'Targeted')) });
+  assert.equal(submitted.body.success, true, JSON.stringify(submitted.body));
+  const jobId = String(submitted.body.job.id);
+  await waitFor('the job printed', () => printed(jobId).length > 0, 10_000);
+  // The submitting node publishes the push, then (answering the submit) a
+  // console change every node hears: once the third node has that, it would
+  // have had the push too.
+  await waitFor('the console change on the third node', async () => ((await busEventsReceived(third))['printer-changed'] ?? 0) > (thirdBefore['printer-changed'] ?? 0));
+  const [holderAfter, thirdAfter] = await Promise.all([busEventsReceived(holding), busEventsReceived(third)]);
+  console.log(`# push events received: ${holding.name} (holder) ${holderBefore.printer ?? 0} → ${holderAfter.printer ?? 0}, ${third.name} ${thirdBefore.printer ?? 0} → ${thirdAfter.printer ?? 0}`);
+  assert.ok((holderAfter.printer ?? 0) > (holderBefore.printer ?? 0), 'the holder received the push');
+  assert.equal(thirdAfter.printer ?? 0, thirdBefore.printer ?? 0, 'the third node received no push');
 });
 
 test('kill -9 of the node holding the printer: it reconnects through the balancer within 30 s and a job submitted meanwhile prints once', async () => {

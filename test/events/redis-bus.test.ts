@@ -1,20 +1,73 @@
+// The Redis bus between nodes, on a redis-server this test starts: events for
+// every node reach each node once; an event for a device session reaches only
+// the node(s) that claimed its routing key, and nobody once released, once
+// the claim expired (a killed node) or if nobody claimed it; a Redis restart
+// (empty) gets every claim registered again before the node re-reads.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.ts';
 import { RedisBus } from '../../src/events/redis-bus.ts';
-import type { BusEvent } from '../../src/events/bus.ts';
+import { routes, type BusEvent } from '../../src/events/bus.ts';
+import { freePort } from '../helpers/ports.ts';
+import { waitFor } from '../helpers/wait.ts';
 
-const REDIS_URL = `${process.env.OCP_TEST_REDIS ?? 'redis://127.0.0.1:6379'}?channel=ocp-test-${process.pid}`;
+const CHANNEL = `ocp-test-${process.pid}`;
+let redisPort: number;
+let redisUrl: string;
+let redis: ChildProcess;
 let nodeA: RedisBus;
 let nodeB: RedisBus;
 
+function startRedis(): ChildProcess {
+  return spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+}
+
+async function stopRedis(): Promise<void> {
+  if (redis.exitCode !== null || redis.signalCode !== null) return;
+  redis.kill('SIGKILL');
+  await once(redis, 'exit');
+}
+
+interface Watcher {
+  /** What was sent to any node's own channel. */
+  messages: Array<{ channel: string; event: BusEvent }>;
+  /** Resolves when the broadcast `event` arrives (what was sent before it is in `messages`). */
+  until(match: (e: BusEvent) => boolean): Promise<void>;
+  close(): void;
+}
+
+/** A plain client that sees every message of this test's channels. */
+async function watcher(): Promise<Watcher> {
+  const client = new Redis(`redis://127.0.0.1:${redisPort}`);
+  const messages: Array<{ channel: string; event: BusEvent }> = [];
+  const waiting = new Set<{ match: (e: BusEvent) => boolean; resolve: () => void }>();
+  client.on('pmessage', (_pattern: string, channel: string, message: string) => {
+    const event = JSON.parse(message) as BusEvent;
+    if (channel.startsWith(`${CHANNEL}:node:`)) messages.push({ channel, event });
+    for (const waiter of waiting) if (waiter.match(event)) (waiting.delete(waiter), waiter.resolve());
+  });
+  await client.psubscribe(`${CHANNEL}*`);
+  return {
+    messages,
+    until: (match) => new Promise((resolve) => waiting.add({ match, resolve })),
+    close: () => client.disconnect(),
+  };
+}
+
 before(async () => {
-  nodeA = await RedisBus.connect(REDIS_URL, silentLogger());
-  nodeB = await RedisBus.connect(REDIS_URL, silentLogger());
+  redisPort = await freePort();
+  redisUrl = `redis://127.0.0.1:${redisPort}?channel=${CHANNEL}`;
+  redis = startRedis();
+  nodeA = await waitFor('redis-server', () => RedisBus.connect(redisUrl, silentLogger(), { nodeId: 'node-a' }).catch(() => undefined), 10_000);
+  nodeB = await RedisBus.connect(redisUrl, silentLogger(), { nodeId: 'node-b' });
 });
 after(async () => {
-  await nodeA.close();
-  await nodeB.close();
+  await nodeA?.close();
+  await nodeB?.close();
+  await stopRedis();
 });
 
 function next(bus: RedisBus, match: (e: BusEvent) => boolean): Promise<BusEvent> {
@@ -28,32 +81,145 @@ function next(bus: RedisBus, match: (e: BusEvent) => boolean): Promise<BusEvent>
   });
 }
 
-test('an event published on one node reaches the other node and the publisher, once each', async () => {
-  const printerId = `p-${Date.now()}`;
-  const seenA: BusEvent[] = [];
-  const seenB: BusEvent[] = [];
-  const offA = nodeA.subscribe((e) => e.type === 'printer' && e.printerId === printerId && seenA.push(e));
-  const offB = nodeB.subscribe((e) => e.type === 'printer' && e.printerId === printerId && seenB.push(e));
-  const arrivedB = next(nodeB, (e) => e.type === 'printer' && e.printerId === printerId);
-  const event: BusEvent = { type: 'printer', kind: 'jobs', printerId, recipients: ['robot1'] };
-  await nodeA.publish(event);
-  assert.deepEqual(await arrivedB, event);
-  // A marker published after it proves nothing else is still in flight.
-  const marker = next(nodeA, (e) => e.type === 'ccs-device' && e.deviceJidLocal === printerId);
-  await nodeB.publish({ type: 'ccs-device', deviceJidLocal: printerId });
-  await marker;
+/** What each node hears while `act` runs, up to a broadcast marker published after it (so nothing is still in flight). */
+async function heard(act: () => Promise<void>, watching?: Watcher): Promise<{ a: BusEvent[]; b: BusEvent[] }> {
+  const seen = { a: [] as BusEvent[], b: [] as BusEvent[] };
+  const marker = `marker-${Math.random()}`;
+  const isMarker = (e: BusEvent) => e.type === 'credentials-revoked' && e.tokenHash === marker;
+  const offA = nodeA.subscribe((e) => isMarker(e) || seen.a.push(e));
+  const offB = nodeB.subscribe((e) => isMarker(e) || seen.b.push(e));
+  const markers = Promise.all([next(nodeA, isMarker), next(nodeB, isMarker), watching?.until(isMarker)]);
+  await act();
+  await nodeA.publish({ type: 'credentials-revoked', tokenHash: marker });
+  await markers;
   offA();
   offB();
-  assert.equal(seenA.length, 1);
-  assert.equal(seenB.length, 1);
+  return seen;
+}
+
+test('an event for every node reaches the other node and the publisher, once each', async () => {
+  const event: BusEvent = { type: 'printer-changed', printerId: `p-${Date.now()}`, what: 'jobs' };
+  const seen = await heard(() => nodeA.publish(event));
+  assert.deepEqual(seen.a, [event]);
+  assert.deepEqual(seen.b, [event]);
 });
 
 test('a handler that unsubscribed hears nothing more', async () => {
   let count = 0;
   const off = nodeB.subscribe(() => count++);
   off();
-  const marker = next(nodeB, (e) => e.type === 'ccs-device' && e.deviceJidLocal === 'marker-2');
-  await nodeA.publish({ type: 'ccs-device', deviceJidLocal: 'marker-2' });
-  await marker;
+  await heard(() => nodeA.publish({ type: 'printer-changed', printerId: 'p', what: 'printer' }));
   assert.equal(count, 0);
+});
+
+test('an event for a session reaches only the node that claimed its key, until it releases it', async () => {
+  await nodeA.claim(routes.ccsDevice('phone-1'));
+  const forPhone: BusEvent = { type: 'ccs-device', deviceJidLocal: 'phone-1' };
+  // Published on the other node, and on the holder itself.
+  for (const publisher of [nodeB, nodeA]) {
+    const seen = await heard(() => publisher.publish(forPhone));
+    assert.deepEqual(seen.a, [forPhone]);
+    assert.deepEqual(seen.b, []);
+  }
+  nodeA.release(routes.ccsDevice('phone-1'));
+  const seen = await heard(() => nodeB.publish(forPhone));
+  assert.deepEqual(seen, { a: [], b: [] });
+});
+
+test('claims are counted: the key stays routed here until its last claim is released', async () => {
+  const key = routes.ccsSender('4711');
+  await nodeB.claim(key);
+  await nodeB.claim(key);
+  nodeB.release(key);
+  const event: BusEvent = { type: 'ccs-sender', senderId: '4711' };
+  assert.deepEqual(await heard(() => nodeA.publish(event)), { a: [], b: [event] });
+  nodeB.release(key);
+  assert.deepEqual(await heard(() => nodeA.publish(event)), { a: [], b: [] });
+});
+
+test('a push for several recipients reaches each node holding one of them once, and a key nobody claimed goes nowhere', async () => {
+  await nodeA.claim(routes.push('Robot-A'));
+  await nodeB.claim(routes.push('robot-b'));
+  const watching = await watcher();
+  try {
+    const both: BusEvent = { type: 'printer', kind: 'jobs', printerId: 'p1', recipients: ['robot-a', 'ROBOT-B'] };
+    assert.deepEqual(await heard(() => nodeB.publish(both), watching), { a: [both], b: [both] });
+    const nobody: BusEvent = { type: 'printer', kind: 'jobs', printerId: 'p2', recipients: ['robot-z'] };
+    assert.deepEqual(await heard(() => nodeA.publish(nobody), watching), { a: [], b: [] });
+    assert.deepEqual(watching.messages.map((m) => m.channel).sort(), [`${CHANNEL}:node:node-a`, `${CHANNEL}:node:node-b`]);
+  } finally {
+    watching.close();
+    nodeA.release(routes.push('robot-a'));
+    nodeB.release(routes.push('robot-b'));
+  }
+});
+
+test("a node killed while holding a key stops getting its events once its claim's TTL is over", async () => {
+  const watching = await watcher();
+  // A node in a child process, 600 ms TTL, killed without a word.
+  const script = `
+    import { RedisBus } from './src/events/redis-bus.ts';
+    import { silentLogger } from './src/log.ts';
+    const bus = await RedisBus.connect(${JSON.stringify(redisUrl)}, silentLogger(), { nodeId: 'doomed', registryTtlMs: 600 });
+    await bus.claim('ccs-device:phone-doomed');
+    console.log('claimed');`;
+  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  try {
+    await waitFor('the doomed node to claim', () => output.includes('claimed'), 15_000);
+    const event: BusEvent = { type: 'ccs-device', deviceJidLocal: 'phone-doomed' };
+    await heard(() => nodeA.publish(event), watching);
+    assert.deepEqual(watching.messages, [{ channel: `${CHANNEL}:node:doomed`, event }]);
+    child.kill('SIGKILL');
+    await once(child, 'exit');
+    await waitFor('the claim to expire', async () => {
+      watching.messages.length = 0;
+      await heard(() => nodeA.publish(event), watching);
+      return watching.messages.length === 0;
+    }, 5_000);
+  } finally {
+    watching.close();
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await once(child, 'exit');
+    }
+  }
+});
+
+test('after Redis restarts empty, every claim is registered again before the node re-reads the store', async () => {
+  await nodeA.claim(routes.ccsDevice('phone-restart'));
+  await stopRedis();
+  await waitFor('both nodes to see Redis gone', () => !nodeA.up && !nodeB.up);
+  const event: BusEvent = { type: 'ccs-device', deviceJidLocal: 'phone-restart' };
+  // What a node does on resume: read the store, and from then on events must arrive.
+  const resumed = (bus: RedisBus) =>
+    new Promise<void>((resolve) => {
+      const off = bus.onResumed(() => {
+        off();
+        resolve();
+      });
+    });
+  const bothResumed = Promise.all([resumed(nodeA), resumed(nodeB)]);
+  redis = startRedis();
+  await bothResumed;
+  assert.deepEqual(await heard(() => nodeB.publish(event)), { a: [event], b: [] });
+  nodeA.release(routes.ccsDevice('phone-restart'));
+});
+
+test('received counts the events each node got, by type', async () => {
+  const before = nodeB.received.get('ccs-device') ?? 0;
+  await nodeB.claim(routes.ccsDevice('counted'));
+  await heard(() => nodeA.publish({ type: 'ccs-device', deviceJidLocal: 'counted' }));
+  assert.equal(nodeB.received.get('ccs-device'), before + 1);
+  nodeB.release(routes.ccsDevice('counted'));
+});
+
+test('describe (ocp status) says how many routing keys the node holds', async () => {
+  await nodeA.claim(routes.ccsSender('status-1'));
+  await nodeA.claim(routes.ccsSender('status-2'));
+  assert.match(nodeA.describe(), /^redis publisher ready, subscriber ready; node node-a holds 2 routing keys$/);
+  nodeA.release(routes.ccsSender('status-1'));
+  nodeA.release(routes.ccsSender('status-2'));
+  assert.match(nodeA.describe(), /holds 0 routing keys$/);
 });

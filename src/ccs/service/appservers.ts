@@ -3,9 +3,13 @@
 // receives, and receives upstream messages and receipts — at most
 // `maxPending` un-ACKed per connection in each direction (§5). ACKs count
 // only on the connection that received the message; what a connection leaves
-// un-ACKed goes to the sender's next connection until it expires.
+// un-ACKed goes to the sender's next connection until it expires. In a
+// cluster each connection claims its sender's routing key on the bus
+// (routes.ccsSender), so upstream messages and receipts stored on other
+// nodes are announced to this node only while it holds a connection of the
+// sender.
 import type { Logger } from '../../log.ts';
-import type { NotificationBus } from '../../events/bus.ts';
+import { routes, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
@@ -89,14 +93,25 @@ export class AppServerHub {
     const state = this.state(senderId);
     state.connections.push(connection);
     // Whatever the sender's earlier connections left un-ACKed (§4.6: resent on the next connection).
-    void this.load(senderId);
+    void this.claimThenLoad(senderId);
     return connection;
+  }
+
+  /**
+   * The store is read only once the bus routes the sender's announcements
+   * here: a message stored later is announced to this node, one stored
+   * earlier is in what load() reads (NotificationBus.claim).
+   */
+  private async claimThenLoad(senderId: string): Promise<void> {
+    await this.options.bus.claim(routes.ccsSender(senderId));
+    if (this.senders.has(senderId)) await this.load(senderId);
   }
 
   detach(connection: AppConnection): void {
     if (connection.closed) return;
     connection.closed = true;
     connection.resolveGone();
+    this.options.bus.release(routes.ccsSender(connection.senderId));
     const state = this.state(connection.senderId);
     state.connections = state.connections.filter((c) => c !== connection);
     state.backlog.unshift(...connection.inflight.values());

@@ -1,9 +1,12 @@
 // The device side of the CCS: devices hold an XMPP session on the c2s
 // listeners; downstream messages reach them as <gcm> messages they ACK, and
 // they send upstream messages the server ACKs once stored. Un-ACKed downstream
-// stays in the store and is sent again on the next session.
+// stays in the store and is sent again on the next session. In a cluster a
+// session claims its device's routing key on the bus (routes.ccsDevice), so
+// messages stored on other nodes are announced to this node only while it
+// holds a session of the device.
 import type { Logger } from '../../log.ts';
-import type { NotificationBus } from '../../events/bus.ts';
+import { routes, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
@@ -106,12 +109,24 @@ export class DeviceHub {
     const list = this.sessions.get(identity.jidLocal) ?? [];
     list.push(session);
     this.sessions.set(identity.jidLocal, list);
-    void this.load(session);
+    void this.claimThenLoad(session);
     return session;
   }
 
+  /**
+   * The store is read for pending messages only once the bus routes the
+   * device's announcements here: a message stored later is announced to this
+   * node, one stored earlier is in what load() reads (NotificationBus.claim).
+   */
+  private async claimThenLoad(session: DeviceSession): Promise<void> {
+    await this.options.bus.claim(routes.ccsDevice(session.identity.jidLocal));
+    await this.load(session);
+  }
+
   detach(session: DeviceSession): void {
+    if (session.closed) return;
     session.closed = true;
+    this.options.bus.release(routes.ccsDevice(session.identity.jidLocal));
     const list = (this.sessions.get(session.identity.jidLocal) ?? []).filter((s) => s !== session);
     if (list.length) this.sessions.set(session.identity.jidLocal, list);
     else this.sessions.delete(session.identity.jidLocal);
@@ -313,7 +328,12 @@ export class DeviceHub {
 
   close(): void {
     for (const unsubscribe of this.unsubscribe) unsubscribe();
-    for (const list of this.sessions.values()) for (const session of list) session.closed = true;
+    for (const list of this.sessions.values()) {
+      for (const session of list) {
+        session.closed = true;
+        this.options.bus.release(routes.ccsDevice(session.identity.jidLocal));
+      }
+    }
     this.sessions.clear();
   }
 }

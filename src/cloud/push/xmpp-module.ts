@@ -5,9 +5,12 @@
 //   <message from="CHANNEL" to="FULL_JID"><push xmlns="google:push" channel="CHANNEL">
 //     <recipient to="BARE_JID"/><data>BASE64(payload)</data></push></message>
 // Clients cannot send such messages to each other (see the 'message' handler).
+// In a cluster a subscribed session claims its account's routing key on the
+// bus (routes.push), so the account's notifications reach this node only
+// while it holds such a session.
 import { Element } from 'ltx';
 import type { Logger } from '../../log.ts';
-import type { NotificationBus, PrinterNotification, PushDirectory } from '../../events/bus.ts';
+import { routes, type NotificationBus, type PrinterNotification, type PushDirectory } from '../../events/bus.ts';
 import type { XmppModule, XmppServer } from '../../xmpp/server.ts';
 import type { XmppSession } from '../../xmpp/session.ts';
 import { iqResult } from '../../xmpp/stanza.ts';
@@ -47,6 +50,8 @@ export function pushModule(options: PushModuleOptions): XmppModule {
   return (server: XmppServer) => {
     /** JID localpart → subscribed sessions → their channels. */
     const subscribers = new Map<string, Map<XmppSession, string[]>>();
+    /** Each subscribed session's claim of its routing key, settled once the bus routes the account's notifications here. */
+    const claims = new Map<XmppSession, Promise<void>>();
 
     const encode = (notification: PrinterNotification) => Buffer.from(pushPayload(notification)).toString('base64');
     const deliver = (session: XmppSession, channels: readonly string[], data: string) => {
@@ -76,7 +81,10 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       }
       const first = !sessions.has(session);
       sessions.set(session, subscribed);
-      if (first) channelOpened(session);
+      if (first) {
+        claims.set(session, options.bus.claim(routes.push(session.local)));
+        channelOpened(session);
+      }
       // GCP §c: to = full JID, from = bare JID, or the connector rejects it.
       session.send(iqResult(iq).attr('from', session.bareJid) as Element);
       void catchUp(session, channels);
@@ -108,6 +116,10 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       const directory = options.directory;
       if (!directory) return;
       try {
+        // The store is read only once the bus routes the account's notifications
+        // here: one published later arrives as an event, one published earlier is
+        // in the store (NotificationBus.claim).
+        await claims.get(session);
         const [missed, interval] = await Promise.all([directory.missedNotifications(session.local), directory.pingIntervalSeconds(session.local)]);
         if (interval !== undefined && interval > 0) session.idleTimeoutMs = interval * 1000;
         for (const notification of missed) deliver(session, channels, encode(notification));
@@ -126,9 +138,15 @@ export function pushModule(options: PushModuleOptions): XmppModule {
       return true;
     });
 
+    const release = (session: XmppSession) => {
+      claims.delete(session);
+      options.bus.release(routes.push(session.local));
+    };
     server.on('session-closed', (session) => {
       const sessions = subscribers.get(session.local);
-      if (sessions?.delete(session) && sessions.size === 0) {
+      if (!sessions?.delete(session)) return;
+      release(session);
+      if (sessions.size === 0) {
         subscribers.delete(session.local);
         channelClosed(session.local);
       }
@@ -143,11 +161,22 @@ export function pushModule(options: PushModuleOptions): XmppModule {
         for (const [session, channels] of sessions) deliver(session, channels, data);
       }
     });
+    // The bus was down, or Redis restarted and forgot which node holds whom:
+    // notifications meant for these sessions may be lost, and what they
+    // announced is in the store. Runs once this node's claims are registered
+    // again (NotificationBus.onResumed).
+    const unsubscribeResumed = options.bus.onResumed(() => {
+      for (const sessions of subscribers.values()) for (const [session, channels] of sessions) void catchUp(session, channels);
+    });
     server.once('closed', () => {
       unsubscribeBus();
+      unsubscribeResumed();
       // A node shutting down ends every session it holds, whether or not their sockets have closed yet:
       // recorded now, before the store closes (queued ahead of its close).
-      for (const jidLocal of subscribers.keys()) channelClosed(jidLocal);
+      for (const [jidLocal, sessions] of subscribers) {
+        for (const session of sessions.keys()) release(session);
+        channelClosed(jidLocal);
+      }
       subscribers.clear();
     });
   };
