@@ -42,6 +42,7 @@ export const SERVER_OPTIONS = [
   { key: 'public-url', type: 'string', default: undefined, help: 'base URL clients use to reach the HTTP port (default: derived from host and port)' },
   { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
   { key: 'bus', type: 'string', default: 'local', help: 'notification bus between server nodes: local (one node), or a redis:// URL shared by every node' },
+  { key: 'documents', type: 'string', default: 'directory', help: 'where print documents live: directory (files under DATA/documents; one node, or a directory every node mounts) or database (in PostgreSQL, read by every node of a cluster; not on SQLite)' },
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
@@ -116,6 +117,8 @@ export interface ServerConfig {
   publicUrl: string | undefined;
   database: string;
   bus: string;
+  /** The document store's backend (src/cloud/documents.ts). */
+  documents: 'directory' | 'database';
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -256,6 +259,8 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   const num = (k: OptionKey) => Number(values[k]);
   const sync = str('sync');
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
+  const documents = str('documents');
+  if (documents !== 'directory' && documents !== 'database') throw new ConfigError(`documents: expected directory or database, got "${documents}"`);
   for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port', 'ipps-port'] as const) {
     const port = num(key);
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
@@ -281,6 +286,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     publicUrl: str('public-url')?.replace(/\/+$/, ''),
     database: str('database') ?? 'sqlite',
     bus: str('bus') ?? 'local',
+    documents,
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),

@@ -1,0 +1,83 @@
+// A server with --documents database (documents in PostgreSQL): documents go
+// in and out through /cloudprint, nothing of them is a file of the node, a
+// broken upload leaves no row, deleting the job deletes its document, and
+// the start-up clean-up removes orphans old enough. On SQLite the option is
+// refused at start-up.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { connect } from 'node:net';
+import { join } from 'node:path';
+import { SHARED_SETTLE_MS } from '../../src/cloud/documents.ts';
+import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
+import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
+import { cloudApi, createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
+import { waitFor } from '../helpers/wait.ts';
+
+let database: TestDatabase;
+let server: TestServer;
+let owner: TestUser;
+let printer: ClaimedPrinter;
+
+before(async () => {
+  database = await createTestDatabase();
+  server = await startTestServer({ database: database.url, documents: 'database' });
+  owner = await createUser(server);
+  printer = await registerAndClaim(server, owner);
+});
+after(async () => {
+  await server?.stop();
+  await database?.drop();
+});
+
+const db = () => server.context.store.db;
+const documentRows = async () => (await db().selectFrom('documents').select(['name']).execute()).map((row) => row.name);
+const filesOfNode = () => readdirSync(join(server.dataDir, 'documents')).filter((name) => !name.startsWith('.'));
+
+test('on SQLite, --documents database is refused at start-up and says why', async () => {
+  const dataDir = tempDir();
+  await assert.rejects(startTestServer({ dataDir, documents: 'database' }), /documents: database keeps documents in PostgreSQL and needs --database postgres/);
+});
+
+test('a 3 MiB document submitted is stored in the database, downloads byte for byte, and goes with its job', async () => {
+  const content = new Uint8Array(3 * 1024 * 1024).map((_, i) => (i * 13) % 256);
+  const { body } = await submitJob(server, owner.token, printer.printerId, { content });
+  assert.equal(body.success, true);
+  assert.deepEqual(await documentRows(), [body.job.id]);
+  assert.deepEqual(filesOfNode(), [], 'no file of the node holds it');
+  const download = await fetch(body.job.fileUrl, { headers: { authorization: `Bearer ${printer.accessToken}` } });
+  assert.equal(download.headers.get('content-length'), String(content.length));
+  assert.deepEqual(new Uint8Array(await download.arrayBuffer()), content);
+  await cloudApi(server, 'deletejob', { jobid: body.job.id }, { token: owner.token });
+  assert.deepEqual(await documentRows(), []);
+  assert.equal((await db().selectFrom('document_chunks').select('seq').execute()).length, 0);
+});
+
+test('a connection dropped mid-upload leaves no document row and no chunk', async () => {
+  const url = new URL(server.url);
+  const head = `--XyZ\r\nContent-Disposition: form-data; name="printerid"\r\n\r\n${printer.printerId}\r\n--XyZ\r\nContent-Disposition: form-data; name="contentType"\r\n\r\napplication/pdf\r\n` +
+    '--XyZ\r\nContent-Disposition: form-data; name="content"; filename="doc.pdf"\r\nContent-Type: application/pdf\r\n\r\n';
+  const socket = connect(Number(url.port), url.hostname);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  socket.write(`POST /cloudprint/submit HTTP/1.1\r\nHost: ${url.host}\r\nAuthorization: Bearer ${owner.token}\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: ${head.length + 4 * 1024 * 1024}\r\n\r\n${head}`);
+  // Past the first chunks: the upload is rows by then.
+  socket.write(Buffer.alloc(1024 * 1024, 1));
+  await waitFor('the upload to be in chunk rows', async () => (await db().selectFrom('document_chunks').select('seq').execute()).length >= 2 || undefined);
+  socket.destroy();
+  await waitFor('the upload to be removed', async () => (await db().selectFrom('documents').select('id').execute()).length === 0 || undefined);
+  assert.equal((await db().selectFrom('document_chunks').select('seq').execute()).length, 0);
+});
+
+test('at start-up, documents no job refers to go once ten minutes old; uploads of another node and documents of jobs stay', async () => {
+  const { body } = await submitJob(server, owner.token, printer.printerId, { content: 'a job of its own' });
+  const old = Date.now() - SHARED_SETTLE_MS - 60_000;
+  const row = (id: string, name: string | null, updatedAt: number) => ({ id, name, size: 0, chunks: 0, updated_at: updatedAt });
+  await db().insertInto('documents').values([row('u-old-orphan', 'old-orphan', old), row('u-young', 'young-orphan', Date.now()), row('u-dead', null, old), row('u-alive', null, Date.now())]).execute();
+  await db().updateTable('documents').set({ updated_at: old }).where('name', '=', body.job.id).execute();
+  await server.stop();
+  server = await startTestServer({ database: database.url, documents: 'database' });
+  assert.deepEqual((await documentRows()).sort(), [body.job.id, null, 'young-orphan'].sort());
+  assert.deepEqual((await db().selectFrom('documents').select('id').where('name', 'is', null).execute()).map((r) => r.id), ['u-alive']);
+  await db().deleteFrom('documents').where('id', 'in', ['u-young', 'u-alive']).execute();
+  await cloudApi(server, 'deletejob', { jobid: body.job.id }, { token: owner.token });
+});
