@@ -1,7 +1,8 @@
 // A server with --documents database (documents in PostgreSQL): documents go
 // in and out through /cloudprint, nothing of them is a file of the node, a
-// broken upload leaves no row, deleting the job deletes its document, and
-// the start-up clean-up removes orphans old enough. On SQLite the option is
+// broken upload leaves no row, deleting the job deletes its document, the
+// conversion tools get their files and give the result back, and the
+// start-up clean-up removes orphans old enough. On SQLite the option is
 // refused at start-up.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +14,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { makePdf } from '../privet/helpers.ts';
+import { samples } from './conversion/samples.ts';
 
 let database: TestDatabase;
 let server: TestServer;
@@ -66,6 +69,29 @@ test('a connection dropped mid-upload leaves no document row and no chunk', asyn
   socket.destroy();
   await waitFor('the upload to be removed', async () => (await db().selectFrom('documents').select('id').execute()).length === 0 || undefined);
   assert.equal((await db().selectFrom('document_chunks').select('seq').execute()).length, 0);
+});
+
+test('a PNG for a PDF printer is converted from the database and back, and forcepwg=1 rasterises a stored PDF; no file stays on the node', async () => {
+  const pdfOnly = await registerAndClaim(server, owner, { capabilities: { version: '1.0', printer: { supported_content_type: [{ content_type: 'application/pdf' }] } } });
+  const png = await submitJob(server, owner.token, pdfOnly.printerId, { content: new Uint8Array(samples().png!.content), contentType: 'image/png' });
+  assert.equal(png.body.success, true, JSON.stringify(png.body));
+  const jobId = String(png.body.job.id);
+  const converted = await waitFor('the PNG converted', async () => {
+    const [row] = await db().selectFrom('jobs').select(['status', 'document_path', 'content_type']).where('id', '=', jobId).execute();
+    return row?.status === 'QUEUED' ? row : undefined;
+  }, 30_000);
+  assert.equal(converted.content_type, 'application/pdf');
+  assert.deepEqual(await documentRows(), [converted.document_path], 'the PNG is replaced by the PDF');
+  const download = await fetch(`${server.url}/cloudprint/download?id=${jobId}`, { headers: { authorization: `Bearer ${pdfOnly.accessToken}` } });
+  assert.match(Buffer.from(await download.arrayBuffer()).subarray(0, 8).toString('latin1'), /^%PDF-1\.\d/);
+
+  const pdf = await submitJob(server, owner.token, pdfOnly.printerId, { content: new Uint8Array(makePdf(1)) });
+  const raster = await fetch(`${server.url}/cloudprint/download?id=${pdf.body.job.id}&forcepwg=1`, { headers: { authorization: `Bearer ${pdfOnly.accessToken}` } });
+  assert.equal(raster.headers.get('content-type'), 'image/pwg-raster');
+  assert.equal(Buffer.from(await raster.arrayBuffer()).subarray(0, 4).toString('latin1'), 'RaS2');
+  await waitFor('no copy or output left on the node', () => readdirSync(join(server.dataDir, 'documents', '.incoming')).length === 0 || undefined);
+  assert.deepEqual(filesOfNode(), []);
+  for (const id of [jobId, pdf.body.job.id]) await cloudApi(server, 'deletejob', { jobid: id }, { token: owner.token });
 });
 
 test('at start-up, documents no job refers to go once ten minutes old; uploads of another node and documents of jobs stay', async () => {
