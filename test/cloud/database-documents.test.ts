@@ -1,6 +1,7 @@
 // A server with --documents database (documents in PostgreSQL): documents go
 // in and out through /cloudprint, nothing of them is a file of the node, a
-// broken upload leaves no row, deleting the job deletes its document, the
+// broken upload leaves no row, IPP jobs store theirs there too, deleting the
+// job deletes its document, the
 // conversion tools get their files and give the result back, and the
 // start-up clean-up removes orphans old enough. On SQLite the option is
 // refused at start-up.
@@ -14,6 +15,8 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
+import { attr, ipp } from '../../src/ipp/codec.ts';
+import { ippCall, Op } from '../ipp/client.ts';
 import { makePdf } from '../privet/helpers.ts';
 import { samples } from './conversion/samples.ts';
 
@@ -54,6 +57,20 @@ test('a 3 MiB document submitted is stored in the database, downloads byte for b
   await cloudApi(server, 'deletejob', { jobid: body.job.id }, { token: owner.token });
   assert.deepEqual(await documentRows(), []);
   assert.equal((await db().selectFrom('document_chunks').select('seq').execute()).length, 0);
+});
+
+test('a document printed over IPP (Print-Job) is stored in the database and downloads', async () => {
+  const document = makePdf(1, 'over IPP');
+  const reply = await ippCall({
+    url: `${server.url}/ipp/print/${printer.printerId}`, operation: Op.printJob, auth: { username: owner.email, password: owner.password },
+    attributes: [attr('document-format', ipp.mime('application/pdf'))], document,
+  });
+  assert.equal(reply.status, 0);
+  const [job] = (await cloudApi(server, 'jobs', { printerid: printer.printerId }, { token: owner.token })).body.jobs as Array<Record<string, string>>;
+  assert.deepEqual(await documentRows(), [job!.id]);
+  const download = await fetch(`${server.url}/cloudprint/download?id=${job!.id}`, { headers: { authorization: `Bearer ${printer.accessToken}` } });
+  assert.deepEqual(Buffer.from(await download.arrayBuffer()), document);
+  await cloudApi(server, 'deletejob', { jobid: job!.id }, { token: owner.token });
 });
 
 test('a connection dropped mid-upload leaves no document row and no chunk', async () => {
