@@ -1,10 +1,9 @@
 // A server with --documents database (documents in PostgreSQL): documents go
-// in and out through /cloudprint, nothing of them is a file of the node, a
-// broken upload leaves no row, IPP jobs store theirs there too, deleting the
-// job deletes its document, the
-// conversion tools get their files and give the result back, and the
-// start-up clean-up removes orphans old enough. On SQLite the option is
-// refused at start-up.
+// in and out through /cloudprint and IPP, nothing of them is a file of the
+// node, a broken upload leaves no row, deleting the job deletes its
+// document, the conversion tools get their files and give the result back,
+// and the start-up clean-up removes orphans old enough. On SQLite the option
+// is refused at start-up.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
