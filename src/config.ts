@@ -261,6 +261,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
   const documents = str('documents');
   if (documents !== 'directory' && documents !== 'database') throw new ConfigError(`documents: expected directory or database, got "${documents}"`);
+  if (documents === 'database' && !/^postgres(ql)?:\/\//.test(str('database') ?? '')) throw new ConfigError('documents: database keeps documents in PostgreSQL and needs --database postgres://…; with SQLite use --documents directory');
   for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port', 'ipps-port'] as const) {
     const port = num(key);
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);

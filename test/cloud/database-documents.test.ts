@@ -6,10 +6,11 @@
 // is refused at start-up.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { SHARED_SETTLE_MS } from '../../src/cloud/documents.ts';
+import { ConfigError, resolveOptions, serverConfigFrom, SERVER_OPTIONS } from '../../src/config.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { startTestServer, tempDir, type TestServer } from '../helpers/server.ts';
 import { cloudApi, createUser, registerAndClaim, submitJob, type ClaimedPrinter, type TestUser } from '../helpers/cloud.ts';
@@ -39,9 +40,16 @@ const db = () => server.context.store.db;
 const documentRows = async () => (await db().selectFrom('documents').select(['name']).execute()).map((row) => row.name);
 const filesOfNode = () => readdirSync(join(server.dataDir, 'documents')).filter((name) => !name.startsWith('.'));
 
-test('on SQLite, --documents database is refused at start-up and says why', async () => {
+test('on SQLite, --documents database is refused, by the options and at start-up, and says why', async () => {
+  const why = /documents: database keeps documents in PostgreSQL and needs --database postgres/;
+  assert.throws(() => serverConfigFrom(resolveOptions(SERVER_OPTIONS, { documents: 'database' }, {})), (error: Error) => error instanceof ConfigError && why.test(error.message));
+  assert.equal(serverConfigFrom(resolveOptions(SERVER_OPTIONS, { documents: 'database', database: database.url }, {})).documents, 'database');
   const dataDir = tempDir();
-  await assert.rejects(startTestServer({ dataDir, documents: 'database' }), /documents: database keeps documents in PostgreSQL and needs --database postgres/);
+  try {
+    await assert.rejects(startTestServer({ dataDir, documents: 'database' }), why);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 test('a 3 MiB document submitted is stored in the database, downloads byte for byte, and goes with its job', async () => {
