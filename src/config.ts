@@ -44,6 +44,7 @@ export const SERVER_OPTIONS = [
   { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
   { key: 'bus', type: 'string', default: 'local', help: 'notification bus between server nodes: local (one node), or a redis:// URL shared by every node' },
   { key: 'bus-registry-ttl', type: 'duration', default: 30, help: 'with a redis:// bus, how long Redis keeps which node holds which device session unless the node refreshes it (every third of this): a node that dies stops getting events this long after' },
+  { key: 'documents', type: 'string', default: 'directory', help: 'where print documents live: directory (files under DATA/documents; one node, or a directory every node mounts) or database (in PostgreSQL, read by every node of a cluster; not on SQLite)' },
   { key: 'sync', type: 'string', default: 'normal', help: 'SQLite durability: normal survives process crashes, full also survives power loss' },
   { key: 'tls-cert', type: 'string', default: undefined, help: 'PEM certificate chain for TLS listeners (default: generated under DATA/tls)' },
   { key: 'tls-key', type: 'string', default: undefined, help: 'PEM private key for --tls-cert' },
@@ -122,6 +123,8 @@ export interface ServerConfig {
   database: string;
   bus: string;
   busRegistryTtlSeconds: number;
+  /** The document store's backend (src/cloud/documents.ts). */
+  documents: 'directory' | 'database';
   sync: 'normal' | 'full';
   tlsCert: string | undefined;
   tlsKey: string | undefined;
@@ -266,6 +269,9 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
   const num = (k: OptionKey) => Number(values[k]);
   const sync = str('sync');
   if (sync !== 'normal' && sync !== 'full') throw new ConfigError(`sync: expected normal or full, got "${sync}"`);
+  const documents = str('documents');
+  if (documents !== 'directory' && documents !== 'database') throw new ConfigError(`documents: expected directory or database, got "${documents}"`);
+  if (documents === 'database' && !/^postgres(ql)?:\/\//.test(str('database') ?? '')) throw new ConfigError('documents: database keeps documents in PostgreSQL and needs --database postgres://…; with SQLite use --documents directory');
   for (const key of ['http-port', 'xmpp-port', 'xmpps-port', 'ccs-port', 'ccs-plain-port', 'ipps-port'] as const) {
     const port = num(key);
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
@@ -301,6 +307,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     database: str('database') ?? 'sqlite',
     bus: str('bus') ?? 'local',
     busRegistryTtlSeconds: num('bus-registry-ttl'),
+    documents,
     sync,
     tlsCert: str('tls-cert'),
     tlsKey: str('tls-key'),

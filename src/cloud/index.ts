@@ -11,7 +11,9 @@ import type { Accounts } from '../auth/accounts.ts';
 import type { NotificationBus } from '../events/bus.ts';
 import { registerClaimPages } from './claim-pages.ts';
 import { converterFromConfig } from './conversion/index.ts';
-import { DocumentStore, SHARED_SETTLE_MS } from './documents.ts';
+import { SHARED_SETTLE_MS, type DocumentStore } from './documents.ts';
+import { DatabaseDocuments } from './documents/database.ts';
+import { DirectoryDocuments } from './documents/directory.ts';
 import { resumeConversions } from './job-conversion.ts';
 import { sweepJobs } from './jobs.ts';
 import { cloudErrorHandler, registerCloudRoutes, type CloudRoute } from './route-table.ts';
@@ -33,9 +35,21 @@ export function cloudRoutes(service: CloudService): CloudRoute[] {
   return [...printerRoutes(service), ...claimRoutes(service), ...jobRoutes(service), ...sharingRoutes(service)];
 }
 
-/** Removes committed documents no job refers to (a crash between rename and commit). */
-async function removeOrphanDocuments(service: CloudService): Promise<void> {
-  const names = service.documents.settled();
+/**
+ * The document store --documents asks for. `database` needs PostgreSQL:
+ * SQLite is one node's, whose documents are as well kept in files.
+ */
+function openDocuments(config: ServerConfig, store: Pick<Store, 'db' | 'dialect'>): DocumentStore {
+  const dir = join(config.dataDir, 'documents');
+  if (config.documents === 'directory') return new DirectoryDocuments(dir, config.sync === 'full', store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0);
+  if (store.dialect !== 'postgres') throw new Error('documents: database keeps documents in PostgreSQL and needs --database postgres://…; with SQLite use --documents directory');
+  return new DatabaseDocuments(store.db, dir);
+}
+
+/** At start-up: uploads a dead process left, and committed documents no job refers to (a crash between commit and the job row). */
+async function removeLeftoverDocuments(service: CloudService): Promise<void> {
+  await service.documents.removeUnfinished();
+  const names = await service.documents.settled();
   for (let i = 0; i < names.length; i += 500) {
     const batch = names.slice(i, i + 500);
     const known = new Set((await service.db.selectFrom('jobs').select('document_path').where('document_path', 'in', batch).execute()).map((row) => row.document_path));
@@ -56,7 +70,7 @@ export interface CloudDependencies {
 
 export async function registerCloud(app: FastifyInstance, deps: CloudDependencies): Promise<Cloud> {
   const { config } = deps;
-  const documents = new DocumentStore(join(config.dataDir, 'documents'), config.sync === 'full', deps.store.dialect === 'postgres' ? SHARED_SETTLE_MS : 0);
+  const documents = openDocuments(config, deps.store);
   const service: CloudService = {
     db: deps.store.db,
     accounts: deps.accounts,
@@ -67,7 +81,7 @@ export async function registerCloud(app: FastifyInstance, deps: CloudDependencie
     log: deps.log,
     publicUrl: () => deps.publicUrl,
   };
-  await removeOrphanDocuments(service);
+  await removeLeftoverDocuments(service);
   await resumeConversions(service);
   const routes = cloudRoutes(service);
   await app.register(async (scope) => {

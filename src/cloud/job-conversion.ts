@@ -8,10 +8,13 @@
 // ABORTED with the service_action_cause of the failure; either way the
 // printer's watchers hear of it. A server that
 // stopped mid-conversion converts such jobs again at its next start.
-// `download?forcepwg=1` serves PWG raster, converted on the fly.
-import { createReadStream, type ReadStream } from 'node:fs';
+// `download?forcepwg=1` serves PWG raster, converted on the fly. The tools
+// read and write files of this node: the document store gives the source as
+// one (with --documents database, a copy on this node's disk) and takes the
+// result back.
+import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import { ConversionFailure, ConversionStopped, isRaster, PWG_RASTER } from './conversion/index.ts';
 import { CloudError } from './errors.ts';
 import { abortConversion, finishConversion, getJob, jobsAwaitingConversion, type JobRow } from './jobs.ts';
@@ -48,11 +51,13 @@ async function convertNow(service: CloudService, jobId: string): Promise<void> {
   if (!job || job.status !== 'IN_PROGRESS' || !job.converting_to || !job.document_path) return;
   const printer = await getPrinter(service.db, job.printer_id);
   const { documents } = service;
+  const input = await documents.localCopy(job.document_path);
+  if (!input) throw new Error(`the document of job ${jobId} is gone`);
   const output = documents.tempFile();
   const started = Date.now();
   try {
     await service.converter.convert(
-      { input: join(documents.dir, job.document_path), contentType: job.content_type, target: job.converting_to, ticket: JSON.parse(job.ticket) as Json, capabilities: JSON.parse(printer.capabilities) as Json },
+      { input: input.path, contentType: job.content_type, target: job.converting_to, ticket: JSON.parse(job.ticket) as Json, capabilities: JSON.parse(printer.capabilities) as Json },
       output,
     );
   } catch (error) {
@@ -61,6 +66,8 @@ async function convertNow(service: CloudService, jobId: string): Promise<void> {
     service.log.warn({ jobId, contentType: job.content_type, cause: error.errorCode, reason: error.message }, 'document could not be converted; job aborted');
     if (await abortConversion(service.db, jobId, error.errorCode)) printerChanged(service, job.printer_id, 'jobs');
     return;
+  } finally {
+    await input.release();
   }
   const converted = await documents.adopt(output);
   // A new name per try: another node converting the same job after a restart must not overwrite it.
@@ -89,7 +96,7 @@ export interface ServedDocument {
   contentType: string;
   size: number;
   etag: string;
-  stream: ReadStream;
+  stream: Readable;
 }
 
 /** What `download` sends: the job's document, or with forcepwg=1 [GCP §a `fileUrl`] the document as PWG raster. */
@@ -97,23 +104,32 @@ export async function documentToServe(service: CloudService, job: JobRow, forceP
   const path = job.document_path;
   if (!path) throw new CloudError('DOCUMENT_NOT_FOUND', `Job ${job.id} has no document (a reported local job)`);
   if (job.converting_to && job.status === 'IN_PROGRESS') throw new CloudError('DOCUMENT_NOT_FOUND', `The document of job ${job.id} is being converted; the job is QUEUED once it is ready`);
-  const stored = join(service.documents.dir, path);
-  const size = await stat(stored).then((s) => s.size, () => undefined);
-  if (size === undefined) throw new CloudError('DOCUMENT_NOT_FOUND', `The document of job ${job.id} is gone`);
   const etag = `"${job.document_sha256 ?? job.id}"`;
-  if (!forcePwg || isRaster(job.content_type)) return { contentType: job.content_type, size, etag, stream: service.documents.open(path) };
+  if (!forcePwg || isRaster(job.content_type)) {
+    const stored = await service.documents.open(path);
+    if (!stored) throw gone(job);
+    return { contentType: job.content_type, size: stored.size, etag, stream: stored.stream };
+  }
 
   const printer = await getPrinter(service.db, job.printer_id);
+  const input = await service.documents.localCopy(path);
+  if (!input) throw gone(job);
   const output = service.documents.tempFile();
   try {
-    await service.converter.convert({ input: stored, contentType: job.content_type, target: PWG_RASTER, ticket: JSON.parse(job.ticket) as Json, capabilities: JSON.parse(printer.capabilities) as Json }, output);
+    await service.converter.convert({ input: input.path, contentType: job.content_type, target: PWG_RASTER, ticket: JSON.parse(job.ticket) as Json, capabilities: JSON.parse(printer.capabilities) as Json }, output);
   } catch (error) {
     await rm(output, { force: true });
     if (error instanceof ConversionFailure) throw new CloudError('UNSUPPORTED_CONTENT_TYPE', `The document of job ${job.id} cannot be served as PWG raster: ${error.message}`);
     throw error;
+  } finally {
+    await input.release();
   }
   const raster = await stat(output);
   const stream = createReadStream(output);
   stream.on('close', () => void rm(output, { force: true }));
   return { contentType: PWG_RASTER, size: raster.size, etag: `"${job.document_sha256 ?? job.id}-pwg"`, stream };
+}
+
+function gone(job: JobRow): CloudError {
+  return new CloudError('DOCUMENT_NOT_FOUND', `The document of job ${job.id} is gone`);
 }

@@ -2,5 +2,6 @@
 import type { AuthTables } from './tables/auth.ts';
 import type { CloudTables } from './tables/cloud.ts';
 import type { CcsTables } from './tables/ccs.ts';
+import type { DocumentTables } from './tables/documents.ts';
 
-export interface Database extends AuthTables, CloudTables, CcsTables {}
+export interface Database extends AuthTables, CloudTables, CcsTables, DocumentTables {}

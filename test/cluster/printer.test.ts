@@ -1,6 +1,7 @@
 // A Privet printer behind HAProxy in a three-node cluster (issue 20): a job
 // submitted on one node reaches the printer whose session another node holds,
-// its document downloads through the balancer whichever node serves it, and
+// its document (in PostgreSQL: no node shares a documents directory)
+// downloads through the balancer and from every node, and
 // when the node holding the printer is killed (-9) the printer is back
 // through the balancer on another node and a job submitted meanwhile prints
 // exactly once. The push for a job goes only to the node holding the printer
@@ -63,7 +64,9 @@ test('a job submitted on one node reaches the printer held by another and its do
   assert.ok(elapsed < 5000, `took ${elapsed} ms`);
 
   // The fileUrl names the balancer; HAProxy's round robin sends consecutive
-  // downloads to every node, and each serves the document from the shared directory.
+  // downloads to every node, and each serves the document from the database:
+  // no node holds it as a file.
+  for (const node of cluster.nodes) assert.deepEqual(readdirSync(join(node.dataDir, 'documents')).filter((name) => !name.startsWith('.')), [], `${node.name} has no document file`);
   const job = ((await cloudApi(cluster.balancer, 'jobs', { printerid: printerId }, { token: owner.token })).body.jobs as Array<Record<string, string>>).find((j) => j.id === jobId)!;
   assert.ok(job.fileUrl!.startsWith(`${cluster.balancer.url}/`), job.fileUrl);
   for (let i = 0; i < cluster.nodes.length; i++) {

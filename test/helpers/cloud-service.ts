@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Accounts } from '../../src/auth/accounts.ts';
 import type { Caller } from '../../src/cloud/access.ts';
 import { converterFromConfig } from '../../src/cloud/conversion/index.ts';
-import { DocumentStore } from '../../src/cloud/documents.ts';
+import { DirectoryDocuments } from '../../src/cloud/documents/directory.ts';
 import { CLOUD_ERRORS, type CloudErrorName } from '../../src/cloud/errors.ts';
 import { Params } from '../../src/cloud/params.ts';
 import type { CloudService } from '../../src/cloud/service.ts';
@@ -31,7 +31,7 @@ export function cloudOn(store: Pick<Store, 'db'>, overrides: Partial<ServerConfi
   const bus = new LocalBus();
   const published: BusEvent[] = [];
   bus.subscribe((event) => void published.push(event));
-  const documents = new DocumentStore(join(dataDir, 'documents'), false);
+  const documents = new DirectoryDocuments(join(dataDir, 'documents'), false);
   const service: CloudService = {
     db: store.db,
     accounts: new Accounts(store.db, { accessTokenTtlSeconds: config.accessTokenTtlSeconds }),

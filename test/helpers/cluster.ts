@@ -1,7 +1,8 @@
 // A cluster on loopback (issue 20): three `ocp server` child processes on a
 // fresh PostgreSQL database and a private redis-server, each with its own data
-// directory and one shared documents directory (DATA/documents is a symlink
-// to it, as a network file system would be mounted there), behind a real
+// directory, keeping documents in the database (--documents database; or,
+// with `documents: 'directory'`, in one shared directory: DATA/documents is
+// a symlink to it, as a network file system would be mounted there), behind a real
 // `haproxy` child process: HTTP mode for the REST port, health-checked on
 // /readyz; TCP mode for both XMPP ports and CCS, health-checked on the same
 // node's /readyz. Every node shares node 1's CA and certificate, so a device
@@ -64,7 +65,8 @@ export interface Cluster {
   database: TestDatabase;
   /** The CA every node's certificate comes from (devices' --ca). */
   caPath: string;
-  documentsDir: string;
+  /** The documents directory every node shares, with `documents: 'directory'`. */
+  documentsDir?: string;
   /** The shared store flags, for `ocp user add` and `ocp sender create`. */
   storeArgs: string[];
   /** The node whose XMPP listeners hold `count` sessions or more, if exactly one does. */
@@ -76,6 +78,8 @@ export interface ClusterOptions {
   nodes?: number;
   /** Extra `ocp server` flags for every node. */
   nodeArgs?: string[];
+  /** Where documents live: in the database (default), or in a directory every node shares. */
+  documents?: 'database' | 'directory';
 }
 
 /** HAProxy's health checks: every 300 ms, down after 2 failures, up after 2 successes. */
@@ -223,8 +227,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     // The balancer's REST port is in every node's --public-url; its other
     // ports are picked once the nodes have theirs, so that none collides.
     const balancerHttp = await freePort();
-    const documentsDir = join(root, 'documents');
-    mkdirSync(documentsDir, { mode: 0o700 });
+    const sharedDirectory = options.documents === 'directory';
+    const documentsDir = sharedDirectory ? join(root, 'documents') : undefined;
+    if (documentsDir) mkdirSync(documentsDir, { mode: 0o700 });
     const count = options.nodes ?? 3;
     const common = [
       '--database', database.url,
@@ -233,12 +238,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--public-url', `http://127.0.0.1:${balancerHttp}`,
       // HAProxy names each client: X-Forwarded-For on REST, a PROXY header on the TCP ports.
       '--trusted-proxies', '127.0.0.1',
+      '--documents', sharedDirectory ? 'directory' : 'database',
       ...(options.nodeArgs ?? []),
     ];
     const dataDir = (index: number) => {
       const dir = join(root, `node${index}`);
       mkdirSync(dir, { mode: 0o700 });
-      symlinkSync(documentsDir, join(dir, 'documents'));
+      if (documentsDir) symlinkSync(documentsDir, join(dir, 'documents'));
       return dir;
     };
     // Node 1 alone first: it runs the migrations and makes the CA and certificate the others share.
