@@ -40,22 +40,38 @@ export function createLogger(level = 'info', name = 'ocp', options: LoggerOption
   return pino(settings);
 }
 
+/** The line a process ends with (exitAfterLogs), at fatal level. */
+export interface LastWords {
+  details: Record<string, unknown>;
+  message: string;
+}
+
 /**
- * Ends the process once every line `log` has taken is written. pino writes
- * to stdout asynchronously, and process.exit() during a pending write would
- * lose that line or let a later one overtake it (the exit handler writes the
- * rest synchronously). A destination that cannot be flushed (a closed pipe)
- * does not hold the exit up beyond `graceMs`.
+ * Ends the process once every line `log` has taken is written, `lastWords`
+ * last. pino writes to stdout asynchronously, one write at a time on the
+ * thread pool, but a fatal line at once (flushSync), and so does its exit
+ * handler with whatever is still buffered: done while a write is in flight,
+ * both overtake it, or cut into it. So the process waits until no write is
+ * in flight (the destination's 'drain'), then logs the fatal line and exits.
+ * A destination that never drains (a pipe nobody reads) holds the exit up
+ * for `graceMs` at most.
  */
-export function exitAfterLogs(log: Logger, code: number, graceMs = 2000): void {
+export function exitAfterLogs(log: Logger, code: number, lastWords?: LastWords, graceMs = 2000): void {
   process.exitCode = code;
-  const exit = () => process.exit(code);
+  let exiting = false;
+  const exit = () => {
+    if (exiting) return;
+    exiting = true;
+    if (lastWords) log.fatal(lastWords.details, lastWords.message);
+    process.exit(code);
+  };
   setTimeout(exit, graceMs).unref();
-  try {
-    log.flush(exit);
-  } catch {
-    exit();
-  }
+  // sonic-boom, pino's stdout destination, says whether a write is in flight
+  // only in this field; a destination without it (the pretty-printing
+  // transport on a terminal) writes in order by itself.
+  const destination = (log as unknown as Record<symbol, { _writing?: boolean; once(event: 'drain', listener: () => void): void }>)[pino.symbols.streamSym];
+  if (destination?._writing === true) destination.once('drain', exit);
+  else exit();
 }
 
 /** A logger that drops everything: for tests and embedded use. */

@@ -15,11 +15,10 @@ export function isFatal(error: unknown): boolean {
   return syscall === 'listen' || syscall === 'bind';
 }
 
-export function installErrorPolicy(command: string, log: Logger, exit: (code: number) => void = (code) => exitAfterLogs(log, code)): void {
+export function installErrorPolicy(command: string, log: Logger): void {
   const handle = (kind: 'uncaught exception' | 'unhandled rejection') => (error: unknown) => {
     if (isFatal(error)) {
-      log.fatal({ err: error, command, kind }, 'cannot go on: exiting');
-      exit(FATAL_EXIT_CODE);
+      exitAfterLogs(log, FATAL_EXIT_CODE, { details: { err: error, command, kind }, message: 'cannot go on: exiting' });
       return;
     }
     log.error({ err: error, command, kind }, 'unexpected error (a bug): what it belonged to failed; everything else goes on');

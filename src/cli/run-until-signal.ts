@@ -12,8 +12,8 @@ import { FATAL_EXIT_CODE, installErrorPolicy } from './error-policy.ts';
 export type Stop = () => Promise<void>;
 
 /** Runs the service `start` starts; resolves once it has started, rejects if starting failed. */
-export async function runUntilSignal(command: string, log: Logger, start: () => Promise<Stop>, exit: (code: number) => void = (code) => exitAfterLogs(log, code)): Promise<void> {
-  installErrorPolicy(command, log, exit);
+export async function runUntilSignal(command: string, log: Logger, start: () => Promise<Stop>): Promise<void> {
+  installErrorPolicy(command, log);
   const started = start();
   let stopping = false;
   const onSignal = (signal: NodeJS.Signals) => {
@@ -24,11 +24,8 @@ export async function runUntilSignal(command: string, log: Logger, start: () => 
     stopping = true;
     log.info({ signal }, 'shutting down');
     started.then((stop) => stop()).then(
-      () => exit(0),
-      (error: unknown) => {
-        log.fatal({ err: error, command }, 'shutdown failed');
-        exit(FATAL_EXIT_CODE);
-      },
+      () => exitAfterLogs(log, 0),
+      (error: unknown) => exitAfterLogs(log, FATAL_EXIT_CODE, { details: { err: error, command }, message: 'shutdown failed' }),
     );
   };
   process.on('SIGINT', onSignal);

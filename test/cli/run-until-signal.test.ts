@@ -18,13 +18,14 @@ function service(options: { startMs: number; stopMs: number; stopFails?: boolean
     import { createLogger } from ${JSON.stringify(LOG)};
     const wait = (ms) => new Promise((r) => setTimeout(r, ms));
     const keepAlive = setInterval(() => {}, 1000);
+    const log = createLogger('info', 'signal-test');
     console.log(JSON.stringify({ msg: 'starting' }));
-    await runUntilSignal('test', createLogger('info', 'signal-test'), async () => {
+    await runUntilSignal('test', log, async () => {
       await wait(${options.startMs});
       console.log(JSON.stringify({ msg: 'started' }));
       return async () => {
         await wait(${options.stopMs});
-        ${options.stopFails ? "throw new Error('stop broke');" : ''}
+        ${options.stopFails ? "log.info({ pad: 'x'.repeat(1 << 20) }, 'stopping'); throw new Error('stop broke');" : ''}
         clearInterval(keepAlive);
         console.log(JSON.stringify({ msg: 'stopped' }));
       };
@@ -60,11 +61,14 @@ test('a signal while the service starts stops it once it has started', async () 
   assert.deepEqual(run.messages(), ['starting', 'shutting down', 'started', 'stopped']);
 });
 
-test('a stop that fails is logged and the process exits 70', async () => {
+// The failing stop logs a 1 MiB line first: still being written when the
+// stop fails, it must not be overtaken by the fatal line, which pino writes
+// at once (src/log.ts exitAfterLogs).
+test('a stop that fails is logged, after every earlier line, and the process exits 70', async () => {
   const run = service({ startMs: 0, stopMs: 0, stopFails: true });
   await run.seen('started');
   run.child.kill('SIGTERM');
   const [code] = await run.exited;
   assert.equal(code, 70);
-  assert.deepEqual(run.messages(), ['starting', 'started', 'shutting down', 'shutdown failed']);
+  assert.deepEqual(run.messages(), ['starting', 'started', 'shutting down', 'stopping', 'shutdown failed']);
 });
