@@ -210,7 +210,7 @@ export class Workload {
     // The device's ACK is stored (and the receipt queued) in one transaction: no copy may follow a receipt.
     const afterReceipt = [...ccs.deliveries].filter(([id, copies]) => {
       const receipt = this.receipts.get(id)?.[0];
-      return receipt !== undefined && copies.some((at) => at > receipt);
+      return receipt !== undefined && copies.some((copy) => copy.at > receipt);
     }).map(([id]) => id);
     const lostUpstream = [...ccs.upstreamAcked].filter((id) => !this.upstreamReceived.has(id));
     const duplicateUpstream = [...this.upstreamReceived].filter(([, copies]) => copies > 1).map(([id]) => id);

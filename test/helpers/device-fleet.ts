@@ -55,7 +55,16 @@ function backoffMs(failures: number): number {
  */
 const NEGOTIATION_TIMEOUT_MS = 30_000;
 
+export interface Delivery {
+  at: number;
+  /** `DEVICE:N`: the device's Nth session. */
+  session: string;
+}
+
 interface FleetMember {
+  index: number;
+  /** Sessions opened so far. */
+  sessions: number;
   sdk: CcsDevice;
   seeded: SeededDevice;
   connected: boolean;
@@ -73,11 +82,13 @@ export interface Endpoint {
 
 export class CcsFleet {
   /**
-   * Downstream message → when each copy arrived (performance.now()). Keyed by
-   * the app server's id, which the sender puts in `data.ref`: a device sees
-   * the server's own message_id, the one it ACKs.
+   * Downstream message → each copy: when it arrived (performance.now()) and
+   * on which session. Keyed by the app server's id, which the sender puts in
+   * `data.ref`: a device sees the server's own message_id, the one it ACKs.
    */
-  readonly deliveries = new Map<string, number[]>();
+  readonly deliveries = new Map<string, Delivery[]>();
+  /** Sessions (`Delivery.session`) that the server side ended. */
+  private readonly lostSessions = new Set<string>();
   /** Upstream message_ids the server ACKed. */
   readonly upstreamAcked = new Set<string>();
   /** Sessions lost and opened again. */
@@ -92,18 +103,20 @@ export class CcsFleet {
     private readonly endpoint: Endpoint,
     devices: readonly SeededDevice[],
   ) {
-    this.members = devices.map((seeded) => {
+    this.members = devices.map((seeded, index) => {
       const sdk = new CcsDevice({ ...endpoint, jid: seeded.jid, password: seeded.password, timeoutMs: NEGOTIATION_TIMEOUT_MS });
-      const member: FleetMember = { sdk, seeded, connected: false, failures: 0, unacked: new Map() };
+      const member: FleetMember = { index, sessions: 0, sdk, seeded, connected: false, failures: 0, unacked: new Map() };
       sdk.on('message', (message) => {
         const ref = String(message.data?.ref ?? message.message_id);
         const copies = this.deliveries.get(ref) ?? [];
-        copies.push(performance.now());
+        copies.push({ at: performance.now(), session: `${index}:${member.sessions}` });
         this.deliveries.set(ref, copies);
       });
       sdk.on('close', () => {
         member.connected = false;
-        if (!this.stopped) this.schedule(member);
+        if (this.stopped) return;
+        this.lostSessions.add(`${index}:${member.sessions}`);
+        this.schedule(member);
       });
       return member;
     });
@@ -115,6 +128,11 @@ export class CcsFleet {
 
   get online(): number {
     return this.members.reduce((sum, member) => sum + (member.connected ? 1 : 0), 0);
+  }
+
+  /** Whether the server side ended the session a copy arrived on. */
+  sessionLost(delivery: Delivery): boolean {
+    return this.lostSessions.has(delivery.session);
   }
 
   registrationId(index: number): string {
@@ -143,6 +161,7 @@ export class CcsFleet {
     }
     if (this.stopped) return member.sdk.close();
     if (!first) this.reconnects++;
+    member.sessions++;
     member.connected = true;
     member.failures = 0;
     for (const request of member.unacked.values()) this.transmit(member, request);
@@ -229,6 +248,8 @@ async function retried<T extends { status: number }>(what: string, attempt: () =
 export class PrinterFleet {
   /** Job id → times printed. */
   readonly printed = new Map<string, number>();
+  /** Times a printer's channel came online (its first session included). */
+  sessionsOpened = 0;
   /** Errors of fetch-and-print passes (a test expects none). */
   readonly errors: string[] = [];
   private readonly members: PrinterMember[];
@@ -251,7 +272,10 @@ export class PrinterFleet {
         resource: 'fleet',
         pingIntervalSeconds: () => 300,
         log,
-        onState: (state) => (member.online = state === 'online'),
+        onState: (state) => {
+          member.online = state === 'online';
+          if (member.online) this.sessionsOpened++;
+        },
         onPush: (payload) => {
           if (payload === printer.printerId) this.work(member);
         },
