@@ -70,7 +70,7 @@ test('kill -9 of the node holding 1,000 sessions under load: all back within 30 
   await waitFor('the survivors hold every session', async () => (held = await clusterSessions(cluster)) === SESSIONS, 10_000).catch((error: Error) => {
     throw new Error(`${error.message}: ${held} sessions`);
   });
-  console.log(`# ${holder.name} killed: ${fleet.ccs.size} CCS devices and ${fleet.printers.size} printers back online through HAProxy after ${backMs.toFixed(0)} ms (${fleet.ccs.reconnects} device reconnects, ${fleet.ccs.failedAttempts} attempts failed)`);
+  console.log(`# ${holder.name} killed: ${fleet.ccs.size} CCS devices and ${fleet.printers.size} printers back online through HAProxy after ${backMs.toFixed(0)} ms (${fleet.ccs.reconnects} device reconnects, ${fleet.ccs.failedAttempts} attempts failed${fleet.ccs.failureReasons.length ? `: ${fleet.ccs.failureReasons.join('; ')}` : ''})`);
   assert.ok(backMs < 30_000);
 
   const settleMs = await workload.settle(40_000);

@@ -67,7 +67,7 @@ test('a rolling restart of every node under load loses nothing and gives no devi
   await waitFor('the nodes hold every session', async () => (held = await clusterSessions(cluster)) === SESSIONS, 10_000).catch((error: Error) => {
     throw new Error(`${error.message}: ${held} sessions`);
   });
-  console.log(`# rolling restart of 3 nodes: ${restartMs.toFixed(0)} ms (${fleet.ccs.reconnects} device reconnects, ${fleet.ccs.failedAttempts} attempts failed)`);
+  console.log(`# rolling restart of 3 nodes: ${restartMs.toFixed(0)} ms (${fleet.ccs.reconnects} device reconnects, ${fleet.ccs.failedAttempts} attempts failed${fleet.ccs.failureReasons.length ? `: ${fleet.ccs.failureReasons.join('; ')}` : ''})`);
 
   const settleMs = await workload.settle(40_000);
   // Late copies would come right after the reconnects: give them a moment to show.

@@ -87,7 +87,7 @@ export class CcsFleet {
    * `data.ref`: a device sees the server's own message_id, the one it ACKs.
    */
   readonly deliveries = new Map<string, Delivery[]>();
-  /** Sessions (`Delivery.session`) that the server side ended. */
+  /** Sessions (`Delivery.session`) that ended without the fleet closing them. */
   private readonly lostSessions = new Set<string>();
   /** Upstream message_ids the server ACKed. */
   readonly upstreamAcked = new Set<string>();
@@ -95,7 +95,7 @@ export class CcsFleet {
   reconnects = 0;
   /** Connection attempts that failed, and the first few reasons. */
   failedAttempts = 0;
-  readonly failures: string[] = [];
+  readonly failureReasons: string[] = [];
   private readonly members: FleetMember[];
   private stopped = false;
 
@@ -155,7 +155,7 @@ export class CcsFleet {
     } catch (error) {
       if (first) throw error;
       this.failedAttempts++;
-      if (this.failures.length < 5) this.failures.push((error as Error).message);
+      if (this.failureReasons.length < 5) this.failureReasons.push((error as Error).message);
       member.failures++;
       return this.schedule(member);
     }
