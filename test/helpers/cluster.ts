@@ -6,8 +6,10 @@
 // `haproxy` child process: HTTP mode for the REST port, health-checked on
 // /readyz; TCP mode for both XMPP ports and CCS, health-checked on the same
 // node's /readyz. Every node shares node 1's CA and certificate, so a device
-// trusts whichever node the balancer picks. docs/deployment.md shows the
-// configuration this writes.
+// trusts whichever node the balancer picks. HAProxy's runtime API (its admin
+// socket) lets a test steer new connections (a server in maintenance gets
+// none), and a node restarts with its data directory, flags and ports.
+// docs/deployment.md shows the configuration this writes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
@@ -55,8 +57,10 @@ export interface Balancer {
   xmpp: number;
   xmpps: number;
   ccs: number;
-  /** HAProxy's view of every server: `backend/server` → UP, DOWN, … */
+  /** HAProxy's view of every server: `backend/server` → UP, DOWN, MAINT, … */
   serverStates(): Promise<Record<string, string>>;
+  /** `set server BACKEND/SERVER state STATE` on the runtime API: `maint` takes no new connections (and keeps the open ones), `ready` takes them again. */
+  setServerState(backend: keyof NodePorts | 'rest', server: string, state: 'ready' | 'drain' | 'maint'): Promise<void>;
 }
 
 export interface Cluster {
@@ -71,6 +75,12 @@ export interface Cluster {
   storeArgs: string[];
   /** The node whose XMPP listeners hold `count` sessions or more, if exactly one does. */
   nodeWithSessions(count?: number): Promise<ClusterNode | undefined>;
+  /**
+   * Starts a stopped (or killed) node again with its data directory, flags and
+   * ports, in its place in `nodes`; resolves with it once HAProxy sees it up
+   * in every backend.
+   */
+  restartNode(node: ClusterNode): Promise<ClusterNode>;
   stop(): Promise<void>;
 }
 
@@ -114,8 +124,13 @@ function tcpAnswers(port: number): Promise<boolean> {
   });
 }
 
-async function startNode(name: string, dataDir: string, args: string[]): Promise<ClusterNode> {
-  const child = spawnReaped(OCP, ['server', '--node-id', name, '--data', dataDir, '--host', '127.0.0.1', '--http-port', '0', '--xmpp-port', '0', '--xmpps-port', '0', '--ccs-port', '0', ...args]);
+/** `--http-port` and the others: 0 (any free port) on the first start, the same ports on a restart. */
+function portArgs(ports?: NodePorts): string[] {
+  return ['--http-port', String(ports?.http ?? 0), '--xmpp-port', String(ports?.xmpp ?? 0), '--xmpps-port', String(ports?.xmpps ?? 0), '--ccs-port', String(ports?.ccs ?? 0)];
+}
+
+async function startNode(name: string, dataDir: string, args: string[], fixedPorts?: NodePorts): Promise<ClusterNode> {
+  const child = spawnReaped(OCP, ['server', '--node-id', name, '--data', dataDir, '--host', '127.0.0.1', ...portArgs(fixedPorts), ...args]);
   let output = '';
   const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-200_000));
   child.stdout!.on('data', keep);
@@ -123,9 +138,9 @@ async function startNode(name: string, dataDir: string, args: string[]): Promise
   await waitFor(`${name} started`, () => {
     if (child.exitCode !== null) throw new Error(`${name} exited:\n${output}`);
     return output.includes('ocp server started') || undefined;
-  }, 30_000).catch(async (error: Error) => {
+  }, 60_000).catch(async (error: Error) => {
     await stopChild(child, 'SIGKILL');
-    throw error;
+    throw new Error(`${error.message}; its output:\n${output.slice(-3000)}`);
   });
   const ports = JSON.parse(readFileSync(join(dataDir, 'ports.json'), 'utf8')) as NodePorts;
   const url = `http://127.0.0.1:${ports.http}`;
@@ -150,11 +165,13 @@ export interface BalancerLayout {
   /** The address HAProxy binds (empty: every address). */
   bind: string;
   ports: { http: number; xmpp: number; xmpps: number; ccs: number; stats: number };
+  /** The runtime API's UNIX socket (operators only: it can take servers out). */
+  adminSocket: string;
   nodes: Array<{ name: string; address: string; ports: NodePorts }>;
 }
 
 /** The HAProxy configuration (docs/deployment.md shows it): one frontend and backend per service, every node in each backend. */
-export function haproxyConfig({ bind, ports, nodes }: BalancerLayout): string {
+export function haproxyConfig({ bind, ports, adminSocket, nodes }: BalancerLayout): string {
   // TCP services: send-proxy-v2 names the client to the node (--trusted-proxies); their checks go to the HTTP port (`port`), without a PROXY header.
   const servers = (port: keyof NodePorts, tcp: boolean) =>
     nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${tcp ? `port ${node.ports.http} send-proxy-v2 ` : ''}${CHECK}`).join('\n');
@@ -172,9 +189,11 @@ ${healthCheck}${servers(name, true)}
 `;
   return `global
   maxconn 4096
+  stats socket ${adminSocket} mode 600 level admin
 
 defaults
   timeout connect 2s
+  timeout check 3s
   timeout client 30s
   timeout server 30s
   timeout tunnel 1h
@@ -252,13 +271,16 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const tls = join(nodes[0]!.dataDir, 'tls');
     const shared = [...common, '--tls-cert', join(tls, 'server.pem'), '--tls-key', join(tls, 'server-key.pem')];
     const others = await Promise.allSettled(Array.from({ length: count - 1 }, (_, i) => startNode(`node${i + 2}`, dataDir(i + 2), shared)));
+    // Node 1's flags on a restart: its certificate is in its own data directory by then.
+    const argsOf = (node: ClusterNode) => (node.name === 'node1' ? common : shared);
     for (const started of others) if (started.status === 'fulfilled') nodes.push(started.value);
     const failed = others.find((started) => started.status === 'rejected');
     if (failed) throw failed.reason;
 
     const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
-    writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
+    const adminSocket = join(root, 'haproxy.sock');
+    writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, adminSocket, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
     const balancerProcess = (haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]));
     let haproxyOutput = '';
     balancerProcess.stdout!.on('data', (d) => (haproxyOutput += d));
@@ -276,14 +298,20 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       }
       return states;
     };
-    await waitFor('HAProxy sees every node up', async () => {
-      if (balancerProcess.exitCode !== null || balancerProcess.signalCode !== null) throw new Error(`haproxy exited (${balancerProcess.exitCode ?? balancerProcess.signalCode}):\n${haproxyOutput}`);
-      const states = await serverStates().catch(() => ({}));
-      const values = Object.values(states);
-      return values.length === 4 * count && values.every((state) => state === 'UP') ? true : undefined;
-    }, 15_000);
+    /** Resolves once HAProxy sees every server named `names` UP in every backend. */
+    const upInBalancer = (what: string, names: readonly string[]) =>
+      waitFor(what, async () => {
+        if (balancerProcess.exitCode !== null || balancerProcess.signalCode !== null) throw new Error(`haproxy exited (${balancerProcess.exitCode ?? balancerProcess.signalCode}):\n${haproxyOutput}`);
+        const states = Object.entries(await serverStates().catch(() => ({}))).filter(([name]) => names.includes(name.split('/')[1]!));
+        return states.length === 4 * names.length && states.every(([, state]) => state === 'UP') ? true : undefined;
+      }, 15_000);
+    await upInBalancer('HAProxy sees every node up', nodes.map((node) => node.name));
 
-    const balancer: Balancer = { url: `http://127.0.0.1:${balancerPorts.http}`, xmpp: balancerPorts.xmpp, xmpps: balancerPorts.xmpps, ccs: balancerPorts.ccs, serverStates };
+    const setServerState: Balancer['setServerState'] = async (backend, server, state) => {
+      const answer = await adminCommand(adminSocket, `set server ${backend}/${server} state ${state}`);
+      if (answer.trim() !== '') throw new Error(`haproxy: set server ${backend}/${server} state ${state}: ${answer}`);
+    };
+    const balancer: Balancer = { url: `http://127.0.0.1:${balancerPorts.http}`, xmpp: balancerPorts.xmpp, xmpps: balancerPorts.xmpps, ccs: balancerPorts.ccs, serverStates, setServerState };
     const storeArgs = ['--data', nodes[0]!.dataDir, '--database', database.url];
     return {
       nodes,
@@ -298,12 +326,34 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         const holding = live.filter((_, i) => counts[i]! >= sessions);
         return holding.length === 1 ? holding[0] : undefined;
       },
+      async restartNode(node) {
+        const index = nodes.indexOf(node);
+        if (index < 0) throw new Error(`${node.name} is not a node of this cluster`);
+        await exited(node.child);
+        const restarted = await startNode(node.name, node.dataDir, argsOf(node), node.ports);
+        nodes[index] = restarted;
+        await upInBalancer(`HAProxy sees ${node.name} up again`, [node.name]);
+        return restarted;
+      },
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/** One command on HAProxy's runtime API; resolves with its answer (empty when a `set` succeeded). */
+function adminCommand(socketPath: string, command: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(socketPath);
+    let answer = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (answer += chunk));
+    socket.once('error', reject);
+    socket.once('end', () => resolve(answer));
+    socket.end(`${command}\n`);
+  });
 }
 
 /** A user made with `ocp user add` on the shared database, signed in through the balancer. */

@@ -74,6 +74,9 @@ export class DeviceHub {
   private readonly upstream: GroupCommit<UpstreamRow, undefined>;
   private readonly now: () => number;
   private readonly unsubscribe: Array<() => void>;
+  /** Set by `drain`: nothing more is sent to devices; `drained` runs once the last ACK arrives. */
+  private draining = false;
+  private drained: (() => void) | undefined;
 
   constructor(private readonly options: DeviceHubOptions) {
     this.now = options.now ?? Date.now;
@@ -133,6 +136,7 @@ export class DeviceHub {
     // What this session had in flight now goes to the account's other session, if any.
     const next = list.at(-1);
     if (next && session.inflight.size) void this.load(next);
+    this.checkDrained();
   }
 
   isOnline(jidLocal: string, forDelayWhileIdle = false): boolean {
@@ -203,7 +207,7 @@ export class DeviceHub {
   }
 
   private pump(session: DeviceSession): void {
-    if (session.closed) return;
+    if (session.closed || this.draining) return;
     const now = this.now();
     const held: DownstreamRow[] = [];
     while (session.inflight.size < this.options.maxPending && session.backlog.length) {
@@ -257,6 +261,7 @@ export class DeviceHub {
       if (session.loading) session.ackedWhileLoading.add(row.id);
     });
     this.pump(session);
+    this.checkDrained();
   }
 
   private nack(session: DeviceSession, messageId: string, rejection: Rejection): void {
@@ -319,6 +324,38 @@ export class DeviceHub {
       expires_at: expiryOf(now, MAX_TTL_SECONDS),
       created_at: now,
     };
+  }
+
+  /**
+   * A node shutting down: sends its devices nothing more and waits, at most
+   * `graceMs`, for the ACKs of what they were sent, then stores them. An ACK
+   * still on its way when the stream ends is lost with it, and the message
+   * goes to the device again on its next session (CCS "Message Format": what
+   * is not ACKed is resent): a rolling restart would deliver it twice.
+   */
+  async drain(graceMs: number): Promise<void> {
+    this.draining = true;
+    if (this.inflight() > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.drained = undefined;
+    }
+    await this.flush();
+  }
+
+  private inflight(): number {
+    let count = 0;
+    for (const list of this.sessions.values()) for (const session of list) count += session.inflight.size;
+    return count;
+  }
+
+  private checkDrained(): void {
+    if (this.drained && this.inflight() === 0) this.drained();
   }
 
   /** Waits until every ACK and upstream message received so far is stored. */

@@ -80,10 +80,11 @@ export class CcsService {
     }
   }
 
-  /** Drains app-server connections, then waits for every pending write. */
+  /** Drains app-server connections, then device sessions (their last ACKs), then waits for every pending write. */
   async shutdown(drainGraceMs: number): Promise<void> {
     clearInterval(this.sweeper);
     await this.apps.drainAll(drainGraceMs);
+    await this.devices.drain(drainGraceMs);
     await this.flush();
     this.devices.close();
     this.apps.close();
