@@ -58,13 +58,18 @@ export async function startTlsBaseline(dataDir: string): Promise<ServerProcess> 
 
 function processStats(pid: number): Pick<ServerProcess, 'rssKb' | 'cpuSeconds'> {
   return {
-    rssKb: () => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0),
+    rssKb: () => rssKbOf(pid),
     cpuSeconds: () => cpuSecondsOf(pid),
   };
 }
 
+/** Resident set size of process `pid`, KiB. */
+export function rssKbOf(pid: number): number {
+  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
 /** User + system CPU seconds that process `pid` has used so far. */
-function cpuSecondsOf(pid: number): number {
+export function cpuSecondsOf(pid: number): number {
   // Fields after the command name: state is field 3, utime 14, stime 15.
   const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;

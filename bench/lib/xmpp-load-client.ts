@@ -210,6 +210,8 @@ async function route(command: Extract<LoadCommand, { op: 'route' }>, sessions: L
 if (process.send && process.argv[2] === '--child') {
   const sessions: LoadSession[] = [];
   const report = (r: LoadReport) => process.send!(r);
+  // The bench that forked this one is gone (killed, or cut short): so are the sessions' purpose.
+  process.once('disconnect', () => process.exit(0));
   process.on('message', (command: LoadCommand) => {
     if (command.op === 'connect') void connectAll(command, sessions, report);
     else if (command.op === 'route') void route(command, sessions, report);

@@ -73,6 +73,8 @@ export interface Cluster {
   documentsDir?: string;
   /** The shared store flags, for `ocp user add` and `ocp sender create`. */
   storeArgs: string[];
+  /** HAProxy's and redis-server's process ids, for benchmarks that read their CPU time in /proc. */
+  pids: { haproxy: number; redis: number };
   /** The node whose XMPP listeners hold `count` sessions or more, if exactly one does. */
   nodeWithSessions(count?: number): Promise<ClusterNode | undefined>;
   /**
@@ -320,6 +322,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       caPath: join(tls, 'ca.pem'),
       documentsDir,
       storeArgs,
+      pids: { haproxy: balancerProcess.pid!, redis: redis.pid! },
       async nodeWithSessions(sessions = 1) {
         const live = nodes.filter((node) => node.child.exitCode === null && node.child.signalCode === null);
         const counts = await Promise.all(live.map(async (node) => Object.values((await node.status()).xmpp.sessions).reduce((a, b) => a + b, 0)));
