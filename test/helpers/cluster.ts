@@ -174,9 +174,12 @@ export interface BalancerLayout {
 
 /** The HAProxy configuration (docs/deployment.md shows it): one frontend and backend per service, every node in each backend. */
 export function haproxyConfig({ bind, ports, adminSocket, nodes }: BalancerLayout): string {
-  // TCP services: send-proxy-v2 names the client to the node (--trusted-proxies); their checks go to the HTTP port (`port`), without a PROXY header.
-  const servers = (port: keyof NodePorts, tcp: boolean) =>
-    nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} check ${tcp ? `port ${node.ports.http} send-proxy-v2 ` : ''}${CHECK}`).join('\n');
+  // REST checks each node's /readyz; the TCP services' servers track those
+  // checks (one check per node, not one per backend: HAProxy's checks cost an
+  // idle node more CPU than light load, docs/performance.md). send-proxy-v2
+  // names the client to the node (--trusted-proxies).
+  const restServers = nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports.http} check ${CHECK}`).join('\n');
+  const tcpServers = (port: keyof NodePorts) => nodes.map((node) => `  server ${node.name} ${node.address}:${node.ports[port]} send-proxy-v2 track rest/${node.name}`).join('\n');
   const healthCheck = '  option httpchk\n  http-check send meth GET uri /readyz\n  http-check expect status 200\n';
   const tcpService = (name: keyof NodePorts) => `
 frontend ${name}
@@ -187,7 +190,7 @@ frontend ${name}
 backend ${name}
   mode tcp
   balance leastconn
-${healthCheck}${servers(name, true)}
+${tcpServers(name)}
 `;
   return `global
   maxconn 4096
@@ -218,7 +221,7 @@ backend rest
   mode http
   balance roundrobin
   option forwardfor
-${healthCheck}${servers('http', false)}
+${healthCheck}${restServers}
 ${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
 }
 
