@@ -107,8 +107,35 @@ export interface IppCloud {
   setJobState(job: IppJob, state: CloudJobState): Promise<void>;
 }
 
+/** A Create-Job waiting for its Send-Document (RFC 8011 §4.2.4). */
+export interface IppPendingJob {
+  /** The job as IPP shows it meanwhile: pending, job-incoming. */
+  job: IppJob;
+  /** The Create-Job's document-format; undefined for application/octet-stream. */
+  format: string | undefined;
+  compression: string;
+  /** Milliseconds; multiple-operation-time-out after Create-Job, when the job is aborted. */
+  expiresAt: number;
+}
+
+/**
+ * The pending Create-Jobs, shared by every node of a cluster (pending-jobs.ts,
+ * in the store). `now` is the caller's clock: a job whose expiresAt is not
+ * after it no longer exists.
+ */
+export interface IppPendingJobs {
+  add(pending: IppPendingJob, now: number): Promise<void>;
+  /** The printer's pending jobs, newest first; only `ownerId`'s when given. */
+  of(printerId: string, now: number, ownerId?: string): Promise<IppPendingJob[]>;
+  count(printerId: string, now: number): Promise<number>;
+  /** Removes the job and returns it; undefined if it expired or was taken already (by any node): one of concurrent takers gets it. */
+  take(id: string, now: number): Promise<IppPendingJob | undefined>;
+}
+
 export interface IppDeps {
   cloud: IppCloud;
+  /** Create-Jobs waiting for their document. */
+  pending: IppPendingJobs;
   log: Logger;
   /** Base URL of the HTTP port (the console lives there). */
   publicUrl(): string;

@@ -8,6 +8,7 @@ import type { ServerConfig } from '../config.ts';
 import type { Logger } from '../log.ts';
 import type { TlsMaterial } from '../tls/material.ts';
 import { cloudForIpp } from './cloud-adapter.ts';
+import { pendingJobsIn } from './pending-jobs.ts';
 import { registerIpp, type IppService } from './server.ts';
 
 /** What IPP needs from the server that runs it. */
@@ -28,6 +29,7 @@ export function startIpp(app: FastifyInstance, deps: IppDependencies, cloud: Clo
   const { config } = deps;
   return registerIpp(app, {
     cloud: cloudForIpp(cloud),
+    pending: pendingJobsIn(cloud.db),
     log: deps.log,
     publicUrl: deps.publicUrl,
     deviceConnected(robotJidLocal) {

@@ -6,7 +6,7 @@
 import type { Readable } from 'node:stream';
 import { attr, GroupTag, ipp, ValueTag, type IppAttribute, type IppGroup, type IppMessage } from './codec.ts';
 import { capabilitiesOf } from './capabilities.ts';
-import { IppCloudError, type IppCloud, type IppJob, type IppOptions, type IppPrinter, type IppUser } from './deps.ts';
+import { IppCloudError, type IppCloud, type IppJob, type IppOptions, type IppPendingJob, type IppPendingJobs, type IppPrinter, type IppUser } from './deps.ts';
 import { COMPRESSIONS, decompressed, sniffFormat } from './document.ts';
 import { CANCELED, cloudIdPrefixes, ippJobId, ippJobState, isFinished, jobAttributes } from './job-attributes.ts';
 import { ConversionError, convertToPdf } from './convert.ts';
@@ -33,15 +33,10 @@ export interface OperationResult {
 /** Operations anyone may call; every other needs a signed-in user [issue 19: driverless set-up]. */
 export const ANONYMOUS_OPERATIONS = new Set([0x000b]);
 
-/** A Create-Job waiting for its Send-Document (held in memory for multiple-operation-time-out). */
-interface CreatedJob {
+/** The job a job operation names, and its Create-Job's state while it waits for its document. */
+interface Target {
   job: IppJob;
-  user: IppUser;
-  printer: IppPrinter;
-  ticket: Record<string, unknown>;
-  format: string | undefined;
-  compression: string;
-  timer: NodeJS.Timeout;
+  pending: IppPendingJob | undefined;
 }
 
 function operationAttribute(message: IppMessage, name: string): IppAttribute | undefined {
@@ -84,18 +79,12 @@ function unsupportedGroup(attributes: IppAttribute[]): IppGroup[] {
 }
 
 export class Operations {
-  private readonly created = new Map<string, CreatedJob>();
-
   constructor(
     private readonly cloud: IppCloud,
+    /** Create-Jobs waiting for their document, in the store: any node of a cluster may get the Send-Document. */
+    private readonly pending: IppPendingJobs,
     private readonly options: IppOptions,
   ) {}
-
-  /** Aborts the Create-Jobs still waiting (at shutdown). */
-  close(): void {
-    for (const pending of this.created.values()) clearTimeout(pending.timer);
-    this.created.clear();
-  }
 
   async run(context: OperationContext): Promise<OperationResult> {
     switch (context.message.code) {
@@ -145,8 +134,8 @@ export class Operations {
     const { message, printer } = context;
     const user = context.user!;
     if (!(await this.cloud.mayPrint(user, printer))) throw new IppStatusError(Status.notAuthorized, `${user.email} may not print to this printer`);
-    // Create-Jobs waiting for their document count too: they are held in memory.
-    const waiting = [...this.created.values()].filter((pending) => pending.printer.id === printer.id).length;
+    // Create-Jobs waiting for their document count too.
+    const waiting = await this.pending.count(printer.id, Date.now());
     if ((await this.cloud.queuedJobs(printer.id)) + waiting >= this.options.maxQueuedJobs) throw new IppStatusError(Status.busy, 'The printer\'s queue is full; try again later');
     const unsupported: IppAttribute[] = [];
     const compression = textOf(message, 'compression') ?? 'none';
@@ -229,9 +218,8 @@ export class Operations {
       id: this.cloud.newJobId(), printerId: admitted.printer.id, ownerId: admitted.user.id, ownerEmail: admitted.user.email, title: admitted.title,
       contentType: admitted.format ?? 'application/octet-stream', state: { type: 'QUEUED' }, pagesPrinted: 0, documentSize: 0, createdAt: now, updatedAt: now, ticket: admitted.ticket,
     };
-    // multiple-operation-time-out-action abort-job [PWG 5100.11 §5.3.3].
-    const timer = setTimeout(() => this.created.delete(job.id), this.options.multipleOperationTimeout * 1000).unref();
-    this.created.set(job.id, { job, user: admitted.user, printer: admitted.printer, ticket: admitted.ticket, format: admitted.format, compression: admitted.compression, timer });
+    // multiple-operation-time-out-action abort-job [PWG 5100.11 §5.3.3]: the job is gone at expiresAt.
+    await this.pending.add({ job, format: admitted.format, compression: admitted.compression, expiresAt: now + this.options.multipleOperationTimeout * 1000 }, now);
     return this.jobResponse(context, job, admitted.unsupported);
   }
 
@@ -240,31 +228,27 @@ export class Operations {
     const { message } = context;
     const lastDocument = boolOf(message, 'last-document');
     if (lastDocument === undefined) throw new IppStatusError(Status.badRequest, 'Send-Document needs last-document');
-    const job = await this.targetJob(context);
-    const pending = this.created.get(job.id);
+    const { job, pending } = await this.targetJob(context);
     if (!pending) throw new IppStatusError(Status.notPossible, 'The job already has its document');
-    if (pending.user.id !== context.user!.id) throw new IppStatusError(Status.notAuthorized, 'Only the job\'s owner may send its document');
+    if (pending.job.ownerId !== context.user!.id) throw new IppStatusError(Status.notAuthorized, 'Only the job\'s owner may send its document');
     if (!lastDocument) throw new IppStatusError(Status.multipleDocumentJobsNotSupported, 'This printer takes one document per job: send it with last-document true');
     const compression = textOf(message, 'compression') ?? pending.compression;
     if (!COMPRESSIONS.includes(compression)) throw new IppStatusError(Status.compressionNotSupported, `compression ${compression} is not supported`, [attr('compression', ipp.keyword(compression))]);
     const format = textOf(message, 'document-format') ?? pending.format;
-    const caps = capabilitiesOf(pending.printer.cdd);
+    const caps = capabilitiesOf(context.printer.cdd);
     if (format && format !== 'application/octet-stream' && !documentFormats(caps).includes(format)) {
       throw new IppStatusError(Status.documentFormatNotSupported, `document-format ${format} is not supported`, [attr('document-format', ipp.mime(format))]);
     }
-    this.created.delete(job.id);
-    clearTimeout(pending.timer);
-    const stored = await this.store(pending.user, pending.printer, job.id, pending.job.title, format === 'application/octet-stream' ? undefined : format, compression, pending.ticket, context.data);
+    // Taken atomically: of two Send-Documents for the job (on any nodes), one stores a document.
+    if (!(await this.pending.take(job.id, Date.now()))) throw new IppStatusError(Status.notPossible, 'The job already has its document');
+    const stored = await this.store(context.user!, context.printer, job.id, pending.job.title, format === 'application/octet-stream' ? undefined : format, compression, pending.job.ticket, context.data);
     return this.jobResponse(context, stored);
   }
 
   /** PWG 5100.11 §4.1: a Create-Job without a document ends aborted (nothing to print). */
   private async closeJob(context: OperationContext): Promise<OperationResult> {
-    const job = await this.targetJob(context);
-    const pending = this.created.get(job.id);
-    if (pending) {
-      clearTimeout(pending.timer);
-      this.created.delete(job.id);
+    const { job, pending } = await this.targetJob(context);
+    if (pending && (await this.pending.take(job.id, Date.now()))) {
       return this.jobResponse(context, { ...job, state: { type: 'ABORTED', service_action_cause: { error_code: 'OTHER' } } });
     }
     return this.jobResponse(context, job);
@@ -282,7 +266,7 @@ export class Operations {
   }
 
   /** The job a job operation names: job-id (with printer-uri) or the last segment of job-uri [RFC 8011 §4.3.1]. */
-  private async targetJob(context: OperationContext): Promise<IppJob> {
+  private async targetJob(context: OperationContext): Promise<Target> {
     const { message } = context;
     let id = intOf(message, 'job-id');
     if (id === undefined) {
@@ -291,15 +275,15 @@ export class Operations {
       if (match) id = Number(match[1]);
     }
     if (id === undefined || id < 1) throw new IppStatusError(Status.badRequest, 'The operation needs job-id or job-uri');
-    const pending = [...this.created.values()].find((p) => p.printer.id === context.printer.id && ippJobId(p.job.id) === id);
+    const pending = (await this.pending.of(context.printer.id, Date.now())).find((p) => ippJobId(p.job.id) === id);
     const jobs = pending ? [pending.job] : await this.cloud.jobsByIdPrefix(context.printer.id, cloudIdPrefixes(id));
-    for (const job of jobs) if (ippJobId(job.id) === id && (await this.visible(context, job))) return job;
+    for (const job of jobs) if (ippJobId(job.id) === id && (await this.visible(context, job))) return { job, pending };
     throw new IppStatusError(Status.notFound, `Job ${id} does not exist on this printer`);
   }
 
   /** RFC 8011 §4.3.4. */
   private async getJobAttributes(context: OperationContext): Promise<OperationResult> {
-    const job = await this.targetJob(context);
+    const { job } = await this.targetJob(context);
     const attributes = filtered(jobAttributes(job, this.jobContext(context, job)), requested(context.message));
     return { status: Status.ok, groups: [{ tag: GroupTag.job, attributes }] };
   }
@@ -315,9 +299,7 @@ export class Operations {
     const mine = boolOf(message, 'my-jobs') === true || !(await this.cloud.mayManage(user!, printer));
     const finished = which === 'all' ? undefined : which === 'completed';
     const jobs = await this.cloud.jobsOf(printer.id, { ownerId: mine ? user!.id : undefined, finished, limit });
-    if (finished !== true) {
-      for (const pending of this.created.values()) if (pending.printer.id === printer.id && (!mine || pending.user.id === user!.id)) jobs.unshift(pending.job);
-    }
+    if (finished !== true) jobs.unshift(...(await this.pending.of(printer.id, Date.now(), mine ? user!.id : undefined)).map((pending) => pending.job));
     const wanted = requested(message, ['job-uri', 'job-id']);
     const groups = jobs.slice(0, limit).map((job) => ({ tag: GroupTag.job, attributes: filtered(jobAttributes(job, this.jobContext(context, job)), wanted) }));
     return { status: Status.ok, groups };
@@ -325,8 +307,8 @@ export class Operations {
 
   /** RFC 8011 §4.3.3. */
   private async cancelJob(context: OperationContext): Promise<OperationResult> {
-    const job = await this.targetJob(context);
-    await this.cancel(job);
+    const { job, pending } = await this.targetJob(context);
+    await this.cancel(job, pending !== undefined);
     return { status: Status.ok, groups: [] };
   }
 
@@ -334,23 +316,22 @@ export class Operations {
   private async cancelMyJobs(context: OperationContext): Promise<OperationResult> {
     const { message, printer, user } = context;
     const ids = operationAttribute(message, 'job-ids')?.values.map((v) => Number(v.value));
-    const jobs = await this.cloud.jobsOf(printer.id, { ownerId: user!.id, finished: false, limit: 1000 });
-    for (const pending of this.created.values()) if (pending.printer.id === printer.id && pending.user.id === user!.id) jobs.push(pending.job);
+    const pendingJobs = (await this.pending.of(printer.id, Date.now(), user!.id)).map((pending) => pending.job);
+    const jobs = [...(await this.cloud.jobsOf(printer.id, { ownerId: user!.id, finished: false, limit: 1000 })), ...pendingJobs];
     const chosen = ids ? jobs.filter((job) => ids.includes(ippJobId(job.id))) : jobs;
     if (ids && chosen.length !== ids.length) {
       const missing = ids.filter((id) => !chosen.some((job) => ippJobId(job.id) === id));
       throw new IppStatusError(Status.notFound, `Jobs ${missing.join(', ')} are not yours or not pending`, [attr('job-ids', ...missing.map(ipp.int))]);
     }
-    for (const job of chosen) await this.cancel(job);
+    for (const job of chosen) await this.cancel(job, pendingJobs.includes(job));
     return { status: Status.ok, groups: [] };
   }
 
-  private async cancel(job: IppJob): Promise<void> {
-    const pending = this.created.get(job.id);
+  /** A job still waiting for its document (`pending`) just goes; one its document reached is canceled in the cloud. */
+  private async cancel(job: IppJob, pending: boolean): Promise<void> {
     if (pending) {
-      clearTimeout(pending.timer);
-      this.created.delete(job.id);
-      return;
+      if (await this.pending.take(job.id, Date.now())) return;
+      throw new IppStatusError(Status.notPossible, `Job ${ippJobId(job.id)} got its document or timed out meanwhile`);
     }
     if (isFinished(ippJobState(job.state).state)) throw new IppStatusError(Status.notPossible, `Job ${ippJobId(job.id)} is already ${job.state.type.toLowerCase()}`);
     try {

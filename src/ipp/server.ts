@@ -77,7 +77,7 @@ function response(request: Pick<IppMessage, 'version' | 'requestId'>, result: Op
 
 export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<IppService> {
   const { options, cloud, log } = deps;
-  const operations = new Operations(cloud, options);
+  const operations = new Operations(cloud, deps.pending, options);
   let ippsServer: HttpsServer | undefined;
   let ippsPort: number | undefined;
   const advertiser = options.advertise.enabled ? new IppAdvertiser(deps, options.advertise) : undefined;
@@ -217,7 +217,6 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
     },
     async close() {
       await advertiser?.stop();
-      operations.close();
       if (ippsServer) {
         const server = ippsServer;
         await new Promise<void>((resolve) => {

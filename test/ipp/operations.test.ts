@@ -276,7 +276,7 @@ test('Basic over plain HTTP from another host is refused with 426 before any pas
   assert.equal(anyone.statusCode, 200);
 });
 
-test('Create-Jobs waiting for their document count against the queue limit (they are held in memory)', async () => {
+test('Create-Jobs waiting for their document count against the queue limit', async () => {
   const other = await registerAndClaim(server, owner);
   for (let i = 0; i < MAX_QUEUED; i++) assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0);
   assert.equal((await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner() })).status, 0x0507);
