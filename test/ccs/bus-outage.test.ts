@@ -5,29 +5,16 @@
 // once, from the store.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../helpers/ports.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { newDevice, settle, startCcsServer } from './helpers.ts';
 
 let database: TestDatabase;
-let redisPort: number;
-let redis: ChildProcess;
+let redis: TestRedis;
 let nodeA: Awaited<ReturnType<typeof startCcsServer>>;
 let nodeB: Awaited<ReturnType<typeof startCcsServer>>;
-
-function startRedis(): ChildProcess {
-  return spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
-
-async function stopRedis(): Promise<void> {
-  if (redis.exitCode !== null || redis.signalCode !== null) return;
-  redis.kill('SIGKILL');
-  await once(redis, 'exit');
-}
 
 async function busUp(node: { url: string }): Promise<string | undefined> {
   const text = await (await fetch(`${node.url}/metrics`)).text();
@@ -36,18 +23,9 @@ async function busUp(node: { url: string }): Promise<string | undefined> {
 
 before(async () => {
   database = await createTestDatabase();
-  redisPort = await freePort();
-  redis = startRedis();
-  const bus = `redis://127.0.0.1:${redisPort}`;
-  for (let tries = 0; ; tries++) {
-    try {
-      nodeA = await startCcsServer({ database: database.url, bus });
-      break;
-    } catch (error) {
-      if (tries > 50) throw error;
-      await sleep(100); // redis-server still starting
-    }
-  }
+  redis = await startRedis();
+  const bus = redis.url;
+  nodeA = await startCcsServer({ database: database.url, bus });
   nodeB = await startCcsServer({ database: database.url, bus });
   Object.assign(nodeB, { senderId: nodeA.senderId, apiKey: nodeA.apiKey });
 });
@@ -55,14 +33,14 @@ before(async () => {
 after(async () => {
   await nodeA?.stop();
   await nodeB?.stop();
-  await stopRedis();
+  await redis?.stop();
   await database?.drop();
 });
 
 test('with Redis down, /gcm/send across nodes is kept in the store and delivered once when Redis is back', async () => {
   const phone = await newDevice(nodeB);
   assert.equal(await busUp(nodeA), '1');
-  await stopRedis();
+  await redis?.stop();
   await waitFor('node A sees the bus down', async () => (await busUp(nodeA)) === '0');
   const response = await fetch(`${nodeA.url}/gcm/send`, {
     method: 'POST',
@@ -77,7 +55,7 @@ test('with Redis down, /gcm/send across nodes is kept in the store and delivered
   assert.equal(await busUp(nodeB), '0');
   assert.equal(phone.received.length, 0);
 
-  redis = startRedis();
+  redis.start();
   await waitFor('the bus back on both nodes', async () => (await busUp(nodeA)) === '1' && (await busUp(nodeB)) === '1', 30_000);
   const [message] = await phone.next(1, 10_000);
   assert.deepEqual(message!.data, { during: 'outage' });

@@ -5,31 +5,20 @@
 // (empty) gets every claim registered again before the node re-reads.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { silentLogger } from '../../src/log.ts';
 import { RedisBus } from '../../src/events/redis-bus.ts';
 import { routes, type BusEvent } from '../../src/events/bus.ts';
-import { freePort } from '../helpers/ports.ts';
+import { startRedis, type TestRedis } from '../helpers/redis.ts';
 import { waitFor } from '../helpers/wait.ts';
 
 const CHANNEL = `ocp-test-${process.pid}`;
-let redisPort: number;
 let redisUrl: string;
-let redis: ChildProcess;
+let redis: TestRedis;
 let nodeA: RedisBus;
 let nodeB: RedisBus;
-
-function startRedis(): ChildProcess {
-  return spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
-
-async function stopRedis(): Promise<void> {
-  if (redis.exitCode !== null || redis.signalCode !== null) return;
-  redis.kill('SIGKILL');
-  await once(redis, 'exit');
-}
 
 interface Watcher {
   /** What was sent to any node's own channel. */
@@ -41,7 +30,7 @@ interface Watcher {
 
 /** A plain client that sees every message of this test's channels. */
 async function watcher(): Promise<Watcher> {
-  const client = new Redis(`redis://127.0.0.1:${redisPort}`);
+  const client = new Redis(redis.url);
   const messages: Array<{ channel: string; event: BusEvent }> = [];
   const waiting = new Set<{ match: (e: BusEvent) => boolean; resolve: () => void }>();
   client.on('pmessage', (_pattern: string, channel: string, message: string) => {
@@ -58,16 +47,15 @@ async function watcher(): Promise<Watcher> {
 }
 
 before(async () => {
-  redisPort = await freePort();
-  redisUrl = `redis://127.0.0.1:${redisPort}?channel=${CHANNEL}`;
-  redis = startRedis();
+  redis = await startRedis();
+  redisUrl = `${redis.url}?channel=${CHANNEL}`;
   nodeA = await waitFor('redis-server', () => RedisBus.connect(redisUrl, silentLogger(), { nodeId: 'node-a' }).catch(() => undefined), 10_000);
   nodeB = await RedisBus.connect(redisUrl, silentLogger(), { nodeId: 'node-b' });
 });
 after(async () => {
   await nodeA?.close();
   await nodeB?.close();
-  await stopRedis();
+  await redis?.stop();
 });
 
 function next(bus: RedisBus, match: (e: BusEvent) => boolean): Promise<BusEvent> {
@@ -189,7 +177,7 @@ test("a node killed while holding a key stops getting its events once its claim'
 
 test('after Redis restarts empty, every claim is registered again before the node re-reads the store', async () => {
   await nodeA.claim(routes.ccsDevice('phone-restart'));
-  await stopRedis();
+  await redis?.stop();
   await waitFor('both nodes to see Redis gone', () => !nodeA.up && !nodeB.up);
   const event: BusEvent = { type: 'ccs-device', deviceJidLocal: 'phone-restart' };
   // What a node does on resume: read the store, and from then on events must arrive.
@@ -201,7 +189,7 @@ test('after Redis restarts empty, every claim is registered again before the nod
       });
     });
   const bothResumed = Promise.all([resumed(nodeA), resumed(nodeB)]);
-  redis = startRedis();
+  redis.start();
   await bothResumed;
   assert.deepEqual(await heard(() => nodeB.publish(event)), { a: [event], b: [] });
   nodeA.release(routes.ccsDevice('phone-restart'));

@@ -5,39 +5,17 @@
 // the printer on node B hears of the job submitted on node A meanwhile.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { connect } from 'node:net';
 import { startTestServer, type TestServer } from '../../helpers/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
 import { createUser, registerAndClaim, submitJob } from '../../helpers/cloud.ts';
-import { freePort } from '../../helpers/ports.ts';
+import { startRedis, type TestRedis } from '../../helpers/redis.ts';
 import { waitFor } from '../../helpers/wait.ts';
 import { RawClient, loginRaw } from '../../xmpp/raw-client.ts';
 
 let database: TestDatabase;
-let redisPort: number;
-let redis: ChildProcess;
+let redis: TestRedis;
 let nodeA: TestServer;
 let nodeB: TestServer;
-
-function startRedis(): ChildProcess {
-  return spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
-}
-
-async function stopRedis(): Promise<void> {
-  if (redis.exitCode !== null || redis.signalCode !== null) return;
-  redis.kill('SIGKILL');
-  await once(redis, 'exit');
-}
-
-function redisAnswers(): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(redisPort, '127.0.0.1');
-    socket.once('connect', () => (socket.destroy(), resolve(true)));
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function busUp(node: TestServer): Promise<string | undefined> {
   const text = await (await fetch(`${node.url}/metrics`)).text();
@@ -46,10 +24,8 @@ async function busUp(node: TestServer): Promise<string | undefined> {
 
 before(async () => {
   database = await createTestDatabase();
-  redisPort = await freePort();
-  redis = startRedis();
-  const bus = `redis://127.0.0.1:${redisPort}`;
-  await waitFor('redis-server', redisAnswers, 10_000);
+  redis = await startRedis();
+  const bus = redis.url;
   nodeA = await startTestServer({ database: database.url, bus });
   nodeB = await startTestServer({ database: database.url, bus });
 });
@@ -57,7 +33,7 @@ before(async () => {
 after(async () => {
   await nodeA?.stop();
   await nodeB?.stop();
-  await stopRedis();
+  await redis?.stop();
   await database?.drop();
 });
 
@@ -70,12 +46,12 @@ test('after Redis restarts empty, a printer on node B gets the push of a job sub
     device.send(`<iq type="set" to="${printer.xmppJid}" id="3"><subscribe xmlns="google:push"><item channel="cloudprint.google.com" from="cloudprint.google.com"/></subscribe></iq>`);
     await device.expect(/<iq [^>]*id="3"/);
 
-    await stopRedis();
+    await redis?.stop();
     await waitFor('both nodes see the bus down', async () => (await busUp(nodeA)) === '0' && (await busUp(nodeB)) === '0');
     const submitted = await submitJob(nodeA, owner.token, printer.printerId);
     assert.equal(submitted.body.success, true);
 
-    redis = startRedis();
+    redis.start();
     const [, data] = await device.expect(/<push xmlns="google:push"[^>]*>.*?<data>([^<]+)<\/data>/, 30_000);
     assert.equal(Buffer.from(data!, 'base64').toString(), printer.printerId);
   } finally {
