@@ -10,10 +10,10 @@ import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
-import { startCluster, clusterUser, type Cluster } from '../helpers/cluster.ts';
+import { startCluster, startClusterPrinter, clusterUser, type Cluster } from '../helpers/cluster.ts';
 import { cloudApi, submitJob } from '../helpers/cloud.ts';
 import { waitFor } from '../helpers/wait.ts';
-import { makePdf, registerThroughPrivet, startPrinter, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, registerThroughPrivet, type TestPrinter } from '../privet/helpers.ts';
 
 const SHUTDOWN_DELAY_SECONDS = 5;
 const DOCUMENT = makePdf(1, 'Rolling upgrade');
@@ -22,11 +22,7 @@ let printer: TestPrinter;
 
 before(async () => {
   cluster = await startCluster({ nodeArgs: ['--shutdown-delay', String(SHUTDOWN_DELAY_SECONDS)] });
-  printer = await startPrinter({
-    name: 'Drain Printer',
-    cloud: cluster.balancer.url,
-    args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath],
-  });
+  printer = await startClusterPrinter(cluster, 'Drain Printer');
 });
 
 after(async () => {

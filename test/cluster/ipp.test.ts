@@ -10,9 +10,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, ipp } from '../../src/ipp/codec.ts';
 import { ippJobId } from '../../src/ipp/job-attributes.ts';
-import { clusterUser, startCluster, type Cluster } from '../helpers/cluster.ts';
+import { clusterUser, startCluster, startClusterPrinter, type Cluster } from '../helpers/cluster.ts';
 import { cloudApi } from '../helpers/cloud.ts';
-import { makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, registerThroughPrivet, waitFor, type TestPrinter } from '../privet/helpers.ts';
 import { ippCall, Op, values, type IppCall } from '../ipp/client.ts';
 
 let cluster: Cluster;
@@ -23,11 +23,7 @@ let printerId: string;
 before(async () => {
   cluster = await startCluster();
   owner = await clusterUser(cluster);
-  printer = await startPrinter({
-    name: 'Cluster IPP Printer',
-    cloud: cluster.balancer.url,
-    args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath],
-  });
+  printer = await startClusterPrinter(cluster, 'Cluster IPP Printer');
   printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
 });
 

@@ -10,9 +10,9 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterUser, startCluster, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
+import { clusterUser, startCluster, startClusterPrinter, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
 import { cloudApi, submitJob } from '../helpers/cloud.ts';
-import { makePdf, registerThroughPrivet, startPrinter, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, registerThroughPrivet, waitFor, type TestPrinter } from '../privet/helpers.ts';
 
 let cluster: Cluster;
 let printer: TestPrinter;
@@ -22,11 +22,7 @@ let printerId: string;
 before(async () => {
   cluster = await startCluster();
   owner = await clusterUser(cluster);
-  printer = await startPrinter({
-    name: 'Cluster Printer',
-    cloud: cluster.balancer.url,
-    args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath],
-  });
+  printer = await startClusterPrinter(cluster, 'Cluster Printer');
   printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
 });
 

@@ -21,6 +21,7 @@ import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { freePort } from './ports.ts';
 import { tempDir } from './server.ts';
 import { waitFor } from './wait.ts';
+import { startPrinter, type TestPrinter } from '../privet/helpers.ts';
 
 /** What `ports.json` of a node says. */
 export interface NodePorts {
@@ -369,4 +370,9 @@ export async function clusterUser(cluster: Cluster, email = `user-${randomBytes(
   const body = (await response.json()) as { access_token?: string };
   if (!body.access_token) throw new Error(`sign-in failed: ${JSON.stringify(body)}`);
   return { email, token: body.access_token };
+}
+
+/** A virtual Privet printer (`ocp printer`) whose cloud is the balancer: REST, and XMPP on its direct-TLS port, trusting the cluster's CA. */
+export function startClusterPrinter(cluster: Cluster, name: string): Promise<TestPrinter> {
+  return startPrinter({ name, cloud: cluster.balancer.url, args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath] });
 }
