@@ -1,11 +1,13 @@
 // Two server nodes on one PostgreSQL database and a Redis bus: a message an
 // app server sends through node A reaches a device connected to node B (A
-// stores it and announces `ccs-device` on the bus; B loads it).
+// stores it and announces `ccs-device` on the bus, carrying the stored rows;
+// B hands them to the device's session without reading the store).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { newDevice, rawApp, startCcsServer } from './helpers.ts';
+import { waitFor } from '../helpers/wait.ts';
 
 let database: TestDatabase;
 let nodeA: Awaited<ReturnType<typeof startCcsServer>>;
@@ -47,3 +49,36 @@ test('upstream from a device on node B reaches the app server connected to node 
   phone.device.close();
 });
 
+
+/** A node's reads of the messages pending for one device or sender (ocp_ccs_queue_reads_total). */
+async function queueReads(node: typeof nodeA, queue: 'downstream' | 'upstream'): Promise<number> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  const wanted = `ocp_ccs_queue_reads_total{queue="${queue}"} `;
+  const line = text.split('\n').find((candidate) => candidate.startsWith(wanted));
+  return line ? Number(line.slice(wanted.length)) : 0;
+}
+
+test('messages crossing nodes are handed on from the announcement: one store read per session, none per message', async () => {
+  const messages = 30;
+  const downstreamReads = await queueReads(nodeB, 'downstream');
+  const phone = await newDevice(nodeB);
+  // The session's one read of what was pending when it attached.
+  await waitFor('the device session read the store', async () => (await queueReads(nodeB, 'downstream')) === downstreamReads + 1 || undefined);
+  const upstreamReads = await queueReads(nodeA, 'upstream');
+  const app = await rawApp(nodeA);
+  await waitFor('the app-server connection read the store', async () => (await queueReads(nodeA, 'upstream')) === upstreamReads + 1 || undefined);
+
+  for (let i = 0; i < messages; i++) app.send({ to: phone.registration.registration_id, message_id: `burst-${i}`, data: { i: String(i) } });
+  const received = await phone.next(messages);
+  assert.deepEqual(received.map((message) => message.data), Array.from({ length: messages }, (_, i) => ({ i: String(i) })));
+  for (let i = 0; i < messages; i++) await phone.device.send({ to: nodeA.senderId, message_id: `burst-up-${i}`, data: { i: String(i) } });
+  const upstream = new Set<unknown>();
+  while (upstream.size < messages) {
+    const json = await app.next();
+    if (json.message_type === undefined) upstream.add(json.message_id);
+  }
+  assert.equal(await queueReads(nodeB, 'downstream'), downstreamReads + 1);
+  assert.equal(await queueReads(nodeA, 'upstream'), upstreamReads + 1);
+  app.client.close();
+  phone.device.close();
+});
