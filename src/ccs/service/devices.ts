@@ -109,8 +109,10 @@ export class DeviceHub {
       if (receipts.length) options.forApps(receipts);
       return rows.map(() => undefined);
     }, { gatherMs: ACK_GATHER_MS });
+    // Handed to the app servers by the batch: one announcement per sender and batch for a sender on another node.
     this.upstream = new GroupCommit(async (rows) => {
       await options.queues.insertUpstream(rows);
+      options.forApps(rows);
       return rows.map(() => undefined);
     });
     // Another node stored a message for a device whose session is here.
@@ -371,7 +373,6 @@ export class DeviceHub {
         session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
         this.options.counters.count('device', 'out', 'ack');
       }
-      this.options.forApps([row]);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
       this.nack(session, messageId, REJECTIONS.internal());
