@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { connectDevice, newDevice, rawApp, startCcsServer } from './helpers.ts';
+import { Senders } from '../../src/ccs/service/senders.ts';
 import type { DownstreamMessage } from '../../src/ccs/sdk/device.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -62,8 +63,17 @@ async function queueReads(node: typeof nodeA, queue: 'downstream' | 'upstream'):
   return line ? Number(line.slice(wanted.length)) : 0;
 }
 
+/** The nodes as seen by a new sender: nothing an earlier test left un-ACKed reaches its connections. */
+const globalA = () => nodeA;
+const globalB = () => nodeB;
+async function newSender<Nodes extends Array<typeof nodeA>>(...nodes: Nodes): Promise<Nodes> {
+  const { sender_id, api_key } = await new Senders(nodeA.context.store.db).create('another app');
+  return nodes.map((node) => ({ ...node, senderId: sender_id, apiKey: api_key })) as Nodes;
+}
+
 test('messages crossing nodes are handed on from the announcement: one store read per session, none per message', async () => {
   const messages = 30;
+  const [nodeA, nodeB] = await newSender(globalA(), globalB());
   const downstreamReads = await queueReads(nodeB, 'downstream');
   const phone = await newDevice(nodeB);
   // The session's one read of what was pending when it attached.
@@ -88,8 +98,8 @@ test('messages crossing nodes are handed on from the announcement: one store rea
 });
 
 test('a node whose connection of the sender is draining leaves announced upstream to the sender\'s new connection on another node', async () => {
-  const nodeC = await startCcsServer({ database: database.url, bus });
-  Object.assign(nodeC, { senderId: nodeA.senderId, apiKey: nodeA.apiKey });
+  const started = await startCcsServer({ database: database.url, bus });
+  const [nodeA, nodeB, nodeC] = await newSender(globalA(), globalB(), started);
   try {
     const phone = await newDevice(nodeC);
     const oldApp = await rawApp(nodeB);
@@ -113,11 +123,12 @@ test('a node whose connection of the sender is draining leaves announced upstrea
     newApp.client.close();
     phone.device.close();
   } finally {
-    await nodeC.stop();
+    await started.stop();
   }
 });
 
 test('what a device\'s old session on node A leaves un-ACKed goes to its new session on node B when the old one closes', async () => {
+  const [nodeA, nodeB] = await newSender(globalA(), globalB());
   const phone = await newDevice(nodeA, { autoAck: false });
   const reads = await queueReads(nodeB, 'downstream');
   const later: DownstreamMessage[] = [];
