@@ -90,6 +90,8 @@ export class DeviceHub {
   private readonly acking = new Set<string>();
   /** Rows read from the store (not handed over by a local delivery or an announcement). */
   private readonly readFromStore = new WeakSet<DownstreamRow>();
+  /** Upstream messages stored and ACKed to their devices in this pass of the microtask queue (forApps). */
+  private toApps: UpstreamRow[] = [];
   private readonly acks: GroupCommit<DownstreamRow, undefined>;
   private readonly upstream: GroupCommit<UpstreamRow, undefined>;
   private readonly now: () => number;
@@ -109,10 +111,8 @@ export class DeviceHub {
       if (receipts.length) options.forApps(receipts);
       return rows.map(() => undefined);
     }, { gatherMs: ACK_GATHER_MS });
-    // Handed to the app servers by the batch: one announcement per sender and batch for a sender on another node.
     this.upstream = new GroupCommit(async (rows) => {
       await options.queues.insertUpstream(rows);
-      options.forApps(rows);
       return rows.map(() => undefined);
     });
     // Another node stored a message for a device whose session is here.
@@ -373,12 +373,33 @@ export class DeviceHub {
         session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
         this.options.counters.count('device', 'out', 'ack');
       }
+      this.forApps(row);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
       this.nack(session, messageId, REJECTIONS.internal());
     } finally {
       session.upstreamPending--;
     }
+  }
+
+  /**
+   * Hands stored upstream messages to the app servers after their ACKs to
+   * the devices are written, by the batch: the rows of one group commit are
+   * ACKed in one pass of the microtask queue, so one announcement per sender
+   * and batch goes to a sender on another node. ACK first: a node that dies
+   * in between leaves the device un-ACKed and the app server without the
+   * message; the device's resend is then stored once (its row still exists)
+   * and delivered once. Announced first, the app server could ACK it (the
+   * row deleted) before the resend stores it again.
+   */
+  private forApps(row: UpstreamRow): void {
+    this.toApps.push(row);
+    if (this.toApps.length > 1) return;
+    queueMicrotask(() => {
+      const rows = this.toApps;
+      this.toApps = [];
+      this.options.forApps(rows);
+    });
   }
 
   private receiptFor(row: DownstreamRow): UpstreamRow {
