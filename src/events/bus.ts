@@ -16,16 +16,42 @@ export interface PrinterNotification {
   recipients: string[];
 }
 
-/** A CCS device has a downstream message waiting (see src/ccs). */
+/**
+ * A stored CCS message carried in its announcement (src/ccs/service/queues.ts
+ * rows, as JSON): the node holding the session hands it on without reading
+ * the store. Opaque to the bus.
+ */
+export type CarriedMessage = Readonly<Record<string, string | number | boolean | null>>;
+
+/**
+ * A CCS device has downstream messages waiting (see src/ccs). `messages`,
+ * when present, are all of them that the announcing node stored; without it
+ * the node holding the session reads the store.
+ */
 export interface DeviceMessageNotification {
   type: 'ccs-device';
   deviceJidLocal: string;
+  messages?: CarriedMessage[];
 }
 
-/** A CCS sender has upstream messages or receipts waiting (see src/ccs). */
+/** A CCS sender has upstream messages or receipts waiting (see src/ccs); `messages` as above. */
 export interface SenderMessageNotification {
   type: 'ccs-sender';
   senderId: string;
+  messages?: CarriedMessage[];
+}
+
+/**
+ * The event as a bare hint, its carried messages left out: what is kept to
+ * publish after an outage (the messages are in the store, and the nodes
+ * re-read it on resuming anyway), and what one copy of is enough.
+ */
+export function withoutMessages(event: BusEvent): BusEvent {
+  if ((event.type === 'ccs-device' || event.type === 'ccs-sender') && event.messages) {
+    const { messages: _carried, ...hint } = event;
+    return hint;
+  }
+  return event;
 }
 
 /**

@@ -7,14 +7,15 @@
 //
 // Redis going away never fails a caller: the change an event announces is
 // already in the store, so an event that cannot be published is kept (once,
-// however often it recurs) and published when the connection is back. A node
+// however often it recurs; without the CCS messages it may carry, which wait
+// in the store) and published when the connection is back. A node
 // whose connection was interrupted registers its claims again (Redis may
 // have restarted empty, or its claims expired meanwhile) and only then
 // re-reads the store for what it serves (onResumed), since events published
 // meanwhile never reached it.
 import { Redis } from 'ioredis';
 import type { Logger } from '../log.ts';
-import { routingKeysOf, type BusEvent, type BusHandler, type NotificationBus } from './bus.ts';
+import { routingKeysOf, withoutMessages, type BusEvent, type BusHandler, type NotificationBus } from './bus.ts';
 import { RouteRegistry } from './redis-routes.ts';
 
 const DEFAULT_CHANNEL = 'ocp:notifications';
@@ -157,8 +158,11 @@ export class RedisBus implements NotificationBus {
     else await this.publisher.publish(this.channel, message);
   }
 
+  /** A kept event is a hint (withoutMessages): its messages wait in the store, re-read on resuming. */
   private keep(message: string, event: BusEvent): void {
-    if (!this.closed) this.unsent.set(message, event);
+    if (this.closed) return;
+    const hint = withoutMessages(event);
+    this.unsent.set(hint === event ? message : JSON.stringify(hint), hint);
   }
 
   /** Publishes the kept events, one pass at a time; what fails again stays for the next 'ready'. */

@@ -7,15 +7,28 @@
 // cluster each connection claims its sender's routing key on the bus
 // (routes.ccsSender), so upstream messages and receipts stored on other
 // nodes are announced to this node only while it holds a connection of the
-// sender.
+// sender. The announcement carries the stored rows (up to `maxPending`), as
+// for devices (./devices.ts): the store is read when a connection attaches,
+// after a bus outage, and for an announcement without its rows, at most one
+// read in flight per sender plus one more if asked for meanwhile.
+//
+// A node whose connections of the sender are all draining (§4.5) takes no
+// announced rows: the app server is moving to a new connection, which has
+// claimed the sender's key and so hears the same announcement on its node
+// (or, not connected yet, reads the rows from the store when it attaches).
+// Were both nodes to take them, the app server would get each twice during
+// a rolling restart. What the draining connection has in flight when the
+// new one attaches is still sent on both: the new node cannot know it is in
+// flight elsewhere (CCS allows it: an ACK counts on one connection only).
 import type { Logger } from '../../log.ts';
-import { routes, type NotificationBus } from '../../events/bus.ts';
+import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
 import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
 import type { GcmLink } from './links.ts';
 import type { CcsCounters } from './counters.ts';
+import { CARRIED_ROWS_WINDOW_MS } from './devices.ts';
 
 export class AppConnection {
   /** Upstream messages and receipts sent on this connection, by message_id, awaiting the app's ACK. */
@@ -45,9 +58,12 @@ interface SenderState {
   backlog: UpstreamRow[];
   /** Ids in `backlog` or in some connection's `inflight`. */
   known: Set<string>;
-  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
-  loading: number;
+  /** A load from the store in progress; another asked for meanwhile; ids whose deletion committed meanwhile (the load may still return them). */
+  loading: boolean;
+  reload: boolean;
   ackedWhileLoading: Set<string>;
+  /** Ids read from the store and ACKed, by when: their announcement may still come (devices.ts CARRIED_ROWS_WINDOW_MS). */
+  ackedBeforeAnnounced: Map<string, number>;
 }
 
 export interface AppServerHubOptions {
@@ -69,6 +85,8 @@ export class AppServerHub {
   private readonly acks: GroupCommit<string, undefined>;
   private readonly now: () => number;
   private readonly unsubscribe: Array<() => void>;
+  /** Rows read from the store (not handed over by a local delivery or an announcement). */
+  private readonly readFromStore = new WeakSet<UpstreamRow>();
 
   constructor(private readonly options: AppServerHubOptions) {
     this.now = options.now ?? Date.now;
@@ -79,11 +97,15 @@ export class AppServerHub {
     // Another node stored messages for a sender connected here.
     this.unsubscribe = [
       options.bus.subscribe((event) => {
-        if (event.type === 'ccs-sender' && this.senders.has(event.senderId)) void this.load(event.senderId);
+        if (event.type !== 'ccs-sender') return;
+        const state = this.senders.get(event.senderId);
+        if (!state || state.connections.every((connection) => connection.draining)) return;
+        if (event.messages) this.takeCarried(state, event.messages as unknown as UpstreamRow[]);
+        else this.load(event.senderId);
       }),
       // The bus was down: announcements for senders here may be lost; their messages wait in the store.
       options.bus.onResumed(() => {
-        for (const senderId of this.senders.keys()) void this.load(senderId);
+        for (const senderId of this.senders.keys()) this.load(senderId);
       }),
     ];
   }
@@ -104,7 +126,7 @@ export class AppServerHub {
    */
   private async claimThenLoad(senderId: string): Promise<void> {
     await this.options.bus.claim(routes.ccsSender(senderId));
-    if (this.senders.has(senderId)) await this.load(senderId);
+    if (this.senders.has(senderId)) this.load(senderId);
   }
 
   detach(connection: AppConnection): void {
@@ -117,8 +139,19 @@ export class AppServerHub {
     state.backlog.unshift(...connection.inflight.values());
     state.backlog.sort((a, b) => a.created_at - b.created_at);
     connection.inflight.clear();
-    if (state.connections.length) this.pump(state);
-    else this.senders.delete(connection.senderId);
+    if (state.connections.length) return this.pump(state);
+    this.senders.delete(connection.senderId);
+    // The sender's connection on another node (reconnected before this one
+    // went) was never told of what was stored here: it hears it now.
+    this.announce(connection.senderId, state.backlog);
+  }
+
+  /** Rows for a sender's connections on other nodes: carried unless more than a connection may have in flight (devices.ts deliver). */
+  private announce(senderId: string, rows: readonly UpstreamRow[]): void {
+    if (!rows.length) return;
+    const messages = rows.length <= this.options.maxPending ? (rows as unknown as CarriedMessage[]) : undefined;
+    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
+    void this.options.bus.publish({ type: 'ccs-sender', senderId, ...(messages && { messages }) });
   }
 
   connectionCount(): number {
@@ -129,39 +162,70 @@ export class AppServerHub {
 
   private state(senderId: string): SenderState {
     let state = this.senders.get(senderId);
-    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), loading: 0, ackedWhileLoading: new Set() }));
+    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), loading: false, reload: false, ackedWhileLoading: new Set(), ackedBeforeAnnounced: new Map() }));
     return state;
   }
 
-  private async load(senderId: string): Promise<void> {
+  /**
+   * Reads what is pending for the sender from the store: a burst of requests
+   * while one read is in flight costs one more read, after it.
+   */
+  private load(senderId: string): void {
     const loading = this.state(senderId);
-    loading.loading++;
-    try {
-      const rows = await this.options.queues.pendingUpstream(senderId);
-      const state = this.senders.get(senderId);
-      if (!state) return;
-      for (const row of rows) {
-        if (state.known.has(row.id) || state.ackedWhileLoading.has(row.id)) continue;
-        state.known.add(row.id);
-        state.backlog.push(row);
-      }
-      state.backlog.sort((a, b) => a.created_at - b.created_at);
-      this.pump(state);
-    } catch (error) {
-      this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
-    } finally {
-      if (--loading.loading === 0) loading.ackedWhileLoading.clear();
+    if (loading.loading) {
+      loading.reload = true;
+      return;
     }
+    loading.loading = true;
+    void (async () => {
+      do {
+        loading.reload = false;
+        try {
+          const rows = await this.options.queues.pendingUpstream(senderId);
+          const state = this.senders.get(senderId);
+          if (state !== loading) break;
+          for (const row of rows) this.readFromStore.add(row);
+          this.add(state, rows.filter((row) => !state.ackedWhileLoading.has(row.id)));
+        } catch (error) {
+          this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
+        }
+        loading.ackedWhileLoading.clear();
+      } while (loading.reload && this.senders.get(senderId) === loading);
+      loading.loading = false;
+    })();
+  }
+
+  /** Rows another node stored and announced: as offer() would, but for those ACKed meanwhile (devices.ts takeCarried). */
+  private takeCarried(state: SenderState, rows: readonly UpstreamRow[]): void {
+    const now = this.now();
+    for (const [id, at] of state.ackedBeforeAnnounced) {
+      if (at > now - CARRIED_ROWS_WINDOW_MS) break;
+      state.ackedBeforeAnnounced.delete(id);
+    }
+    this.add(state, rows.filter((row) => !state.ackedWhileLoading.has(row.id) && !state.ackedBeforeAnnounced.delete(row.id)));
+  }
+
+  private add(state: SenderState, rows: readonly UpstreamRow[]): void {
+    for (const row of rows) {
+      if (state.known.has(row.id)) continue;
+      state.known.add(row.id);
+      state.backlog.push(row);
+    }
+    state.backlog.sort((a, b) => a.created_at - b.created_at);
+    this.pump(state);
   }
 
   /** Stored upstream messages and receipts: sent now if a connection of the sender has room. */
   offer(rows: readonly UpstreamRow[]): void {
     const touched = new Set<SenderState>();
-    const elsewhere = new Set<string>();
+    const elsewhere = new Map<string, UpstreamRow[]>();
     for (const row of rows) {
       const state = this.senders.get(row.sender_id);
       if (!state) {
-        elsewhere.add(row.sender_id); // stored; sent once the sender connects here or on another node
+        // Stored; sent once the sender connects here or on another node.
+        const list = elsewhere.get(row.sender_id);
+        if (list) list.push(row);
+        else elsewhere.set(row.sender_id, [row]);
         continue;
       }
       if (state.known.has(row.id)) continue;
@@ -170,8 +234,7 @@ export class AppServerHub {
       touched.add(state);
     }
     for (const state of touched) this.pump(state);
-    // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
-    for (const senderId of elsewhere) void this.options.bus.publish({ type: 'ccs-sender', senderId });
+    for (const [senderId, stored] of elsewhere) this.announce(senderId, stored);
   }
 
   /** Sends backlog to the connections with room: draining ones only when no other has room. */
@@ -289,6 +352,7 @@ export class AppServerHub {
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed');
       state.known.delete(row.id);
       if (state.loading) state.ackedWhileLoading.add(row.id);
+      if (this.readFromStore.has(row)) state.ackedBeforeAnnounced.set(row.id, this.now());
     });
     this.pump(state);
     if (connection.draining) this.closeIfDrained(connection);

@@ -4,9 +4,13 @@
 // stays in the store and is sent again on the next session. In a cluster a
 // session claims its device's routing key on the bus (routes.ccsDevice), so
 // messages stored on other nodes are announced to this node only while it
-// holds a session of the device.
+// holds a session of the device. The announcement carries the stored rows
+// (up to `maxPending` of them), which that node hands to the session as a
+// local delivery would: the store is read when a session attaches, after a
+// bus outage, and for an announcement without its rows — at most one read in
+// flight per session, plus one more if asked for meanwhile.
 import type { Logger } from '../../log.ts';
-import { routes, type NotificationBus } from '../../events/bus.ts';
+import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
@@ -24,6 +28,17 @@ const DEFAULT_UPSTREAM_TTL_SECONDS = 86_400;
  */
 const ACK_GATHER_MS = 5;
 
+/**
+ * How long the id of a message read from the store and ACKed is remembered,
+ * in case its announcement (carrying it) arrives after the ACK: a message
+ * stored after the session's claim and before its read is in both. Carried
+ * rows only travel in an announcement published at once (one kept through
+ * an outage carries none: bus.ts withoutMessages), so it arrives within
+ * Redis's delivery time; a subscriber lagging minutes behind is cut off by
+ * Redis's pub/sub output limits and re-reads the store on resuming.
+ */
+export const CARRIED_ROWS_WINDOW_MS = 120_000;
+
 export interface DeviceIdentity {
   accountId: string;
   jidLocal: string;
@@ -40,9 +55,12 @@ export class DeviceSession {
   idle = false;
   upstreamPending = 0;
   closed = false;
-  /** Loads from the store in progress, and ids whose deletion committed meanwhile (a load may still return them). */
-  loading = 0;
+  /** A load from the store in progress; another asked for meanwhile; ids whose deletion committed meanwhile (the load may still return them). */
+  loading = false;
+  reload = false;
   readonly ackedWhileLoading = new Set<string>();
+  /** Ids read from the store and ACKed, by when: their announcement may still come (CARRIED_ROWS_WINDOW_MS). */
+  readonly ackedBeforeAnnounced = new Map<string, number>();
 
   constructor(
     readonly identity: DeviceIdentity,
@@ -70,6 +88,10 @@ export class DeviceHub {
   private readonly sessions = new Map<string, DeviceSession[]>();
   /** Ids ACKed and not yet deleted: a session loading meanwhile must not send them again. */
   private readonly acking = new Set<string>();
+  /** Rows read from the store (not handed over by a local delivery or an announcement). */
+  private readonly readFromStore = new WeakSet<DownstreamRow>();
+  /** Upstream messages stored and ACKed to their devices in this pass of the microtask queue (forApps). */
+  private toApps: UpstreamRow[] = [];
   private readonly acks: GroupCommit<DownstreamRow, undefined>;
   private readonly upstream: GroupCommit<UpstreamRow, undefined>;
   private readonly now: () => number;
@@ -98,11 +120,13 @@ export class DeviceHub {
       options.bus.subscribe((event) => {
         if (event.type !== 'ccs-device') return;
         const session = this.current(event.deviceJidLocal);
-        if (session) void this.load(session);
+        if (!session) return;
+        if (event.messages) this.takeCarried(session, event.messages as unknown as DownstreamRow[]);
+        else this.load(session);
       }),
       // The bus was down: announcements for devices here may be lost; their messages wait in the store.
       options.bus.onResumed(() => {
-        for (const list of this.sessions.values()) void this.load(list.at(-1)!);
+        for (const list of this.sessions.values()) this.load(list.at(-1)!);
       }),
     ];
   }
@@ -123,7 +147,7 @@ export class DeviceHub {
    */
   private async claimThenLoad(session: DeviceSession): Promise<void> {
     await this.options.bus.claim(routes.ccsDevice(session.identity.jidLocal));
-    await this.load(session);
+    this.load(session);
   }
 
   detach(session: DeviceSession): void {
@@ -135,7 +159,10 @@ export class DeviceHub {
     else this.sessions.delete(session.identity.jidLocal);
     // What this session had in flight now goes to the account's other session, if any.
     const next = list.at(-1);
-    if (next && session.inflight.size) void this.load(next);
+    if (next && session.inflight.size) this.load(next);
+    // The device's session on another node (reconnected before this one
+    // went) was never told of what was stored here: it hears it now.
+    if (!next) this.announce(session.identity.jidLocal, [...session.inflight.values(), ...session.backlog]);
     this.checkDrained();
   }
 
@@ -152,19 +179,46 @@ export class DeviceHub {
   /** Hands freshly stored messages to their devices' sessions (here, or on another node via the bus). */
   deliver(rows: readonly DownstreamRow[]): void {
     const touched = new Set<DeviceSession>();
-    const elsewhere = new Set<string>();
+    const elsewhere = new Map<string, DownstreamRow[]>();
     for (const row of rows) {
       const session = this.current(row.jid_local);
       if (!session) {
-        elsewhere.add(row.jid_local);
+        const list = elsewhere.get(row.jid_local);
+        if (list) list.push(row);
+        else elsewhere.set(row.jid_local, [row]);
         continue;
       }
       this.enqueue(session, [row]);
       touched.add(session);
     }
     for (const session of touched) this.pump(session);
+    // One announcement per device and batch, carrying the rows unless there
+    // are more than a session may have in flight (each is at most a message's
+    // size, messages.ts): then the node holding the session reads the store.
     // publish never rejects: with the bus down the rows wait in the store (NotificationBus.publish).
-    for (const jidLocal of elsewhere) void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: jidLocal });
+    for (const [jidLocal, stored] of elsewhere) this.announce(jidLocal, stored);
+  }
+
+  private announce(jidLocal: string, rows: readonly DownstreamRow[]): void {
+    if (!rows.length) return;
+    const messages = rows.length <= this.options.maxPending ? (rows as unknown as CarriedMessage[]) : undefined;
+    void this.options.bus.publish({ type: 'ccs-device', deviceJidLocal: jidLocal, ...(messages && { messages }) });
+  }
+
+  /**
+   * Rows another node stored and announced: like a local delivery, but for
+   * those this session already had and were ACKed meanwhile (read from the
+   * store by a load that overtook the announcement, or ACKed while a load is
+   * in flight).
+   */
+  private takeCarried(session: DeviceSession, rows: readonly DownstreamRow[]): void {
+    const now = this.now();
+    for (const [id, at] of session.ackedBeforeAnnounced) {
+      if (at > now - CARRIED_ROWS_WINDOW_MS) break;
+      session.ackedBeforeAnnounced.delete(id);
+    }
+    this.enqueue(session, rows.filter((row) => !this.acking.has(row.id) && !session.ackedWhileLoading.has(row.id) && !session.ackedBeforeAnnounced.delete(row.id)));
+    this.pump(session);
   }
 
   setIdle(session: DeviceSession, idle: boolean): void {
@@ -172,18 +226,33 @@ export class DeviceHub {
     if (!idle) this.pump(session);
   }
 
-  private async load(session: DeviceSession): Promise<void> {
-    session.loading++;
-    try {
-      const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
-      if (session.closed) return;
-      this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
-      this.pump(session);
-    } catch (error) {
-      this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
-    } finally {
-      if (--session.loading === 0) session.ackedWhileLoading.clear();
+  /**
+   * Reads what is pending for the session's device from the store. A burst
+   * of requests while one read is in flight costs one more read, after it:
+   * that one sees everything stored before any of them.
+   */
+  private load(session: DeviceSession): void {
+    if (session.loading) {
+      session.reload = true;
+      return;
     }
+    session.loading = true;
+    void (async () => {
+      do {
+        session.reload = false;
+        try {
+          const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
+          if (session.closed) break;
+          for (const row of rows) this.readFromStore.add(row);
+          this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
+          this.pump(session);
+        } catch (error) {
+          this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
+        }
+        session.ackedWhileLoading.clear();
+      } while (session.reload && !session.closed);
+      session.loading = false;
+    })();
   }
 
   private enqueue(session: DeviceSession, rows: readonly DownstreamRow[]): void {
@@ -259,6 +328,7 @@ export class DeviceHub {
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
       session.known.delete(row.id);
       if (session.loading) session.ackedWhileLoading.add(row.id);
+      if (this.readFromStore.has(row)) session.ackedBeforeAnnounced.set(row.id, this.now());
     });
     this.pump(session);
     this.checkDrained();
@@ -303,13 +373,33 @@ export class DeviceHub {
         session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
         this.options.counters.count('device', 'out', 'ack');
       }
-      this.options.forApps([row]);
+      this.forApps(row);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
       this.nack(session, messageId, REJECTIONS.internal());
     } finally {
       session.upstreamPending--;
     }
+  }
+
+  /**
+   * Hands stored upstream messages to the app servers after their ACKs to
+   * the devices are written, by the batch: the rows of one group commit are
+   * ACKed in one pass of the microtask queue, so one announcement per sender
+   * and batch goes to a sender on another node. ACK first: a node that dies
+   * in between leaves the device un-ACKed and the app server without the
+   * message; the device's resend is then stored once (its row still exists)
+   * and delivered once. Announced first, the app server could ACK it (the
+   * row deleted) before the resend stores it again.
+   */
+  private forApps(row: UpstreamRow): void {
+    this.toApps.push(row);
+    if (this.toApps.length > 1) return;
+    queueMicrotask(() => {
+      const rows = this.toApps;
+      this.toApps = [];
+      this.options.forApps(rows);
+    });
   }
 
   private receiptFor(row: DownstreamRow): UpstreamRow {

@@ -46,7 +46,7 @@ export class CcsService {
     const { db, log, bus, now } = options;
     this.senders = new Senders(db, now);
     this.registrations = new Registrations(db, now);
-    this.queues = new MessageQueues(db, now);
+    this.queues = new MessageQueues(db, now, this.counters);
     // The hubs reach each other through these arrows (receipts and upstream go to apps).
     let apps: AppServerHub | undefined;
     this.devices = new DeviceHub({

@@ -16,6 +16,16 @@ export function registerCcsMetrics(registry: Registry, sources: { counters: CcsC
       for (const { peer, direction, type, value } of sources.counters.all()) this.inc({ peer, direction, type }, value);
     },
   });
+  new Counter({
+    name: 'ocp_ccs_queue_reads_total',
+    help: 'Reads of the messages pending for one device (downstream) or one sender (upstream): on attaching a session, after a bus outage, and for announcements too large to carry the messages',
+    labelNames: ['queue'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [queue, value] of Object.entries(sources.counters.queueReads)) this.inc({ queue }, value);
+    },
+  });
   new Gauge({
     name: 'ocp_ccs_queued_messages',
     help: 'CCS messages stored and not yet ACKed: downstream (for devices) and upstream (upstream messages and receipts for app servers)',

@@ -6,6 +6,7 @@ import type { Db } from '../../store/db.ts';
 import type { CcsDownstreamTable, CcsUpstreamTable } from '../../store/tables/ccs.ts';
 import { chunks } from './group-commit.ts';
 import { BatchStatement } from './batch-sql.ts';
+import type { CcsCounters } from './counters.ts';
 
 export type DownstreamRow = CcsDownstreamTable;
 export type UpstreamRow = CcsUpstreamTable;
@@ -54,6 +55,7 @@ export class MessageQueues {
   constructor(
     private readonly db: Db,
     private readonly now: () => number = Date.now,
+    private readonly counters?: CcsCounters,
   ) {}
 
   /**
@@ -84,6 +86,7 @@ export class MessageQueues {
 
   /** What a device should still receive, high priority first, oldest first. */
   pendingDownstream(jidLocal: string): Promise<DownstreamRow[]> {
+    if (this.counters) this.counters.queueReads.downstream++;
     return this.db
       .selectFrom('ccs_downstream')
       .selectAll()
@@ -108,6 +111,7 @@ export class MessageQueues {
   }
 
   pendingUpstream(senderId: string): Promise<UpstreamRow[]> {
+    if (this.counters) this.counters.queueReads.upstream++;
     return this.db.selectFrom('ccs_upstream').selectAll().where('sender_id', '=', senderId).where('expires_at', '>', this.now()).orderBy('created_at').orderBy('id').execute();
   }
 
