@@ -12,7 +12,7 @@ import { cpuSecondsSince, nowMs } from './stats.ts';
 import type { LoadAccount } from './accounts.ts';
 
 export type LoadCommand =
-  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; mode: ConnectMode }
+  | { op: 'connect'; port: number; caPath: string; domain: string; accounts: LoadAccount[]; concurrency: number; subscribe: boolean; mode: ConnectMode; /** Source address (default: the system's choice, 127.0.0.1). */ localAddress?: string }
   | { op: 'route'; pairs: number; messages: number; inFlight: number; bodyBytes: number; /** Messages per second; 0 = as fast as `inFlight` allows. */ rate: number }
   | { op: 'exit' };
 
@@ -51,6 +51,7 @@ function exchange(socket: Socket, data: string, until: string): Promise<void> {
 interface LoadTlsOptions {
   secureContext: SecureContext;
   rejectUnauthorized: boolean;
+  localAddress?: string;
 }
 
 const STREAM = (domain: string) => `<stream:stream xmlns="jabber:client" xmlns:stream="http://etherx.jabber.org/streams" to="${domain}" version="1.0">`;
@@ -68,7 +69,7 @@ class LoadSession {
   async open(port: number, tlsOptions: LoadTlsOptions, domain: string, subscribe: boolean, mode: ConnectMode): Promise<void> {
     let raw: Socket | undefined;
     if (mode === 'starttls') {
-      raw = tcpConnect({ host: '127.0.0.1', port });
+      raw = tcpConnect({ host: '127.0.0.1', port, localAddress: tlsOptions.localAddress });
       raw.setNoDelay(true);
       await exchange(raw, STREAM(domain), '</stream:features>');
       await exchange(raw, '<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>', '<proceed');
@@ -135,8 +136,9 @@ class LoadSession {
 
 async function connectAll(command: Extract<LoadCommand, { op: 'connect' }>, sessions: LoadSession[], report: (r: LoadReport) => void): Promise<void> {
   // One context per kind, shared by all connections: a `ca` option per connect would parse the CA every time.
-  const verifying: LoadTlsOptions = { secureContext: createSecureContext({ ca: readFileSync(command.caPath) }), rejectUnauthorized: true };
-  const trusting: LoadTlsOptions = { secureContext: createSecureContext(), rejectUnauthorized: false };
+  const { localAddress } = command;
+  const verifying: LoadTlsOptions = { secureContext: createSecureContext({ ca: readFileSync(command.caPath) }), rejectUnauthorized: true, localAddress };
+  const trusting: LoadTlsOptions = { secureContext: createSecureContext(), rejectUnauthorized: false, localAddress };
   const started = performance.now();
   const cpuBefore = process.cpuUsage();
   let next = 0;
