@@ -150,6 +150,18 @@ describe('CCS delivery', () => {
     phone.device.close();
   });
 
+  test('an upstream message sent again after its app server ACKed it (the device saw no ACK) is ACKed, not delivered again', async () => {
+    const phone = await newDevice(server);
+    await phone.device.send({ to: server.senderId, message_id: 'resent', data: { n: '1' } });
+    assert.equal((await app.next()).message_id, 'resent');
+    app.send({ to: phone.registration.registration_id, message_id: 'resent', message_type: 'ack' });
+    await settle(200); // the app server's ACK stored
+    // As a device whose ACK died with its node does on its next session.
+    await phone.device.send({ to: server.senderId, message_id: 'resent', data: { n: '1' } });
+    await app.quiet();
+    phone.device.close();
+  });
+
   test('device upstream: NACKed for a bad TTL, a missing message_id or a sender it is not registered with', async () => {
     const phone = await newDevice(server);
     await assert.rejects(phone.device.send({ to: server.senderId, message_id: 'bad-ttl', time_to_live: -5 }), (error: any) => error.code === 'INVALID_JSON' && /INVALID_TTL/.test(error.description));

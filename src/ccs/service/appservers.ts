@@ -91,7 +91,7 @@ export class AppServerHub {
   constructor(private readonly options: AppServerHubOptions) {
     this.now = options.now ?? Date.now;
     this.acks = new GroupCommit(async (ids) => {
-      await options.queues.deleteUpstream(ids);
+      await options.queues.acknowledgeUpstream(ids);
       return ids.map(() => undefined);
     });
     // Another node stored messages for a sender connected here.

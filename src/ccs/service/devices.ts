@@ -93,7 +93,8 @@ export class DeviceHub {
   /** Upstream messages stored and ACKed to their devices in this pass of the microtask queue (forApps). */
   private toApps: UpstreamRow[] = [];
   private readonly acks: GroupCommit<DownstreamRow, undefined>;
-  private readonly upstream: GroupCommit<UpstreamRow, undefined>;
+  /** Stores upstream messages; true for each row stored now, false for a resend of one stored before. */
+  private readonly upstream: GroupCommit<UpstreamRow, boolean>;
   private readonly now: () => number;
   private readonly unsubscribe: Array<() => void>;
   /** Set by `drain`: nothing more is sent to devices; `drained` runs once the last ACK arrives. */
@@ -112,8 +113,8 @@ export class DeviceHub {
       return rows.map(() => undefined);
     }, { gatherMs: ACK_GATHER_MS });
     this.upstream = new GroupCommit(async (rows) => {
-      await options.queues.insertUpstream(rows);
-      return rows.map(() => undefined);
+      const stored = await options.queues.insertUpstream(rows);
+      return rows.map((row) => stored.has(row.id));
     });
     // Another node stored a message for a device whose session is here.
     this.unsubscribe = [
@@ -368,12 +369,13 @@ export class DeviceHub {
         expires_at: expiryOf(now, ttl),
         created_at: now,
       };
-      await this.upstream.submit(row);
+      const stored = await this.upstream.submit(row);
       if (!session.closed) {
         session.link.sendGcm(JSON.stringify({ message_type: 'ack', message_id: messageId }));
         this.options.counters.count('device', 'out', 'ack');
       }
-      this.forApps(row);
+      // A resend (the device saw no ACK) of a message stored before is ACKed again, not offered again.
+      if (stored) this.forApps(row);
     } catch (error) {
       this.options.log.error({ err: error }, 'ccs: storing an upstream message failed');
       this.nack(session, messageId, REJECTIONS.internal());

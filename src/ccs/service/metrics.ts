@@ -32,9 +32,11 @@ export function registerCcsMetrics(registry: Registry, sources: { counters: CcsC
     labelNames: ['queue'],
     registers: [registry],
     async collect() {
-      const count = (table: 'ccs_downstream' | 'ccs_upstream') =>
-        sources.db.selectFrom(table).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow();
-      const [downstream, upstream] = await Promise.all([count('ccs_downstream'), count('ccs_upstream')]);
+      const [downstream, upstream] = await Promise.all([
+        sources.db.selectFrom('ccs_downstream').select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+        // ACKed upstream rows are tombstones (queues.ts UPSTREAM_RESEND_WINDOW_MS), not queued.
+        sources.db.selectFrom('ccs_upstream').where('acked_at', 'is', null).select((eb) => eb.fn.countAll<number>().as('count')).executeTakeFirstOrThrow(),
+      ]);
       this.set({ queue: 'downstream' }, Number(downstream.count));
       this.set({ queue: 'upstream' }, Number(upstream.count));
     },

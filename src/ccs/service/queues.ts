@@ -9,7 +9,19 @@ import { BatchStatement } from './batch-sql.ts';
 import type { CcsCounters } from './counters.ts';
 
 export type DownstreamRow = CcsDownstreamTable;
-export type UpstreamRow = CcsUpstreamTable;
+/** An upstream message or receipt for an app server, as stored (without its ACK time). */
+export type UpstreamRow = Omit<CcsUpstreamTable, 'acked_at'>;
+
+/**
+ * How long an upstream message ACKed by its app server is remembered: a
+ * device whose ACK was lost (its connection or its node died between the
+ * store and the ACK) sends the message again on its next session, usually
+ * within seconds, and the remembered id keeps that copy from being stored
+ * and delivered a second time. Ten minutes covers devices that back off for
+ * minutes; a resend later than that is delivered again (at least once, CCS
+ * "Flow Control").
+ */
+export const UPSTREAM_RESEND_WINDOW_MS = 10 * 60 * 1000;
 
 /** One accepted request's share of a batch. */
 export interface DownstreamEntry {
@@ -106,31 +118,43 @@ export class MessageQueues {
     });
   }
 
-  insertUpstream(rows: readonly UpstreamRow[]): Promise<void> {
+  /** Stores `rows`; resolves with the ids stored now (not those stored or ACKed before: resends). */
+  insertUpstream(rows: readonly UpstreamRow[]): Promise<Set<string>> {
     return insertUpstream(this.db, rows);
   }
 
   pendingUpstream(senderId: string): Promise<UpstreamRow[]> {
     if (this.counters) this.counters.queueReads.upstream++;
-    return this.db.selectFrom('ccs_upstream').selectAll().where('sender_id', '=', senderId).where('expires_at', '>', this.now()).orderBy('created_at').orderBy('id').execute();
+    return this.db.selectFrom('ccs_upstream').selectAll().where('sender_id', '=', senderId).where('acked_at', 'is', null).where('expires_at', '>', this.now()).orderBy('created_at').orderBy('id').execute();
   }
 
-  async deleteUpstream(ids: readonly string[]): Promise<void> {
-    for (const part of chunks(ids)) await this.db.deleteFrom('ccs_upstream').where('id', 'in', part).execute();
+  /** The app server ACKed these: kept as tombstones for UPSTREAM_RESEND_WINDOW_MS (expire()). */
+  async acknowledgeUpstream(ids: readonly string[]): Promise<void> {
+    const now = this.now();
+    for (const part of chunks(ids)) await this.db.updateTable('ccs_upstream').set({ acked_at: now }).where('id', 'in', part).execute();
   }
 
   /** Deletes expired messages and message ids older than `dedupWindowMs`. */
   async expire(dedupWindowMs: number): Promise<{ downstream: number; upstream: number }> {
     const now = this.now();
     const downstream = await this.db.deleteFrom('ccs_downstream').where('expires_at', '<=', now).executeTakeFirst();
-    const upstream = await this.db.deleteFrom('ccs_upstream').where('expires_at', '<=', now).executeTakeFirst();
+    const upstream = await this.db
+      .deleteFrom('ccs_upstream')
+      .where((eb) => eb.or([eb('expires_at', '<=', now), eb('acked_at', '<=', now - UPSTREAM_RESEND_WINDOW_MS)]))
+      .executeTakeFirst();
     await this.db.deleteFrom('ccs_message_ids').where('created_at', '<=', now - dedupWindowMs).execute();
     return { downstream: Number(downstream.numDeletedRows), upstream: Number(upstream.numDeletedRows) };
   }
 }
 
-async function insertUpstream(db: Db, rows: readonly UpstreamRow[]): Promise<void> {
+async function insertUpstream(db: Db, rows: readonly UpstreamRow[]): Promise<Set<string>> {
   // A device that resends an upstream message it saw no ACK for must not
-  // produce a second row: the id is derived from (registration, message_id).
-  for (const part of chunks(rows, 100)) await db.insertInto('ccs_upstream').values(part).onConflict((oc) => oc.column('id').doNothing()).execute();
+  // produce a second row, nor revive one its app server ACKed (a tombstone):
+  // the id is derived from (registration, message_id).
+  const stored = new Set<string>();
+  for (const part of chunks(rows, 100)) {
+    const inserted = await db.insertInto('ccs_upstream').values(part).onConflict((oc) => oc.column('id').doNothing()).returning('id').execute();
+    for (const { id } of inserted) stored.add(id);
+  }
+  return stored;
 }

@@ -64,6 +64,8 @@ export interface CcsUpstreamTable {
   payload: string;
   expires_at: number;
   created_at: number;
+  /** When its app server ACKed it: a tombstone from then on, so that a device's resend is not stored again. */
+  acked_at: number | null;
 }
 
 /** Message ids an app server already sent, so a resend after a dropped connection is not delivered twice. */
