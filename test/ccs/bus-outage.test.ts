@@ -7,6 +7,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { startRedis, type TestRedis } from '../helpers/redis.ts';
+import { busUp } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { newDevice, settle, startCcsServer } from './helpers.ts';
@@ -15,11 +16,6 @@ let database: TestDatabase;
 let redis: TestRedis;
 let nodeA: Awaited<ReturnType<typeof startCcsServer>>;
 let nodeB: Awaited<ReturnType<typeof startCcsServer>>;
-
-async function busUp(node: { url: string }): Promise<string | undefined> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return /^ocp_bus_up (\d)$/m.exec(text)?.[1];
-}
 
 before(async () => {
   database = await createTestDatabase();

@@ -21,6 +21,32 @@ import { createTestDatabase, type TestDatabase } from '../helpers/postgres.ts';
 import { tempDir } from '../helpers/server.ts';
 import { waitFor } from '../helpers/wait.ts';
 
+/** A store on a fresh PostgreSQL database and data directory, for the enclosing describe block. */
+function postgresStore(): { readonly store: Store; readonly dir: string } {
+  let dir = '';
+  let database: TestDatabase;
+  let store: Store;
+  before(async () => {
+    dir = tempDir();
+    database = await createTestDatabase();
+    store = await openStore({ database: database.url, dataDir: dir });
+  });
+  after(async () => {
+    await store.close();
+    await database.drop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  return {
+    get store() {
+      return store;
+    },
+    get dir() {
+      return dir;
+    },
+  };
+}
+
+
 function chunksOf(content: Buffer, size: number): Buffer[] {
   const chunks = [];
   for (let at = 0; at < content.length; at += size) chunks.push(content.subarray(at, at + size));
@@ -68,31 +94,19 @@ function describeBackends(body: (backend: Backend) => void): void {
     });
   });
   describe('database backend', () => {
-    let dir = '';
-    let database: TestDatabase;
-    let store: Store;
-    before(async () => {
-      dir = tempDir();
-      database = await createTestDatabase();
-      store = await openStore({ database: database.url, dataDir: dir });
-    });
-    after(async () => {
-      await store.close();
-      await database.drop();
-      rmSync(dir, { recursive: true, force: true });
-    });
+    const pg = postgresStore();
     body({
       name: 'database',
-      store: (settleMs = 0) => new DatabaseDocuments(store.db, join(dir, 'documents'), settleMs),
-      committed: async () => (await store.db.selectFrom('documents').select('name').where('name', 'is not', null).orderBy('name').execute()).map((row) => row.name!),
+      store: (settleMs = 0) => new DatabaseDocuments(pg.store.db, join(pg.dir, 'documents'), settleMs),
+      committed: async () => (await pg.store.db.selectFrom('documents').select('name').where('name', 'is not', null).orderBy('name').execute()).map((row) => row.name!),
       async uploads() {
-        const rows = await store.db.selectFrom('documents').select('id').where('name', 'is', null).execute();
-        const chunks = await store.db.selectFrom('document_chunks').innerJoin('documents', 'documents.id', 'document_chunks.document_id').select('seq').where('documents.name', 'is', null).execute();
-        return rows.length + chunks.length + readdirSync(join(dir, 'documents', '.incoming')).length;
+        const rows = await pg.store.db.selectFrom('documents').select('id').where('name', 'is', null).execute();
+        const chunks = await pg.store.db.selectFrom('document_chunks').innerJoin('documents', 'documents.id', 'document_chunks.document_id').select('seq').where('documents.name', 'is', null).execute();
+        return rows.length + chunks.length + readdirSync(join(pg.dir, 'documents', '.incoming')).length;
       },
       async age(name, ageMs, upload) {
-        if (upload) await store.db.insertInto('documents').values({ id: name, name: null, size: 0, chunks: 0, updated_at: Date.now() - ageMs }).execute();
-        else await store.db.updateTable('documents').set({ updated_at: Date.now() - ageMs }).where('name', '=', name).execute();
+        if (upload) await pg.store.db.insertInto('documents').values({ id: name, name: null, size: 0, chunks: 0, updated_at: Date.now() - ageMs }).execute();
+        else await pg.store.db.updateTable('documents').set({ updated_at: Date.now() - ageMs }).where('name', '=', name).execute();
       },
     });
   });
@@ -223,23 +237,11 @@ describeBackends((backend) => {
 });
 
 describe('database backend, streaming', () => {
-  let dir = '';
-  let database: TestDatabase;
-  let store: Store;
-  before(async () => {
-    dir = tempDir();
-    database = await createTestDatabase();
-    store = await openStore({ database: database.url, dataDir: dir });
-  });
-  after(async () => {
-    await store.close();
-    await database.drop();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const chunkRows = async () => (await store.db.selectFrom('document_chunks').select('seq').execute()).length;
+  const pg = postgresStore();
+  const chunkRows = async () => (await pg.store.db.selectFrom('document_chunks').select('seq').execute()).length;
 
   test('an 8 MiB upload is in the database chunk by chunk as it arrives, and a slow reader holds at most one chunk at a time', async () => {
-    const documents = new DatabaseDocuments(store.db, join(dir, 'documents'));
+    const documents = new DatabaseDocuments(pg.store.db, join(pg.dir, 'documents'));
     const content = patterned(8 * 1024 * 1024);
     const pieces = chunksOf(content, 64 * 1024);
     async function* arriving() {
@@ -272,7 +274,7 @@ describe('database backend, streaming', () => {
   });
 
   test('a document removed while it is read ends its stream with an error, not with a short document', async () => {
-    const documents = new DatabaseDocuments(store.db, join(dir, 'documents'));
+    const documents = new DatabaseDocuments(pg.store.db, join(pg.dir, 'documents'));
     await documents.commit(await documents.receive(Readable.from([patterned(4 * CHUNK_BYTES)])), 'deleted');
     const opened = await documents.open('deleted');
     const reading = (async () => {

@@ -10,9 +10,9 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { attr, ipp } from '../../src/ipp/codec.ts';
 import { ippJobId } from '../../src/ipp/job-attributes.ts';
-import { clusterUser, startCluster, startClusterPrinter, type Cluster } from '../helpers/cluster.ts';
+import { startClaimedClusterPrinter, type ClaimedClusterPrinter, type Cluster } from '../helpers/cluster.ts';
 import { cloudApi } from '../helpers/cloud.ts';
-import { makePdf, registerThroughPrivet, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, waitFor, type TestPrinter } from '../privet/helpers.ts';
 import { ippCall, Op, values, type IppCall } from '../ipp/client.ts';
 
 let cluster: Cluster;
@@ -20,18 +20,13 @@ let printer: TestPrinter;
 let owner: { email: string; token: string };
 let printerId: string;
 
-before(async () => {
-  cluster = await startCluster();
-  owner = await clusterUser(cluster);
-  printer = await startClusterPrinter(cluster, 'Cluster IPP Printer');
-  printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
-});
+let setup: ClaimedClusterPrinter | undefined;
 
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await cluster?.stop();
+before(async () => {
+  setup = await startClaimedClusterPrinter('Cluster IPP Printer');
+  ({ cluster, owner, printer, printerId } = setup);
 });
+after(() => setup?.stop());
 
 /** An IPP request to one node, signed in with the user's API token as HTTP Basic password. */
 function callOn(nodeIndex: number, call: Omit<IppCall, 'url' | 'auth'>) {

@@ -10,27 +10,22 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { clusterUser, startCluster, startClusterPrinter, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
+import { startClaimedClusterPrinter, type ClaimedClusterPrinter, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
 import { cloudApi, submitJob } from '../helpers/cloud.ts';
-import { makePdf, registerThroughPrivet, waitFor, type TestPrinter } from '../privet/helpers.ts';
+import { makePdf, waitFor, type TestPrinter } from '../privet/helpers.ts';
 
 let cluster: Cluster;
 let printer: TestPrinter;
 let owner: { email: string; token: string };
 let printerId: string;
 
-before(async () => {
-  cluster = await startCluster();
-  owner = await clusterUser(cluster);
-  printer = await startClusterPrinter(cluster, 'Cluster Printer');
-  printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
-});
+let setup: ClaimedClusterPrinter | undefined;
 
-after(async () => {
-  await printer?.stop();
-  printer?.cleanup();
-  await cluster?.stop();
+before(async () => {
+  setup = await startClaimedClusterPrinter('Cluster Printer');
+  ({ cluster, owner, printer, printerId } = setup);
 });
+after(() => setup?.stop());
 
 /** The output sidecars of the cloud job `jobId` (one per time it was printed). */
 function printed(jobId: string): Array<{ document: string; state: { type: string } }> {

@@ -21,7 +21,7 @@ import { createTestDatabase, type TestDatabase } from './postgres.ts';
 import { freePort } from './ports.ts';
 import { tempDir } from './server.ts';
 import { waitFor } from './wait.ts';
-import { startPrinter, type TestPrinter } from '../privet/helpers.ts';
+import { registerThroughPrivet, startPrinter, type TestPrinter } from '../privet/helpers.ts';
 
 /** What `ports.json` of a node says. */
 export interface NodePorts {
@@ -375,4 +375,33 @@ export async function clusterUser(cluster: Cluster, email = `user-${randomBytes(
 /** A virtual Privet printer (`ocp printer`) whose cloud is the balancer: REST, and XMPP on its direct-TLS port, trusting the cluster's CA. */
 export function startClusterPrinter(cluster: Cluster, name: string): Promise<TestPrinter> {
   return startPrinter({ name, cloud: cluster.balancer.url, args: ['--no-mdns', '--auto-confirm', '--xmpp', `xmpps://127.0.0.1:${cluster.balancer.xmpps}`, '--ca', cluster.caPath] });
+}
+
+/** A cluster with a user and a Privet printer of theirs on the balancer, registered and claimed through Privet. */
+export interface ClaimedClusterPrinter {
+  cluster: Cluster;
+  owner: { email: string; token: string };
+  printer: TestPrinter;
+  printerId: string;
+  /** Stops the printer, then the cluster. */
+  stop(): Promise<void>;
+}
+
+export async function startClaimedClusterPrinter(name: string): Promise<ClaimedClusterPrinter> {
+  const cluster = await startCluster();
+  let printer: TestPrinter | undefined;
+  const stop = async () => {
+    await printer?.stop();
+    printer?.cleanup();
+    await cluster.stop();
+  };
+  try {
+    const owner = await clusterUser(cluster);
+    printer = await startClusterPrinter(cluster, name);
+    const printerId = await registerThroughPrivet(printer, cluster.balancer.url, owner);
+    return { cluster, owner, printer, printerId, stop };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }

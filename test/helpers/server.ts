@@ -41,3 +41,9 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     },
   };
 }
+
+/** A node's `ocp_bus_up` gauge from its /metrics: '1' while its bus carries events, '0' while it does not. */
+export async function busUp(node: { url: string }): Promise<string | undefined> {
+  const text = await (await fetch(`${node.url}/metrics`)).text();
+  return /^ocp_bus_up (\d)$/m.exec(text)?.[1];
+}

@@ -5,7 +5,7 @@
 // the printer on node B hears of the job submitted on node A meanwhile.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startTestServer, type TestServer } from '../../helpers/server.ts';
+import { busUp, startTestServer, type TestServer } from '../../helpers/server.ts';
 import { createTestDatabase, type TestDatabase } from '../../helpers/postgres.ts';
 import { createUser, registerAndClaim, submitJob } from '../../helpers/cloud.ts';
 import { startRedis, type TestRedis } from '../../helpers/redis.ts';
@@ -16,11 +16,6 @@ let database: TestDatabase;
 let redis: TestRedis;
 let nodeA: TestServer;
 let nodeB: TestServer;
-
-async function busUp(node: TestServer): Promise<string | undefined> {
-  const text = await (await fetch(`${node.url}/metrics`)).text();
-  return /^ocp_bus_up (\d)$/m.exec(text)?.[1];
-}
 
 before(async () => {
   database = await createTestDatabase();
