@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultServerConfig, type ServerConfig } from '../../src/config.ts';
-import { silentLogger } from '../../src/log.ts';
+import { silentLogger, type Logger } from '../../src/log.ts';
 import { startServer, type RunningServer } from '../../src/server/index.ts';
 
 export interface TestServer extends RunningServer {
@@ -18,7 +18,8 @@ export function tempDir(prefix = 'ocp-test-'): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-export async function startTestServer(overrides: Partial<ServerConfig> = {}): Promise<TestServer> {
+/** A server on loopback with free ports and a fresh data directory; `log` for tests that read its log lines. */
+export async function startTestServer(overrides: Partial<ServerConfig> = {}, log: Logger = silentLogger()): Promise<TestServer> {
   const dataDir = overrides.dataDir ?? tempDir();
   const config = defaultServerConfig({
     dataDir,
@@ -30,7 +31,7 @@ export async function startTestServer(overrides: Partial<ServerConfig> = {}): Pr
     logLevel: 'silent',
     ...overrides,
   });
-  const server = await startServer(config, silentLogger());
+  const server = await startServer(config, log);
   return {
     ...server,
     dataDir,

@@ -7,10 +7,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { defaultServerConfig } from '../../src/config.ts';
-import { startServer, type RunningServer } from '../../src/server/index.ts';
 import { capturingLogger } from '../helpers/log.ts';
-import { tempDir } from '../helpers/server.ts';
+import { startTestServer } from '../helpers/server.ts';
 import { halfSentMultipart, openStalled } from '../helpers/stalled.ts';
 import { waitFor } from '../helpers/wait.ts';
 import { proxyV1, proxyV2 } from '../helpers/proxy-header.ts';
@@ -25,45 +23,36 @@ const B = { address: '2001:db8::b', port: 40002 };
 
 describe('behind a trusted proxy', () => {
   const { log, lines } = capturingLogger('debug');
-  let running: RunningServer;
   let server: TestServer;
   let robot: Robot;
   let url: string;
   before(async () => {
-    const dataDir = tempDir();
-    running = await startServer(
-      defaultServerConfig({
-        dataDir,
-        host: '127.0.0.1',
-        httpPort: 0,
-        xmppPort: 0,
-        xmppsPort: 0,
-        ccsPort: 0,
+    server = await startTestServer(
+      {
         trustedProxies: ['127.0.0.1'],
         proxyHeaderTimeoutSeconds: 1,
         httpMaxConnectionsPerAddress: 2,
         xmppAuthFailuresPerMinute: 1,
         xmppAuthFailureDelaySeconds: 30,
         xmppMaxAuthFailures: 10,
-      }),
+      },
       log,
     );
-    url = running.context.publicUrl;
-    server = { ...running, dataDir, url, stop: () => running.close() };
+    url = server.url;
     robot = await createRobot(server);
   });
-  after(() => running.close());
+  after(() => server?.stop());
 
   const logged = (message: string) => lines.filter((line) => line.msg === message);
 
   test('an XMPP session through the proxy is logged from the address its header carries, v1 on STARTTLS and v2 on direct TLS', async () => {
-    const starttls = await RawClient.tcp(server, running.ports.xmpp, { proxyHeader: proxyV1(A) });
+    const starttls = await RawClient.tcp(server, server.ports.xmpp, { proxyHeader: proxyV1(A) });
     await openStream(starttls);
     starttls.send('<starttls xmlns="urn:ietf:params:xml:ns:xmpp-tls"/>');
     await starttls.expect(/<proceed/);
     await starttls.startTls();
     await loginRaw(starttls, robot.local, robot.token, 'one');
-    const direct = await RawClient.tls(server, running.ports.xmpps, { proxyHeader: proxyV2(B) });
+    const direct = await RawClient.tls(server, server.ports.xmpps, { proxyHeader: proxyV2(B) });
     await loginRaw(direct, robot.local, robot.token, 'two');
     const started = logged('xmpp session started').map((line) => [line.listener, line.ip]);
     assert.deepEqual(started, [['xmpp', A.address], ['xmpps', B.address]]);
@@ -77,13 +66,13 @@ describe('behind a trusted proxy', () => {
       await openStream(client);
       client.send(plainAuth(robot.local, 'wrong'));
     };
-    const first = await RawClient.tls(server, running.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.1', port: 1 }) });
+    const first = await RawClient.tls(server, server.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.1', port: 1 }) });
     await fail(first);
     await first.expect(/<failure/);
     // The second failure from 198.51.100.1 is past --xmpp-auth-failures-per-minute 1: its answer waits 30 s.
-    const second = await RawClient.tls(server, running.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.1', port: 2 }) });
+    const second = await RawClient.tls(server, server.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.1', port: 2 }) });
     await fail(second);
-    const other = await RawClient.tls(server, running.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.2', port: 3 }) });
+    const other = await RawClient.tls(server, server.ports.xmpps, { proxyHeader: proxyV2({ address: '198.51.100.2', port: 3 }) });
     await fail(other);
     await other.expect(/<failure/);
     assert.doesNotMatch(second.buffer, /<failure/, 'the held-back address is still waiting');
@@ -92,11 +81,11 @@ describe('behind a trusted proxy', () => {
   });
 
   test('a connection from the proxy without a header is refused before TLS or XMPP, on every TCP listener', async () => {
-    const plain = await RawClient.tcp(server, running.ports.xmpp);
+    const plain = await RawClient.tcp(server, server.ports.xmpp);
     plain.send(STREAM_OPEN());
     await plain.closed;
     assert.equal(plain.buffer, '', 'not a byte of XMPP');
-    for (const port of [running.ports.xmpps, running.ports.ccs]) {
+    for (const port of [server.ports.xmpps, server.ports.ccs]) {
       await assert.rejects(RawClient.tls(server, port), `TLS on port ${port} never starts`);
     }
     await waitFor('the refusals logged', () => logged('connection from a trusted proxy refused').length >= 3 || undefined);
@@ -104,7 +93,7 @@ describe('behind a trusted proxy', () => {
   });
 
   test('the CCS listener takes a proxied connection: TLS and the stream start after the header', async () => {
-    const ccs = await RawClient.tls(server, running.ports.ccs, { proxyHeader: proxyV2(A) });
+    const ccs = await RawClient.tls(server, server.ports.ccs, { proxyHeader: proxyV2(A) });
     await openStream(ccs, STREAM_OPEN('gcm.googleapis.com'));
     ccs.close();
     await ccs.closed;
@@ -112,11 +101,11 @@ describe('behind a trusted proxy', () => {
 
   test('a PROXY header from anybody else is no XMPP: the stream ends and no session starts from the address it names', async () => {
     const spoofed = { address: '192.0.2.99', port: 1 };
-    const client = await RawClient.tcp(server, running.ports.xmpp, { localAddress: '127.0.0.2', proxyHeader: proxyV1(spoofed) });
+    const client = await RawClient.tcp(server, server.ports.xmpp, { localAddress: '127.0.0.2', proxyHeader: proxyV1(spoofed) });
     client.send(STREAM_OPEN());
     await client.closed;
     assert.match(client.buffer, /not-well-formed|bad-format/);
-    await assert.rejects(RawClient.tls(server, running.ports.xmpps, { localAddress: '127.0.0.2', proxyHeader: proxyV2(spoofed) }));
+    await assert.rejects(RawClient.tls(server, server.ports.xmpps, { localAddress: '127.0.0.2', proxyHeader: proxyV2(spoofed) }));
     assert.equal(lines.filter((line) => line.ip === spoofed.address).length, 0);
   });
 
