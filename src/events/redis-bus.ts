@@ -4,6 +4,8 @@
 // `<channel>:node:<nodeId>` (the registry: ./redis-routes.ts); other events
 // (revocations, console changes) go to every node on `<channel>`. Either way
 // an event reaches each node it is for exactly once, the publisher included.
+// What is published in one turn of the event loop goes in one round trip to
+// Redis and reaches each node as one message, in the order published.
 //
 // Redis going away never fails a caller: the change an event announces is
 // already in the store, so an event that cannot be published is kept (once,
@@ -21,6 +23,20 @@ import { RouteRegistry } from './redis-routes.ts';
 const DEFAULT_CHANNEL = 'ocp:notifications';
 /** How long a node's claims live in Redis unless refreshed (--bus-registry-ttl). */
 const DEFAULT_REGISTRY_TTL_MS = 30_000;
+/**
+ * The most JSON one script run carries: a turn's events beyond it go in
+ * further runs (each event carries at most --ccs-max-pending messages).
+ */
+const MAX_BATCH_BYTES = 1024 * 1024;
+
+/** An event waiting for the end of this turn of the event loop to be sent. */
+interface Outgoing {
+  event: BusEvent;
+  message: string;
+  /** Its routing keys; undefined for every node. */
+  keys: string[] | undefined;
+  sent: () => void;
+}
 
 export interface RedisBusOptions {
   /** This node's id; without it, NotificationBus.join names the node later. */
@@ -35,6 +51,8 @@ export class RedisBus implements NotificationBus {
   readonly received = new Map<BusEvent['type'], number>();
   /** Events not yet published, by their JSON: each is a hint, so one copy is enough. */
   private readonly unsent = new Map<string, BusEvent>();
+  /** Published in this turn of the event loop, sent together at its end (sendOutbox). */
+  private outbox: Outgoing[] = [];
   private flushing: Promise<void> | undefined;
   /** Events for this node may have been lost (a connection dropped, a registration failed): register again, then re-read. */
   private interrupted = false;
@@ -123,16 +141,20 @@ export class RedisBus implements NotificationBus {
     this.routes.unregister([key]).catch(() => {});
   }
 
+  /** A message on this node's channels: one event, or an array of them (./redis-routes.ts). */
   private deliver(message: string): void {
-    let event: BusEvent;
+    let events: BusEvent[];
     try {
-      event = JSON.parse(message) as BusEvent;
+      const parsed = JSON.parse(message) as BusEvent | BusEvent[];
+      events = Array.isArray(parsed) ? parsed : [parsed];
     } catch {
       this.log.warn('redis bus: dropped a message that is not JSON');
       return;
     }
-    this.received.set(event.type, (this.received.get(event.type) ?? 0) + 1);
-    for (const handler of this.handlers) handler(event);
+    for (const event of events) {
+      this.received.set(event.type, (this.received.get(event.type) ?? 0) + 1);
+      for (const handler of this.handlers) handler(event);
+    }
   }
 
   async publish(event: BusEvent): Promise<void> {
@@ -143,19 +165,55 @@ export class RedisBus implements NotificationBus {
       if (this.publisher.status === 'ready') await this.publishUnsent();
       return;
     }
-    try {
-      await this.send(event, message);
-    } catch (error) {
-      this.log.warn({ err: (error as Error).message, event }, 'redis bus: publish failed; kept until the bus is back');
-      this.keep(message, event);
-    }
+    await new Promise<void>((sent) => {
+      if (this.outbox.push({ event, message, keys: routingKeysOf(event), sent }) === 1) setImmediate(() => this.sendOutbox());
+    });
   }
 
-  /** To the nodes holding the event's sessions (none: nobody), or to every node. */
-  private async send(event: BusEvent, message: string): Promise<void> {
-    const keys = routingKeysOf(event);
-    if (keys) await this.routes.route(keys, message);
-    else await this.publisher.publish(this.channel, message);
+  /**
+   * Sends this turn's events in order: each run of targeted events in one
+   * script run (up to MAX_BATCH_BYTES), each event for every node as a
+   * PUBLISH, all on one connection without waiting in between, so that Redis
+   * takes them in the order published.
+   */
+  private sendOutbox(): void {
+    const outbox = this.outbox;
+    this.outbox = [];
+    let run: Outgoing[] = [];
+    let runBytes = 0;
+    const sendRun = () => {
+      if (run.length) void this.send(run);
+      [run, runBytes] = [[], 0];
+    };
+    for (const outgoing of outbox) {
+      if (outgoing.keys === undefined) {
+        sendRun();
+        void this.send([outgoing]);
+        continue;
+      }
+      if (runBytes + outgoing.message.length > MAX_BATCH_BYTES) sendRun();
+      run.push(outgoing);
+      runBytes += outgoing.message.length;
+    }
+    sendRun();
+  }
+
+  /** Sends events (several: all targeted) and settles their publish(); what fails is kept until the bus is back. */
+  private async send(batch: Outgoing[]): Promise<void> {
+    try {
+      await this.sendNow(batch);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message, events: batch.length }, 'redis bus: publish failed; kept until the bus is back');
+      for (const { message, event } of batch) this.keep(message, event);
+    }
+    for (const { sent } of batch) sent();
+  }
+
+  /** To the nodes holding the events' sessions (none: nobody), or to every node. */
+  private async sendNow(batch: ReadonlyArray<Pick<Outgoing, 'keys' | 'message'>>): Promise<void> {
+    const [first] = batch;
+    if (batch.length === 1 && first!.keys === undefined) await this.publisher.publish(this.channel, first!.message);
+    else await this.routes.route(batch as Array<{ keys: string[]; message: string }>);
   }
 
   /** A kept event is a hint (withoutMessages): its messages wait in the store, re-read on resuming. */
@@ -172,7 +230,7 @@ export class RedisBus implements NotificationBus {
       while (this.unsent.size && this.publisher.status === 'ready') {
         const [message, event] = this.unsent.entries().next().value as [string, BusEvent];
         try {
-          await this.send(event, message);
+          await this.sendNow([{ keys: routingKeysOf(event), message }]);
           this.unsent.delete(message);
         } catch (error) {
           this.log.warn({ err: (error as Error).message, event }, 'redis bus: publish failed again; kept');
@@ -244,6 +302,8 @@ export class RedisBus implements NotificationBus {
 
   /** A node leaving takes its claims out of the registry at once (a killed one's expire). */
   async close(): Promise<void> {
+    // This turn's events go first (a draining node announces what its devices had in flight).
+    this.sendOutbox();
     this.closed = true;
     clearInterval(this.refreshTimer);
     this.handlers.clear();

@@ -6,10 +6,13 @@
 // node id, score = when that node's claim expires (ms, Redis' clock), the key
 // itself expiring with its newest claim. A node registers its claimed keys
 // when it claims them and again every ttl/3 (one pipeline for all of them),
-// so a node that dies without a word drops out within the TTL. Publishing an
-// event for keys is one script run: the live nodes of its keys are looked up
-// and the message PUBLISHed to each one's channel `<channel>:node:<nodeId>`,
-// in the same round trip a broadcast PUBLISH takes. Both scripts read Redis'
+// so a node that dies without a word drops out within the TTL. Publishing is
+// one script run for a batch of events (those of one turn of the event loop,
+// ./redis-bus.ts): the live nodes of each event's keys are looked up and each
+// node gets ONE message on its channel `<channel>:node:<nodeId>`, the event
+// itself or, for several, a JSON array of them in the order published. So a
+// node that stored messages for devices on other nodes costs each of those
+// nodes one wake-up per batch, not one per device. Both scripts read Redis'
 // TIME, so the nodes' clocks do not matter.
 //
 // The scripts touch several keys: a Redis Cluster would need them in one
@@ -28,22 +31,43 @@ for _, key in ipairs(KEYS) do
 end
 return #KEYS`;
 
-/** PUBLISHes ARGV[2] once to channel ARGV[1]..node of every node with a live claim on one of KEYS; returns how many. */
+/**
+ * Routes a batch of events: ARGV[1] is the node channels' prefix, then each
+ * event is its number of keys and its JSON (ARGV[2k], ARGV[2k+1]); KEYS are
+ * every event's keys in turn. An event goes once to every node with a live
+ * claim on one of its keys; each node gets one PUBLISH, the event alone or
+ * the JSON array of its events. Returns how many PUBLISHes.
+ */
 const ROUTE = `
 local time = redis.call('TIME')
-local now = tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000)
-local sent = {}
-local count = 0
-for _, key in ipairs(KEYS) do
-  for _, node in ipairs(redis.call('ZRANGEBYSCORE', key, '(' .. string.format('%d', now), '+inf')) do
-    if not sent[node] then
-      sent[node] = true
-      redis.call('PUBLISH', ARGV[1] .. node, ARGV[2])
-      count = count + 1
+local after = '(' .. string.format('%d', tonumber(time[1]) * 1000 + math.floor(tonumber(time[2]) / 1000))
+local holders = {}
+local byNode = {}
+local nodes = {}
+local nextKey = 1
+for a = 2, #ARGV, 2 do
+  local sent = {}
+  for k = nextKey, nextKey + tonumber(ARGV[a]) - 1 do
+    local key = KEYS[k]
+    holders[key] = holders[key] or redis.call('ZRANGEBYSCORE', key, after, '+inf')
+    for _, node in ipairs(holders[key]) do
+      if not sent[node] then
+        sent[node] = true
+        if not byNode[node] then
+          byNode[node] = {}
+          nodes[#nodes + 1] = node
+        end
+        table.insert(byNode[node], ARGV[a + 1])
+      end
     end
   end
+  nextKey = nextKey + tonumber(ARGV[a])
 end
-return count`;
+for _, node in ipairs(nodes) do
+  local events = byNode[node]
+  redis.call('PUBLISH', ARGV[1] .. node, #events == 1 and events[1] or '[' .. table.concat(events, ',') .. ']')
+end
+return #nodes`;
 
 /** Keys per script call when registering many: bounds one command's size. */
 const REGISTER_BATCH = 1000;
@@ -121,9 +145,11 @@ export class RouteRegistry {
     await pipeline.exec();
   }
 
-  /** Publishes `message` to the nodes holding any of `keys`; resolves with how many nodes. */
-  route(keys: readonly string[], message: string): Promise<number> {
+  /** Publishes each event (its JSON) to the nodes holding any of its keys; resolves with how many node messages. */
+  route(events: ReadonlyArray<{ keys: readonly string[]; message: string }>): Promise<number> {
+    const keys = events.flatMap((event) => event.keys.map((key) => this.registryKey(key)));
+    const args = events.flatMap((event) => [event.keys.length, event.message]);
     if (keys.length === 0) return Promise.resolve(0);
-    return this.redis.ocpRoute(keys.length, ...keys.map((key) => this.registryKey(key)), `${this.channel}:node:`, message);
+    return this.redis.ocpRoute(keys.length, ...keys, `${this.channel}:node:`, ...args);
   }
 }

@@ -21,8 +21,8 @@ let nodeA: RedisBus;
 let nodeB: RedisBus;
 
 interface Watcher {
-  /** What was sent to any node's own channel. */
-  messages: Array<{ channel: string; event: BusEvent }>;
+  /** What was sent to any node's own channel: each Redis message, with the events it carried. */
+  messages: Array<{ channel: string; events: BusEvent[] }>;
   /** Resolves when the broadcast `event` arrives (what was sent before it is in `messages`). */
   until(match: (e: BusEvent) => boolean): Promise<void>;
   close(): void;
@@ -31,12 +31,13 @@ interface Watcher {
 /** A plain client that sees every message of this test's channels. */
 async function watcher(): Promise<Watcher> {
   const client = new Redis(redis.url);
-  const messages: Array<{ channel: string; event: BusEvent }> = [];
+  const messages: Array<{ channel: string; events: BusEvent[] }> = [];
   const waiting = new Set<{ match: (e: BusEvent) => boolean; resolve: () => void }>();
   client.on('pmessage', (_pattern: string, channel: string, message: string) => {
-    const event = JSON.parse(message) as BusEvent;
-    if (channel.startsWith(`${CHANNEL}:node:`)) messages.push({ channel, event });
-    for (const waiter of waiting) if (waiter.match(event)) (waiting.delete(waiter), waiter.resolve());
+    const parsed = JSON.parse(message) as BusEvent | BusEvent[];
+    const events = Array.isArray(parsed) ? parsed : [parsed];
+    if (channel.startsWith(`${CHANNEL}:node:`)) messages.push({ channel, events });
+    for (const event of events) for (const waiter of waiting) if (waiter.match(event)) (waiting.delete(waiter), waiter.resolve());
   });
   await client.psubscribe(`${CHANNEL}*`);
   return {
@@ -142,6 +143,46 @@ test('a push for several recipients reaches each node holding one of them once, 
   }
 });
 
+test('events published in one turn reach each node as one message, in order, a broadcast among them in its place', async () => {
+  const devices = ['batch-a1', 'batch-b1', 'batch-a2'];
+  await nodeA.claim(routes.ccsDevice('batch-a1'));
+  await nodeA.claim(routes.ccsDevice('batch-a2'));
+  await nodeB.claim(routes.ccsDevice('batch-b1'));
+  const watching = await watcher();
+  const receivedBefore = nodeA.received.get('ccs-device') ?? 0;
+  try {
+    const forDevice = (jidLocal: string, n: number): BusEvent => ({ type: 'ccs-device', deviceJidLocal: jidLocal, messages: [{ id: `${jidLocal}-${n}` }] });
+    const turn: BusEvent[] = [
+      forDevice('batch-a1', 1),
+      forDevice('batch-b1', 1),
+      forDevice('batch-a2', 1),
+      { type: 'printer-changed', printerId: 'between', what: 'jobs' },
+      forDevice('batch-a1', 2),
+      forDevice('nobody', 1),
+      forDevice('batch-b1', 2),
+    ];
+    const seen = await heard(() => Promise.all(turn.map((event) => nodeB.publish(event))).then(() => {}), watching);
+    // Each node hears its events and the broadcast in the order published.
+    assert.deepEqual(seen.a, [turn[0], turn[2], turn[3], turn[4]]);
+    assert.deepEqual(seen.b, [turn[1], turn[3], turn[6]]);
+    // One Redis message per node for the events before the broadcast, one per node for those after it.
+    assert.deepEqual(
+      watching.messages.map((m) => [m.channel, m.events.length]),
+      [
+        [`${CHANNEL}:node:node-a`, 2],
+        [`${CHANNEL}:node:node-b`, 1],
+        [`${CHANNEL}:node:node-a`, 1],
+        [`${CHANNEL}:node:node-b`, 1],
+      ],
+    );
+    // Counted as events, not as Redis messages.
+    assert.equal(nodeA.received.get('ccs-device'), receivedBefore + 3);
+  } finally {
+    watching.close();
+    for (const jidLocal of devices) (jidLocal.includes('-a') ? nodeA : nodeB).release(routes.ccsDevice(jidLocal));
+  }
+});
+
 test("a node killed while holding a key stops getting its events once its claim's TTL is over", async () => {
   const watching = await watcher();
   // A node in a child process, 600 ms TTL, killed without a word.
@@ -158,7 +199,7 @@ test("a node killed while holding a key stops getting its events once its claim'
     await waitFor('the doomed node to claim', () => output.includes('claimed'), 15_000);
     const event: BusEvent = { type: 'ccs-device', deviceJidLocal: 'phone-doomed' };
     await heard(() => nodeA.publish(event), watching);
-    assert.deepEqual(watching.messages, [{ channel: `${CHANNEL}:node:doomed`, event }]);
+    assert.deepEqual(watching.messages, [{ channel: `${CHANNEL}:node:doomed`, events: [event] }]);
     child.kill('SIGKILL');
     await once(child, 'exit');
     await waitFor('the claim to expire', async () => {
