@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { OCP, runOcp } from './server-process.ts';
 import { createTestDatabase, type TestDatabase } from './postgres.ts';
-import { freePort } from './ports.ts';
+import { freePort, reservePort } from './ports.ts';
 import { tempDir } from './server.ts';
 import { waitFor } from './wait.ts';
 import { registerThroughPrivet, startPrinter, type TestPrinter } from '../privet/helpers.ts';
@@ -233,8 +233,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let database: TestDatabase | undefined;
   let redis: ChildProcess | undefined;
   let haproxy: ChildProcess | undefined;
+  let balancerHttpPort: Awaited<ReturnType<typeof reservePort>> | undefined;
   const stopAll = async () => {
     // The balancer first (no new connections), then the nodes, then what they use.
+    await balancerHttpPort?.release();
     if (haproxy) await stopChild(haproxy, 'SIGTERM');
     await Promise.all(nodes.map((node) => node.stop('SIGTERM')));
     if (redis) await stopChild(redis, 'SIGKILL');
@@ -249,9 +251,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     redis.stderr!.resume();
     await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
 
-    // The balancer's REST port is in every node's --public-url; its other
-    // ports are picked once the nodes have theirs, so that none collides.
-    const balancerHttp = await freePort();
+    // The balancer's REST port is in every node's --public-url: held until
+    // HAProxy starts (another test's cluster could be given it meanwhile);
+    // its other ports are picked once the nodes have theirs.
+    balancerHttpPort = await reservePort();
+    const balancerHttp = balancerHttpPort.port;
     const sharedDirectory = options.documents === 'directory';
     const documentsDir = sharedDirectory ? join(root, 'documents') : undefined;
     if (documentsDir) mkdirSync(documentsDir, { mode: 0o700 });
@@ -287,7 +291,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const configPath = join(root, 'haproxy.cfg');
     const adminSocket = join(root, 'haproxy.sock');
     writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, adminSocket, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
-    const balancerProcess = (haproxy = spawnReaped('haproxy', ['-db', '-f', configPath]));
+    await balancerHttpPort.release();
+    // -dR (noreuseport): HAProxy sets SO_REUSEPORT by default, so a second
+    // HAProxy given the same port (another test's cluster) would share it
+    // without a word, each taking some of the other's connections; without
+    // it, the second fails to start, saying so.
+    const balancerProcess = (haproxy = spawnReaped('haproxy', ['-db', '-dR', '-f', configPath]));
     let haproxyOutput = '';
     balancerProcess.stdout!.on('data', (d) => (haproxyOutput += d));
     balancerProcess.stderr!.on('data', (d) => (haproxyOutput += d));
