@@ -29,9 +29,10 @@
 //   connected, unused); devices ACK each message;
 // - CCS upstream: the same devices send messages to the app server, which
 //   ACKs each one. In both directions at most `window` messages are on their
-//   way, end to end; `warmup` messages go first, unmeasured, then `messages`
-//   as fast as they go (saturated), then `messages` at `ccs-rate` per second
-//   (paced; see ccsDirection).
+//   way, end to end; `warmup` messages go first as fast as they go and
+//   `warmup` more at `ccs-rate` per second, unmeasured, then `messages` as
+//   fast as they go (saturated), then `messages` at `ccs-rate` (paced; see
+//   ccsDirection).
 // For each phase: CPU time (user + system, /proc) per message of all `ocp
 // server` processes together, and apart HAProxy's, redis-server's and the
 // database's PostgreSQL backends'; as measured, and net of what the setup
@@ -308,10 +309,12 @@ async function pushPhase(setup: Setup) {
  * receiver has it. (Counting the ACK alone lets the receiver's backlog grow
  * without bound where delivery is slower than storing, and each figure then
  * depends on how many messages were sent.) Three rounds:
- * - WARMUP messages, unmeasured: until V8 has compiled the message path a
- *   node spends more on compiling it than on the messages (a third of the
- *   single node's CPU over its first 10,000), and three nodes compile it
- *   three times;
+ * - WARMUP messages as fast as they go and WARMUP more at CCS_RATE,
+ *   unmeasured: until V8 has compiled the message path a node spends more
+ *   on compiling it than on the messages (a third of the single node's CPU
+ *   over its first 10,000), and three nodes compile it three times. Paced
+ *   messages take other paths (a batch per message or two), which a
+ *   saturated warm-up leaves cold;
  * - `saturated`: MESSAGES as fast as the window lets them go, for the
  *   throughput. Its CPU per message compares one node batching the whole
  *   loop in one process against three processes and the bus sharing two
@@ -377,7 +380,7 @@ async function ccsDirection(
       clientCpuUsPerMessage: Math.round((cpuSecondsSince(clientBefore) * 1e6) / Math.max(1, messages)),
     };
   };
-  const warmedUp = await loop(WARMUP, 'warmup');
+  const warmedUp = (await loop(WARMUP, 'warmup')) + (await loop(WARMUP, 'warmup-paced', CCS_RATE));
   log(`${setup.name}: ${deliveries.length} of ${warmedUp} ${direction} warm-up messages delivered`);
   return { warmup: warmedUp, saturated: await measured('saturated'), paced: await measured('paced', CCS_RATE) };
 }
