@@ -110,8 +110,17 @@ export class MessageQueues {
       .execute();
   }
 
-  /** Removes messages their devices ACKed and queues the receipts they asked for, together. */
+  /**
+   * Removes messages their devices ACKed and queues the receipts they asked
+   * for, together. Without receipts the delete runs alone, out of a
+   * transaction: on PostgreSQL that is one round trip instead of three
+   * (BEGIN, DELETE, COMMIT), for every batch of device ACKs.
+   */
   async completeDownstream(ids: readonly string[], receipts: readonly UpstreamRow[]): Promise<void> {
+    if (receipts.length === 0) {
+      await this.deleteDownstream.run(this.db, ids);
+      return;
+    }
     await this.db.transaction().execute(async (tx) => {
       await this.deleteDownstream.run(tx, ids);
       await insertUpstream(tx, receipts);
