@@ -56,6 +56,18 @@ describeEachDialect('ccs store', (store) => {
     assert.deepEqual(results.flat().sort(), [false, true]);
   });
 
+  test('racing writers of one (sender, message_id) store its rows once, beside a request without an id', async () => {
+    const { sender_id, device, registration } = await registeredDevice('race');
+    const queues = new MessageQueues(store.current.db, now);
+    const row = (id: string) => ({ id, sender_id, message_id: 'raced', registration_id: registration.registration_id, jid_local: device.jid_local, collapse_key: null, priority: 0, delay_while_idle: 0, receipt_requested: 0, payload: '{}', expires_at: clock + 1000, created_at: clock });
+    const key = { sender_id, message_id: 'raced' };
+    const results = await Promise.all(['r1', 'r2'].map((id) => queues.commitDownstream([{ key, rows: [row(id)] }, { rows: [row(`${id}-free`)] }])));
+    assert.deepEqual(results.map(([keyed]) => keyed).sort(), [false, true]);
+    assert.deepEqual(results.map(([, free]) => free), [true, true]);
+    const stored = (await queues.pendingDownstream(device.jid_local)).map((r) => r.id).sort();
+    assert.deepEqual(stored, [results[0]![0] ? 'r1' : 'r2', 'r1-free', 'r2-free'].sort());
+  });
+
   test('batches of any size are stored, deduplicated, looked up and deleted whole (statements are cut into fixed-size chunks)', async () => {
     const { sender_id, device, registrations, registration } = await registeredDevice('batch');
     const queues = new MessageQueues(store.current.db, now);
