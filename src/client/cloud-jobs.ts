@@ -11,6 +11,11 @@
 // download that stalls (no byte for `timeoutMs`) or fails in a way worth
 // retrying (GCP §a: transport errors and 5xx) is tried again;
 // one that cannot be fetched ends the job ABORTED with DOWNLOAD_FAILURE.
+//
+// A job is printed once. Its final state may fail to reach the cloud (the
+// node answering /control went away in a rolling restart, the network
+// dropped): the cloud then lists the job again on the next /fetch, and the
+// runner sends the final state again instead of printing it again.
 import { randomUUID } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -46,6 +51,9 @@ export interface CloudJobOptions {
 
 export const DEFAULT_CLOUD_JOB_OPTIONS = { timeoutMs: 30_000, downloadAttempts: 3, retryDelayMs: 2_000 } as const;
 
+/** Printed jobs whose final state the cloud has not confirmed, at most: the oldest is forgotten first. */
+const MAX_UNCONFIRMED = 1000;
+
 /** The download made no progress for the configured time. */
 class DownloadStalled extends Error {}
 /** The document is larger than the device accepts. */
@@ -58,6 +66,8 @@ interface Spooled {
 
 export class CloudJobRunner {
   private readonly inFlight = new Set<string>();
+  /** Printed, their final state not confirmed by the cloud (by job id, oldest first). */
+  private readonly unconfirmed = new Map<string, JobProgress>();
   private running: Promise<void> | undefined;
   private again = false;
   private readonly options: Required<Omit<CloudJobOptions, 'maxDocumentSize'>> & Pick<CloudJobOptions, 'maxDocumentSize'>;
@@ -97,6 +107,11 @@ export class CloudJobRunner {
         }
         // The connector dedupes repeat deliveries of a job still being printed (GCP §d).
         for (const job of jobs.filter((j) => !this.inFlight.has(j.id))) {
+          const final = this.unconfirmed.get(job.id);
+          if (final) {
+            if (await this.control(job.id, final)) this.unconfirmed.delete(job.id);
+            continue;
+          }
           this.inFlight.add(job.id);
           await this.printOne(job).finally(() => this.inFlight.delete(job.id));
         }
@@ -105,11 +120,14 @@ export class CloudJobRunner {
     return this.running;
   }
 
-  private async control(jobId: string, progress: JobProgress): Promise<void> {
+  /** Reports the job's state; resolves with whether the cloud took it. */
+  private async control(jobId: string, progress: JobProgress): Promise<boolean> {
     try {
       await this.api.control(jobId, { state: progress.state, pages_printed: progress.pagesPrinted });
+      return true;
     } catch (error) {
       this.log.warn({ jobId, err: (error as Error).message }, '/control failed');
+      return false;
     }
   }
 
@@ -118,7 +136,7 @@ export class CloudJobRunner {
     try {
       ticket = await this.api.ticket(job.id);
     } catch {
-      return this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } } });
+      return void (await this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: 'INVALID_TICKET' } } }));
     }
     let spooled: Spooled;
     try {
@@ -126,25 +144,32 @@ export class CloudJobRunner {
     } catch (error) {
       const cause = error instanceof DocumentTooLarge ? 'PRINT_FAILURE' : 'DOWNLOAD_FAILURE';
       this.log.warn({ jobId: job.id, err: (error as Error).message, cause }, 'cloud job aborted: its document was not fetched');
-      return this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: cause } } });
+      return void (await this.control(job.id, { state: { type: 'ABORTED', device_action_cause: { error_code: cause } } }));
     }
+    // Each change is reported once; resolves with whether the cloud took the last one.
     let last = '';
-    const report = async (progress: JobProgress) => {
+    let taken = Promise.resolve(true);
+    const report = (progress: JobProgress): Promise<boolean> => {
       const key = JSON.stringify([progress.state, progress.pagesPrinted]);
-      if (key === last) return;
-      last = key;
-      await this.control(job.id, progress);
+      if (key !== last) [last, taken] = [key, this.control(job.id, progress)];
+      return taken;
     };
     const document = createReadStream(spooled.path, { highWaterMark: 1 << 20 });
     try {
       const final = await this.print(job, ticket, document, spooled.contentType, (progress) => void report(progress));
-      await report(final);
+      if (!(await report(final))) this.remember(job.id, final);
     } catch (error) {
       this.log.warn({ jobId: job.id, err: (error as Error).message }, 'cloud job failed');
     } finally {
       document.destroy();
       await rm(spooled.path, { force: true });
     }
+  }
+
+  /** A printed job whose final state the cloud did not take: sent again when the job is listed again. */
+  private remember(jobId: string, final: JobProgress): void {
+    this.unconfirmed.set(jobId, final);
+    if (this.unconfirmed.size > MAX_UNCONFIRMED) this.unconfirmed.delete(this.unconfirmed.keys().next().value!);
   }
 
   /** Downloads the job's document into a spool file, retrying stalls, transport errors and 5xx. */

@@ -2,7 +2,8 @@
 // loopback HTTP server standing in for the cloud, which can stall or fail a
 // download on purpose: a stall (no byte for the timeout) and a 5xx are tried
 // again, a 404 is not, and a job whose document cannot be fetched ends
-// ABORTED with DOWNLOAD_FAILURE (GCP §d).
+// ABORTED with DOWNLOAD_FAILURE (GCP §d); a job whose final state the cloud
+// did not take is reported again when listed again, not printed again.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server, type ServerResponse } from 'node:http';
@@ -22,6 +23,8 @@ let spoolDir: string;
 let downloads: Array<(res: ServerResponse) => void> = [];
 let attempts = 0;
 let controls: Array<Record<string, unknown>> = [];
+/** /control requests still to answer 503 (a node going away), before answering normally. */
+let failingControls = 0;
 const stalled = new Set<ServerResponse>();
 
 before(async () => {
@@ -34,6 +37,10 @@ before(async () => {
       if (path === '/cloudprint/fetch') return json({ success: true, jobs: [{ id: 'job-1', fileUrl: '/cloudprint/download?id=job-1', contentType: 'application/pdf' }] });
       if (path === '/cloudprint/ticket') return json({ version: '1.0', print: {} });
       if (path === '/cloudprint/control') {
+        if (failingControls > 0) {
+          failingControls--;
+          return res.writeHead(503, { 'content-type': 'application/json' }).end('{"success":false,"message":"draining"}');
+        }
         controls.push(JSON.parse(new URLSearchParams(body).get('semantic_state_diff')!) as Record<string, unknown>);
         return json({ success: true });
       }
@@ -102,4 +109,22 @@ test('a 404 is not retried: ABORTED with DOWNLOAD_FAILURE after one attempt', as
   assert.equal(await runOnce(), undefined);
   assert.equal(attempts, 1);
   assert.deepEqual(controls, [{ state: { type: 'ABORTED', device_action_cause: { error_code: 'DOWNLOAD_FAILURE' } } }]);
+});
+
+test('a printed job whose DONE the cloud did not take is not printed again when fetched again: its DONE is sent again', async () => {
+  controls.splice(0);
+  let prints = 0;
+  const runner = new CloudJobRunner(api, 'printer-1', async (_job, _ticket, document) => {
+    await document.toArray();
+    prints++;
+    return { state: { type: 'DONE' } };
+  }, silentLogger(), { spoolDir, timeoutMs: 300, downloadAttempts: 3, retryDelayMs: 10 });
+  failingControls = 1;
+  await runner.fetchAndPrint();
+  assert.equal(prints, 1);
+  assert.equal(controls.length, 0, 'the DONE was refused');
+  // The cloud lists the job again (it is not DONE there): reported, not printed.
+  await runner.fetchAndPrint();
+  assert.equal(prints, 1);
+  assert.deepEqual(controls.map((diff) => (diff.state as { type: string }).type), ['DONE']);
 });
