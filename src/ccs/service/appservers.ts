@@ -23,6 +23,7 @@
 import type { Logger } from '../../log.ts';
 import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
+import { QueueReads } from './queue-reads.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
 import { ackJson, DRAINING_CONTROL, InvalidMessage, nackJson, parseJsonObject, RECEIPT_PREFIX, REJECTIONS, stanzaErrorText, validateDownstream, type DownstreamRequest, type Rejection } from './messages.ts';
@@ -58,10 +59,8 @@ interface SenderState {
   backlog: UpstreamRow[];
   /** Ids in `backlog` or in some connection's `inflight`. */
   known: Set<string>;
-  /** A load from the store in progress; another asked for meanwhile; ids whose deletion committed meanwhile (the load may still return them). */
-  loading: boolean;
-  reload: boolean;
-  ackedWhileLoading: Set<string>;
+  /** Its reads from the store (./queue-reads.ts). */
+  reads: QueueReads;
   /** Ids read from the store and ACKed, by when: their announcement may still come (devices.ts CARRIED_ROWS_WINDOW_MS). */
   ackedBeforeAnnounced: Map<string, number>;
 }
@@ -162,37 +161,27 @@ export class AppServerHub {
 
   private state(senderId: string): SenderState {
     let state = this.senders.get(senderId);
-    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), loading: false, reload: false, ackedWhileLoading: new Set(), ackedBeforeAnnounced: new Map() }));
+    if (!state) this.senders.set(senderId, (state = { connections: [], backlog: [], known: new Set(), reads: new QueueReads(), ackedBeforeAnnounced: new Map() }));
     return state;
   }
 
   /**
-   * Reads what is pending for the sender from the store: a burst of requests
-   * while one read is in flight costs one more read, after it.
+   * Reads what is pending for the sender from the store (one read in
+   * flight at a time: ./queue-reads.ts).
    */
   private load(senderId: string): void {
     const loading = this.state(senderId);
-    if (loading.loading) {
-      loading.reload = true;
-      return;
-    }
-    loading.loading = true;
-    void (async () => {
-      do {
-        loading.reload = false;
-        try {
-          const rows = await this.options.queues.pendingUpstream(senderId);
-          const state = this.senders.get(senderId);
-          if (state !== loading) break;
-          for (const row of rows) this.readFromStore.add(row);
-          this.add(state, rows.filter((row) => !state.ackedWhileLoading.has(row.id)));
-        } catch (error) {
-          this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
-        }
-        loading.ackedWhileLoading.clear();
-      } while (loading.reload && this.senders.get(senderId) === loading);
-      loading.loading = false;
-    })();
+    loading.reads.request(async () => {
+      try {
+        const rows = await this.options.queues.pendingUpstream(senderId);
+        const state = this.senders.get(senderId);
+        if (state !== loading) return;
+        for (const row of rows) this.readFromStore.add(row);
+        this.add(state, rows.filter((row) => !state.reads.ackedWhileLoading.has(row.id)));
+      } catch (error) {
+        this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
+      }
+    }, () => this.senders.get(senderId) === loading);
   }
 
   /** Rows another node stored and announced: as offer() would, but for those ACKed meanwhile (devices.ts takeCarried). */
@@ -202,7 +191,7 @@ export class AppServerHub {
       if (at > now - CARRIED_ROWS_WINDOW_MS) break;
       state.ackedBeforeAnnounced.delete(id);
     }
-    this.add(state, rows.filter((row) => !state.ackedWhileLoading.has(row.id) && !state.ackedBeforeAnnounced.delete(row.id)));
+    this.add(state, rows.filter((row) => !state.reads.ackedWhileLoading.has(row.id) && !state.ackedBeforeAnnounced.delete(row.id)));
   }
 
   private add(state: SenderState, rows: readonly UpstreamRow[]): void {
@@ -351,7 +340,7 @@ export class AppServerHub {
     this.acks.add(row.id, (error) => {
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed');
       state.known.delete(row.id);
-      if (state.loading) state.ackedWhileLoading.add(row.id);
+      state.reads.acked(row.id);
       if (this.readFromStore.has(row)) state.ackedBeforeAnnounced.set(row.id, this.now());
     });
     this.pump(state);

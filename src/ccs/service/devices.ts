@@ -12,6 +12,7 @@
 import type { Logger } from '../../log.ts';
 import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
 import { GroupCommit } from './group-commit.ts';
+import { QueueReads } from './queue-reads.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
 import { InvalidMessage, MAX_TTL_SECONDS, missingField, nackJson, parseJsonObject, RECEIPT_PREFIX, receiptJson, refuseNulFields, REJECTIONS, timeToLive, type Rejection } from './messages.ts';
@@ -55,10 +56,8 @@ export class DeviceSession {
   idle = false;
   upstreamPending = 0;
   closed = false;
-  /** A load from the store in progress; another asked for meanwhile; ids whose deletion committed meanwhile (the load may still return them). */
-  loading = false;
-  reload = false;
-  readonly ackedWhileLoading = new Set<string>();
+  /** Its reads from the store (./queue-reads.ts). */
+  readonly reads = new QueueReads();
   /** Ids read from the store and ACKed, by when: their announcement may still come (CARRIED_ROWS_WINDOW_MS). */
   readonly ackedBeforeAnnounced = new Map<string, number>();
 
@@ -218,7 +217,7 @@ export class DeviceHub {
       if (at > now - CARRIED_ROWS_WINDOW_MS) break;
       session.ackedBeforeAnnounced.delete(id);
     }
-    this.enqueue(session, rows.filter((row) => !this.acking.has(row.id) && !session.ackedWhileLoading.has(row.id) && !session.ackedBeforeAnnounced.delete(row.id)));
+    this.enqueue(session, rows.filter((row) => !this.acking.has(row.id) && !session.reads.ackedWhileLoading.has(row.id) && !session.ackedBeforeAnnounced.delete(row.id)));
     this.pump(session);
   }
 
@@ -228,32 +227,21 @@ export class DeviceHub {
   }
 
   /**
-   * Reads what is pending for the session's device from the store. A burst
-   * of requests while one read is in flight costs one more read, after it:
-   * that one sees everything stored before any of them.
+   * Reads what is pending for the session's device from the store (one
+   * read in flight at a time: ./queue-reads.ts).
    */
   private load(session: DeviceSession): void {
-    if (session.loading) {
-      session.reload = true;
-      return;
-    }
-    session.loading = true;
-    void (async () => {
-      do {
-        session.reload = false;
-        try {
-          const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
-          if (session.closed) break;
-          for (const row of rows) this.readFromStore.add(row);
-          this.enqueue(session, rows.filter((row) => !session.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
-          this.pump(session);
-        } catch (error) {
-          this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
-        }
-        session.ackedWhileLoading.clear();
-      } while (session.reload && !session.closed);
-      session.loading = false;
-    })();
+    session.reads.request(async () => {
+      try {
+        const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
+        if (session.closed) return;
+        for (const row of rows) this.readFromStore.add(row);
+        this.enqueue(session, rows.filter((row) => !session.reads.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
+        this.pump(session);
+      } catch (error) {
+        this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
+      }
+    }, () => !session.closed);
   }
 
   private enqueue(session: DeviceSession, rows: readonly DownstreamRow[]): void {
@@ -328,7 +316,7 @@ export class DeviceHub {
       this.acking.delete(row.id);
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
       session.known.delete(row.id);
-      if (session.loading) session.ackedWhileLoading.add(row.id);
+      session.reads.acked(row.id);
       if (this.readFromStore.has(row)) session.ackedBeforeAnnounced.set(row.id, this.now());
     });
     this.pump(session);
