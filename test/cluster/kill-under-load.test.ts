@@ -19,7 +19,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { allOnline, appServer, clusterSessions, connectFleet, LOAD, seedFleet, Workload, type Fleet } from '../helpers/cluster-load.ts';
+import { allOnline, appServer, clusterSessions, connectFleet, LOAD, seedFleet, stopLoad, Workload, type Fleet } from '../helpers/cluster-load.ts';
 import type { CcsAppServer } from '../../src/ccs/sdk/appserver.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -32,12 +32,7 @@ before(async () => {
   cluster = await startCluster();
 });
 
-after(async () => {
-  app?.close();
-  fleet?.ccs.close();
-  await fleet?.printers.stop();
-  await cluster?.stop();
-});
+after(() => stopLoad(app, fleet, cluster));
 
 test('kill -9 of the node holding 1,000 sessions under load: all back within 30 s, nothing acknowledged lost, no job printed twice', async () => {
   const started = performance.now();

@@ -16,7 +16,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startCluster, type Cluster } from '../helpers/cluster.ts';
-import { allOnline, appServer, clusterSessions, connectFleet, LOAD, seedFleet, Workload, type Fleet } from '../helpers/cluster-load.ts';
+import { allOnline, appServer, clusterSessions, connectFleet, LOAD, seedFleet, stopLoad, Workload, type Fleet } from '../helpers/cluster-load.ts';
 import type { CcsAppServer } from '../../src/ccs/sdk/appserver.ts';
 import { waitFor } from '../helpers/wait.ts';
 
@@ -30,12 +30,7 @@ before(async () => {
   cluster = await startCluster({ nodeArgs: ['--shutdown-delay', String(SHUTDOWN_DELAY_SECONDS)] });
 });
 
-after(async () => {
-  app?.close();
-  fleet?.ccs.close();
-  await fleet?.printers.stop();
-  await cluster?.stop();
-});
+after(() => stopLoad(app, fleet, cluster));
 
 test('a rolling restart of every node under load loses nothing and gives no device a message twice', async () => {
   const started = performance.now();

@@ -92,6 +92,14 @@ export function appServer(cluster: Cluster, fleet: Fleet): CcsAppServer {
   return new CcsAppServer({ host: '127.0.0.1', port: cluster.balancer.ccs, ca: readFileSync(cluster.caPath, 'utf8'), senderId: fleet.sender.sender_id, apiKey: fleet.sender.api_key, maxRetries: 10, initialBackoffMs: 200 });
 }
 
+/** A load test's teardown: the app server, the fleet's devices and printers, then the cluster. */
+export async function stopLoad(app: CcsAppServer | undefined, fleet: Fleet | undefined, cluster: Cluster | undefined): Promise<void> {
+  app?.close();
+  fleet?.ccs.close();
+  await fleet?.printers.stop();
+  await cluster?.stop();
+}
+
 /** Runs the load for `durationMs` and keeps the ledger. */
 export class Workload {
   /** Downstream message ids the app server got an ACK for. */
