@@ -34,10 +34,11 @@
 //   fast as they go (saturated), then `messages` at `ccs-rate` (paced; see
 //   ccsDirection).
 // For each phase: CPU time (user + system, /proc) per message of all `ocp
-// server` processes together, and apart HAProxy's, redis-server's and the
-// database's PostgreSQL backends'; as measured, and net of what the setup
-// spends idle over as long (measured for 3 s before the phases: HAProxy's
-// health checks cost the nodes more than the load on some phases).
+// server` processes together (and of each node, as measured), and apart
+// HAProxy's, redis-server's and the database's PostgreSQL backends'; as
+// measured, and net of what the setup spends idle over as long (measured
+// for 3 s before the phases: HAProxy's health checks cost the nodes more
+// than the load on some phases).
 // `serverCpuRatio` is the cluster's net server CPU per message over the
 // single node's at the same load (push, paced CCS: the issue's target is at
 // most 1.3); `serverCpuRatioSaturated` the same for saturated CCS.

@@ -19,6 +19,8 @@ type Snapshot = Record<keyof CpuByRole, Map<number, number>> & { at: number };
 /** CPU seconds by role over `seconds` of wall-clock time. */
 export interface CpuUsed {
   cpu: CpuByRole;
+  /** The `ocp server` processes' CPU seconds one by one, in the cluster's node order. */
+  byNode: number[];
   seconds: number;
 }
 
@@ -47,11 +49,12 @@ export function byRole(f: (role: keyof CpuByRole) => number): CpuByRole {
  * the setup spends idle (`idle`, CPU seconds per second: health checks,
  * timers) over as long as the phase lasted.
  */
-export function perMessage({ cpu, seconds }: CpuUsed, messages: number, idle: CpuByRole): { cpuUsPerMessage: CpuByRole; netCpuUsPerMessage: CpuByRole } {
+export function perMessage({ cpu, byNode, seconds }: CpuUsed, messages: number, idle: CpuByRole): { cpuUsPerMessage: CpuByRole; netCpuUsPerMessage: CpuByRole; serverCpuUsPerMessageByNode: number[] } {
   const us = (cpuSeconds: number) => Math.round((cpuSeconds * 1e6) / Math.max(1, messages));
   return {
     cpuUsPerMessage: byRole((role) => us(cpu[role])),
     netCpuUsPerMessage: byRole((role) => us(cpu[role] - idle[role] * seconds)),
+    serverCpuUsPerMessageByNode: byNode.map(us),
   };
 }
 
@@ -88,7 +91,8 @@ export class ClusterCpu {
   async since(before: Snapshot): Promise<CpuUsed> {
     const after = await this.snapshot();
     const used = (role: keyof CpuByRole) => [...after[role]].reduce((sum, [pid, seconds]) => sum + seconds - (before[role].get(pid) ?? 0), 0);
-    return { cpu: { servers: used('servers'), haproxy: used('haproxy'), redis: used('redis'), postgres: used('postgres') }, seconds: (after.at - before.at) / 1000 };
+    const byNode = [...after.servers].map(([pid, seconds]) => seconds - (before.servers.get(pid) ?? 0));
+    return { cpu: { servers: used('servers'), haproxy: used('haproxy'), redis: used('redis'), postgres: used('postgres') }, byNode, seconds: (after.at - before.at) / 1000 };
   }
 
   close(): Promise<void> {
