@@ -88,6 +88,7 @@ export const SERVER_OPTIONS = [
   { key: 'ccs-device-rate', type: 'int', default: 600, help: 'downstream CCS messages per minute one registration (or one topic) may receive before DEVICE_MESSAGE_RATE_EXCEEDED (0 = unlimited)' },
   { key: 'ccs-drain-grace', type: 'duration', default: 30, help: 'how long a draining CCS connection may stay open before the server closes it' },
   { key: 'ipps-port', type: 'int', default: -1, help: 'IPP Everywhere over TLS (ipps://HOST:PORT/ipp/print/ID); IPP over HTTP is always on the HTTP port (0 = pick, -1 = off)' },
+  { key: 'ipps-public-port', type: 'int', default: 0, help: 'the port clients reach the IPPS listener on when it differs from --ipps-port (a load balancer\'s), for the ipps:// URIs the HTTP port answers with (0 = --ipps-port\'s)' },
   { key: 'ipp-basic-over-http', type: 'bool', default: false, help: 'accept IPP passwords (HTTP Basic) over plain HTTP from any address, e.g. behind a TLS proxy (otherwise only from loopback; others get 426 and use ipps)' },
   { key: 'ipp-max-attributes-size', type: 'bytes', default: 1024 * 1024, help: 'largest attribute section of an IPP request (the document after it is limited by max-document-size)' },
   { key: 'ipp-max-queued-jobs', type: 'int', default: 1000, help: 'queued jobs a printer may hold before IPP Print-Job answers server-error-busy' },
@@ -99,7 +100,7 @@ export const SERVER_OPTIONS = [
   { key: 'metrics-token-file', type: 'string', default: undefined, help: 'file holding the bearer token /metrics asks for with metrics-access token (at least 16 characters)' },
   { key: 'readiness-timeout', type: 'duration', default: 2, help: 'how long /readyz waits for the database and the bus to answer before it reports them unavailable' },
   { key: 'shutdown-delay', type: 'duration', default: 0, help: 'on SIGTERM, how long /readyz answers 503 before the listeners close, so a load balancer stops sending new clients first' },
-  { key: 'trusted-proxies', type: 'string', default: undefined, help: 'load balancers in front of this server, comma-separated addresses or CIDR blocks: their X-Forwarded-For names the client on the HTTP port, and their connections to the XMPP and CCS ports must begin with a PROXY protocol header (v1 or v2) naming it; nobody else may send one (default: none)' },
+  { key: 'trusted-proxies', type: 'string', default: undefined, help: 'load balancers in front of this server, comma-separated addresses or CIDR blocks: their X-Forwarded-For names the client on the HTTP port, and their connections to the XMPP, CCS and IPPS ports must begin with a PROXY protocol header (v1 or v2) naming it; nobody else may send one (default: none)' },
   { key: 'proxy-header-timeout', type: 'duration', default: 5, help: 'time a trusted proxy has to send the whole PROXY protocol header of a connection before it is closed' },
   { key: 'proxy-header-max-size', type: 'bytes', default: 1024, help: 'longest PROXY protocol header accepted (a version 2 header may carry TLVs); a longer one closes the connection' },
   { key: 'node-id', type: 'string', default: undefined, help: 'name of this node in a cluster, in every log line (node) and /admin/status (default: host name and HTTP port, e.g. print1:8080)' },
@@ -171,6 +172,7 @@ export interface ServerConfig {
   ccsDeviceRate: number;
   ccsDrainGraceSeconds: number;
   ippsPort: number;
+  ippsPublicPort: number;
   ippBasicOverHttp: boolean;
   ippMaxAttributesSize: number;
   ippMaxQueuedJobs: number;
@@ -277,6 +279,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('ipps-public-port') < 0 || num('ipps-public-port') > 65535) throw new ConfigError(`ipps-public-port: ${num('ipps-public-port')} is not a port number`);
   if (num('bus-registry-ttl') < 3) throw new ConfigError('bus-registry-ttl: at least 3 seconds (it is refreshed every third of it)');
   if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
   if (num('conversion-max-output') < 4096) throw new ConfigError('conversion-max-output: at least 4096 bytes');
@@ -351,6 +354,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     ccsDeviceRate: num('ccs-device-rate'),
     ccsDrainGraceSeconds: num('ccs-drain-grace'),
     ippsPort: num('ipps-port'),
+    ippsPublicPort: num('ipps-public-port'),
     ippBasicOverHttp: values['ipp-basic-over-http'] === true,
     ippMaxAttributesSize: num('ipp-max-attributes-size'),
     ippMaxQueuedJobs: num('ipp-max-queued-jobs'),

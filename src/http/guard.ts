@@ -1,5 +1,5 @@
-// Connection limits every HTTP server here shares (the REST API and the
-// Privet printer's servers): an idle timeout that closes a connection on which
+// Connection limits every HTTP server here shares (the REST API, the IPPS
+// listener and the Privet printer's servers): an idle timeout that closes a connection on which
 // the client keeps the server waiting, and a cap on the connections one source
 // address may hold. Together they stop a slow client (half-sent headers or
 // bodies, replies it never reads) from exhausting the process's file
@@ -46,14 +46,17 @@ function waitsOnClient(socket: Socket, exchange: { req: IncomingMessage; res: Se
   return !req.complete && req.readableLength < req.readableHighWaterMark;
 }
 
-export function guardHttpServer(server: Server, options: HttpGuardOptions): HttpGuard {
-  const exchanges = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+/**
+ * Counts what each source address holds open: `take(address, closed)` counts
+ * one more for `address` until `closed` emits 'close', and is false (counting
+ * nothing) when the address already holds `max` (0 = unlimited).
+ */
+export function connectionsPerAddress(max: number): (address: string, closed: NodeJS.EventEmitter) => boolean {
   const perAddress = new Map<string, number>();
-  const fromProxy = (socket: Socket) => options.trustedProxies?.(socket.remoteAddress ?? '') === true;
-  /** Counts one more connection for `address`; false when it holds the most it may. */
-  const take = (address: string, closed: NodeJS.EventEmitter) => {
+  return (address, closed) => {
+    if (max <= 0) return true;
     const count = perAddress.get(address) ?? 0;
-    if (options.maxConnectionsPerAddress > 0 && count >= options.maxConnectionsPerAddress) return false;
+    if (count >= max) return false;
     perAddress.set(address, count + 1);
     closed.once('close', () => {
       const left = (perAddress.get(address) ?? 1) - 1;
@@ -62,6 +65,12 @@ export function guardHttpServer(server: Server, options: HttpGuardOptions): Http
     });
     return true;
   };
+}
+
+export function guardHttpServer(server: Server, options: HttpGuardOptions): HttpGuard {
+  const exchanges = new WeakMap<Socket, { req: IncomingMessage; res: ServerResponse }>();
+  const fromProxy = (socket: Socket) => options.trustedProxies?.(socket.remoteAddress ?? '') === true;
+  const take = connectionsPerAddress(options.maxConnectionsPerAddress);
 
   server.on('connection', (socket: Socket) => {
     if (!fromProxy(socket) && !take(socket.remoteAddress ?? '', socket)) socket.destroy();

@@ -82,7 +82,7 @@ export class IppAdvertiser {
     const wanted = new Map<string, IppPrinter>();
     for (const printer of await this.deps.cloud.advertisedPrinters(ADVERTISE_TAG)) {
       // A device that is off line takes its printer off the LAN with it.
-      if (printer.robotJidLocal && this.deps.deviceConnected(printer.robotJidLocal) === false) continue;
+      if (printer.connected === false) continue;
       wanted.set(printer.id, printer);
     }
     for (const [id, current] of this.advertised) {

@@ -11,7 +11,7 @@ import type { Account } from '../auth/accounts.ts';
 import { atLeast, roleOn, type Caller } from '../cloud/access.ts';
 import { CloudError } from '../cloud/errors.ts';
 import { changeJobState, getJob, insertJob, jobQuery, newJobId, printJobState, type JobRow } from '../cloud/jobs.ts';
-import { findPrinter, type PrinterRow } from '../cloud/printers.ts';
+import { connectionStatus, findPrinter, type ConnectionStatus, type PrinterRow } from '../cloud/printers.ts';
 import { notifyDevice, printerChanged, type CloudService } from '../cloud/service.ts';
 import { acceptsContentType, checkTicketFits, validateTicket } from '../cloud/shapes.ts';
 import { FINAL_STATES, type JobState } from '../protocol/job-state.ts';
@@ -23,6 +23,14 @@ import { IppCloudError, type IppCloud, type IppJob, type IppPrinter, type IppUse
 const TOKEN_PASSWORD = /^ocp[ak]_/;
 
 type PrinterWithRow = IppPrinter & { readonly row: PrinterRow };
+
+/**
+ * IppPrinter.connected from the presence every node records for a robot
+ * (src/cloud/push): a device that never connected is not connected. A
+ * printer registered with its owner's credentials has no robot: whoever
+ * holds the owner's session runs it, which the server cannot tell.
+ */
+const CONNECTED: Record<ConnectionStatus, boolean | undefined> = { ONLINE: true, OFFLINE: false, DORMANT: false, UNKNOWN: undefined };
 
 function parseJson(text: string | null): Record<string, unknown> {
   if (!text) return {};
@@ -46,7 +54,7 @@ function printerOf(row: PrinterRow): PrinterWithRow {
     supportUrl: row.support_url,
     cdd: (parseJson(row.capabilities).printer ?? {}) as Record<string, unknown>,
     cds: (parseJson(row.semantic_state).printer ?? {}) as Record<string, unknown>,
-    robotJidLocal: row.robot_jid_local,
+    connected: row.robot_jid_local ? CONNECTED[connectionStatus(row)] : undefined,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     row,

@@ -4,6 +4,7 @@
 // IPP operations read as IPP and a restructured cloud changes one file.
 import type { Readable } from 'node:stream';
 import type { Logger } from '../log.ts';
+import type { IppsListenerOptions } from './ipps-listener.ts';
 
 /** Where printers live on both listeners: IPP_PATH + printer id. */
 export const IPP_PATH = '/ipp/print/';
@@ -32,8 +33,12 @@ export interface IppPrinter {
   cdd: Record<string, unknown>;
   /** The CDS's `printer` section. */
   cds: Record<string, unknown>;
-  /** The bare JID local part of the device's robot; null for a printer nobody runs. */
-  robotJidLocal: string | null;
+  /**
+   * Whether its device is on the push channel now, on any node of a cluster
+   * (the cloud's connectionStatus, GCP §a); undefined where the server
+   * cannot see it (a device notified by FCM, a printer without a robot).
+   */
+  connected: boolean | undefined;
   createdAt: number;
   updatedAt: number;
 }
@@ -139,8 +144,6 @@ export interface IppDeps {
   log: Logger;
   /** Base URL of the HTTP port (the console lives there). */
   publicUrl(): string;
-  /** Whether the device of a robot is connected to the push channel now; undefined when unknown. */
-  deviceConnected(robotJidLocal: string): boolean | undefined;
   tls: { cert: string; key: string };
   options: IppOptions;
 }
@@ -149,6 +152,10 @@ export interface IppOptions {
   host: string;
   /** -1 = no IPPS listener, 0 = a free port. */
   ippsPort: number;
+  /** The port clients reach the IPPS listener on (a load balancer's), for the ipps:// URIs answered on the HTTP port; 0 = the listener's own. */
+  ippsPublicPort: number;
+  /** The IPPS listener's trusted proxies and connection limits. */
+  ippsConnections: Pick<IppsListenerOptions, 'proxyProtocol' | 'idleTimeoutMs' | 'maxConnectionsPerAddress'>;
   /** Accept HTTP Basic over plain HTTP from any address (otherwise from loopback only). */
   allowBasicOverHttp: boolean;
   /** Largest attribute section of a request, in bytes. */

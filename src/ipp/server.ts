@@ -6,8 +6,9 @@
 // operation but Get-Printer-Attributes, checks the request's framing
 // [RFC 8011 §4.1], and runs the operation (operations.ts). The client's
 // address is Fastify's request.ip on the HTTP port (X-Forwarded-For from a
-// trusted proxy) and the peer's on the IPPS port.
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
+// trusted proxy) and, on the IPPS port, the peer's or the one a trusted
+// proxy's PROXY header names (ipps-listener.ts). The printer's URIs name the
+// host and port the client reached: behind a load balancer, the balancer's.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Readable } from 'node:stream';
@@ -16,6 +17,7 @@ import { attr, encodeMessage, GroupTag, ipp, IppParseError, parseRequest, ValueT
 import { IPP_PATH, type IppDeps, type IppUser } from './deps.ts';
 import { IppAdvertiser } from './advertise.ts';
 import { ICON_PATH, ICON_PNG } from './icon.ts';
+import { IppsListener } from './ipps-listener.ts';
 import { ANONYMOUS_OPERATIONS, Operations, type OperationResult } from './operations.ts';
 import { IppStatusError, Status } from './status.ts';
 
@@ -42,11 +44,12 @@ export function basicCredentials(header: string | undefined): { username: string
   return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
 }
 
-/** The host name the client used (for the URIs we answer with), without its port. */
-function requestHost(request: IncomingMessage): string {
-  const host = request.headers.host ?? '';
-  const match = /^(\[[0-9a-fA-F:.]+\]|[\w.-]+)(?::\d+)?$/.exec(host);
-  return match ? match[1]! : '127.0.0.1';
+/** The host and port the client used [RFC 7230 §5.4 Host], for the URIs we answer with; no port when the Host names none. */
+function requestOrigin(request: IncomingMessage): { host: string; port: number | undefined } {
+  const match = /^(\[[0-9a-fA-F:.]+\]|[\w.-]+)(?::(\d{1,5}))?$/.exec(request.headers.host ?? '');
+  if (!match) return { host: '127.0.0.1', port: undefined };
+  const port = Number(match[2]);
+  return { host: match[1]!, port: port > 0 && port <= 65535 ? port : undefined };
 }
 
 /** RFC 8011 §4.1.4–4.1.5: attributes-charset, then attributes-natural-language, first in the operation group; a target. */
@@ -78,7 +81,7 @@ function response(request: Pick<IppMessage, 'version' | 'requestId'>, result: Op
 export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<IppService> {
   const { options, cloud, log } = deps;
   const operations = new Operations(cloud, deps.pending, options);
-  let ippsServer: HttpsServer | undefined;
+  let ippsListener: IppsListener | undefined;
   let ippsPort: number | undefined;
   const advertiser = options.advertise.enabled ? new IppAdvertiser(deps, options.advertise) : undefined;
 
@@ -99,12 +102,29 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
     return cloud.userByBasic(credentials.username, credentials.password, address);
   }
 
-  function printerUris(req: IncomingMessage, printerId: string): string[] {
-    const host = requestHost(req);
-    const httpPort = (app.server.address() as AddressInfo | null)?.port;
-    const uris = [`ipp://${host}:${httpPort}${IPP_PATH}${printerId}`];
-    if (ippsPort) uris.push(`ipps://${host}:${ippsPort}${IPP_PATH}${printerId}`);
-    return uris;
+  /**
+   * The port clients reach each listener on: the IPPS listener's
+   * --ipps-public-port (or its own), the HTTP port's from --public-url when
+   * that is an http:// URL (or its own).
+   */
+  function publicPort(secure: boolean): number | undefined {
+    if (secure) return ippsPort === undefined ? undefined : options.ippsPublicPort || ippsPort;
+    const url = new URL(deps.publicUrl());
+    if (url.protocol === 'http:') return Number(url.port || 80);
+    return (app.server.address() as AddressInfo | null)?.port;
+  }
+
+  /**
+   * host:port of both listeners as the client sees them, ipp first (none for
+   * IPPS without its listener): the host the client used, the port it used
+   * for its own listener and the other's public one.
+   */
+  function authorities(req: IncomingMessage, secure: boolean): Array<{ tls: boolean; authority: string }> {
+    const { host, port } = requestOrigin(req);
+    return [false, true].flatMap((tls) => {
+      const authorityPort = tls === secure ? (port ?? publicPort(tls)) : publicPort(tls);
+      return authorityPort === undefined ? [] : [{ tls, authority: `${host}:${authorityPort}` }];
+    });
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse, secure: boolean, address: string): Promise<void> {
@@ -153,16 +173,17 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
           return send(res, 401, { 'www-authenticate': REALM });
         }
       }
+      const listeners = authorities(req, secure);
       const result = await operations.run({
         message,
         data,
         printer,
         user,
         printerContext: {
-          uris: printerUris(req, printer.id),
-          icon: `${secure ? 'https' : 'http'}://${requestHost(req)}:${req.socket.localPort}${ICON_PATH}`,
+          uris: listeners.map(({ tls, authority }) => `${tls ? 'ipps' : 'ipp'}://${authority}${IPP_PATH}${printer.id}`),
+          icon: `${secure ? 'https' : 'http'}://${listeners.find(({ tls }) => tls === secure)!.authority}${ICON_PATH}`,
           moreInfo: `${deps.publicUrl()}/console/#printer=${printer.id}`,
-          connected: printer.robotJidLocal ? deps.deviceConnected(printer.robotJidLocal) : false,
+          connected: printer.connected,
           queuedJobs: await cloud.queuedJobs(printer.id),
           now: Math.floor(Date.now() / 1000),
           jobTimeout: options.multipleOperationTimeout,
@@ -205,25 +226,15 @@ export async function registerIpp(app: FastifyInstance, deps: IppDeps): Promise<
   return {
     async listen(): Promise<Record<string, number>> {
       if (options.ippsPort >= 0) {
-        ippsServer = createHttpsServer({ cert: deps.tls.cert, key: deps.tls.key }, (req, res) => guarded(true)(req, res, req.socket.remoteAddress ?? ''));
-        await new Promise<void>((resolve, reject) => {
-          ippsServer!.once('error', reject);
-          ippsServer!.listen(options.ippsPort, options.host, () => resolve());
-        });
-        ippsPort = (ippsServer.address() as AddressInfo).port;
+        ippsListener = new IppsListener({ tls: deps.tls, log, ...options.ippsConnections }, guarded(true));
+        ippsPort = await ippsListener.listen(options.ippsPort, options.host);
       }
       advertiser?.start({ ipp: (app.server.address() as AddressInfo).port, ipps: ippsPort });
       return ippsPort === undefined ? {} : { ipps: ippsPort };
     },
     async close() {
       await advertiser?.stop();
-      if (ippsServer) {
-        const server = ippsServer;
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          server.closeAllConnections();
-        });
-      }
+      await ippsListener?.close();
     },
   };
 }

@@ -118,8 +118,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     registerStatusRoute(http, status);
     const ccs = registerCcs(http, context);
     registerCcsMetrics(metrics, { counters: ccs.service.counters, db: store.db });
-    let pushSessions: ReturnType<typeof createC2sServer> | undefined;
-    const ipp = await startIpp(http, { config, log, tls, publicUrl: () => context.publicUrl }, cloud.service, () => pushSessions);
+    const ipp = await startIpp(http, { config, log, tls, publicUrl: () => context.publicUrl }, cloud.service);
     closers.unshift(() => ipp.close());
     closers.unshift(() => http.close());
     await http.listen({ host: config.host, port: config.httpPort });
@@ -127,7 +126,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
     const nodeId = namedNode ?? `${hostname()}:${ports.http}`;
     // Named on the bus before any listener accepts a device session (its claims need the name).
     await bus.join(nodeId);
-    const xmpp = (pushSessions = createC2sServer(context));
+    const xmpp = createC2sServer(context);
     closers.unshift(() => xmpp.close('system-shutdown'));
     registerXmppMetrics(metrics, xmpp, 'ocp_xmpp');
     Object.assign(ports, await listenC2s(xmpp, config));

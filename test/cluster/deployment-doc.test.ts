@@ -19,7 +19,7 @@ function documentedConfig(): string {
 }
 
 test('docs/deployment.md shows the configuration the cluster tests use', () => {
-  const ports = { http: 8080, xmpp: 5222, xmpps: 5223, ccs: 5235 };
+  const ports = { http: 8080, xmpp: 5222, xmpps: 5223, ccs: 5235, ipps: 631 };
   const nodes = [1, 2, 3].map((i) => ({ name: `node${i}`, address: `10.0.0.${10 + i}`, ports }));
   assert.equal(documentedConfig(), haproxyConfig({ bind: '', ports: { ...ports, stats: 8404 }, adminSocket: '/run/haproxy/admin.sock', nodes }));
 });

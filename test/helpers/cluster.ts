@@ -4,7 +4,7 @@
 // with `documents: 'directory'`, in one shared directory: DATA/documents is
 // a symlink to it, as a network file system would be mounted there), behind a real
 // `haproxy` child process: HTTP mode for the REST port, health-checked on
-// /readyz; TCP mode for both XMPP ports and CCS, health-checked on the same
+// /readyz; TCP mode for both XMPP ports, CCS and IPPS, health-checked on the same
 // node's /readyz. Every node shares node 1's CA and certificate, so a device
 // trusts whichever node the balancer picks. HAProxy's runtime API (its admin
 // socket) lets a test steer new connections (a server in maintenance gets
@@ -29,6 +29,7 @@ export interface NodePorts {
   xmpp: number;
   xmpps: number;
   ccs: number;
+  ipps: number;
 }
 
 export interface ClusterNode {
@@ -58,6 +59,8 @@ export interface Balancer {
   xmpp: number;
   xmpps: number;
   ccs: number;
+  /** IPP Everywhere over TLS (TCP mode; IPP over HTTP is on `url`). */
+  ipps: number;
   /** HAProxy's view of every server: `backend/server` → UP, DOWN, MAINT, … */
   serverStates(): Promise<Record<string, string>>;
   /** `set server BACKEND/SERVER state STATE` on the runtime API: `maint` takes no new connections (and keeps the open ones), `ready` takes them again. */
@@ -129,7 +132,7 @@ function tcpAnswers(port: number): Promise<boolean> {
 
 /** `--http-port` and the others: 0 (any free port) on the first start, the same ports on a restart. */
 function portArgs(ports?: NodePorts): string[] {
-  return ['--http-port', String(ports?.http ?? 0), '--xmpp-port', String(ports?.xmpp ?? 0), '--xmpps-port', String(ports?.xmpps ?? 0), '--ccs-port', String(ports?.ccs ?? 0)];
+  return ['--http-port', String(ports?.http ?? 0), '--xmpp-port', String(ports?.xmpp ?? 0), '--xmpps-port', String(ports?.xmpps ?? 0), '--ccs-port', String(ports?.ccs ?? 0), '--ipps-port', String(ports?.ipps ?? 0)];
 }
 
 async function startNode(name: string, dataDir: string, args: string[], fixedPorts?: NodePorts): Promise<ClusterNode> {
@@ -167,7 +170,7 @@ async function startNode(name: string, dataDir: string, args: string[], fixedPor
 export interface BalancerLayout {
   /** The address HAProxy binds (empty: every address). */
   bind: string;
-  ports: { http: number; xmpp: number; xmpps: number; ccs: number; stats: number };
+  ports: NodePorts & { stats: number };
   /** The runtime API's UNIX socket (operators only: it can take servers out). */
   adminSocket: string;
   nodes: Array<{ name: string; address: string; ports: NodePorts }>;
@@ -223,7 +226,7 @@ backend rest
   balance roundrobin
   option forwardfor
 ${healthCheck}${restServers}
-${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}`;
+${tcpService('xmpp')}${tcpService('xmpps')}${tcpService('ccs')}${tcpService('ipps')}`;
 }
 
 /** Starts PostgreSQL's database, redis-server, the nodes and HAProxy; resolves once HAProxy sees every node up. */
@@ -233,10 +236,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let database: TestDatabase | undefined;
   let redis: ChildProcess | undefined;
   let haproxy: ChildProcess | undefined;
-  let balancerHttpPort: Awaited<ReturnType<typeof reservePort>> | undefined;
+  const reserved: Array<Awaited<ReturnType<typeof reservePort>>> = [];
   const stopAll = async () => {
     // The balancer first (no new connections), then the nodes, then what they use.
-    await balancerHttpPort?.release();
+    await Promise.all(reserved.map((reservation) => reservation.release()));
     if (haproxy) await stopChild(haproxy, 'SIGTERM');
     await Promise.all(nodes.map((node) => node.stop('SIGTERM')));
     if (redis) await stopChild(redis, 'SIGKILL');
@@ -251,11 +254,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     redis.stderr!.resume();
     await waitFor('redis-server', () => tcpAnswers(redisPort).then((up) => up || undefined), 10_000);
 
-    // The balancer's REST port is in every node's --public-url: held until
-    // HAProxy starts (another test's cluster could be given it meanwhile);
-    // its other ports are picked once the nodes have theirs.
-    balancerHttpPort = await reservePort();
-    const balancerHttp = balancerHttpPort.port;
+    // The balancer's REST and IPPS ports are in every node's flags (the
+    // public URL, the ipps:// URIs): held until HAProxy starts (another
+    // test's cluster could be given them meanwhile); its other ports are
+    // picked once the nodes have theirs.
+    reserved.push(await reservePort(), await reservePort());
+    const [balancerHttp, balancerIpps] = reserved.map((reservation) => reservation.port) as [number, number];
     const sharedDirectory = options.documents === 'directory';
     const documentsDir = sharedDirectory ? join(root, 'documents') : undefined;
     if (documentsDir) mkdirSync(documentsDir, { mode: 0o700 });
@@ -265,6 +269,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       '--bus', `redis://127.0.0.1:${redisPort}?channel=ocp-cluster-${randomBytes(4).toString('hex')}`,
       // Links in documents and push notifications name the balancer, not a node.
       '--public-url', `http://127.0.0.1:${balancerHttp}`,
+      '--ipps-public-port', String(balancerIpps),
       // HAProxy names each client: X-Forwarded-For on REST, a PROXY header on the TCP ports.
       '--trusted-proxies', '127.0.0.1',
       '--documents', sharedDirectory ? 'directory' : 'database',
@@ -287,11 +292,11 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const failed = others.find((started) => started.status === 'rejected');
     if (failed) throw failed.reason;
 
-    const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), stats: await freePort() };
+    const balancerPorts = { http: balancerHttp, xmpp: await freePort(), xmpps: await freePort(), ccs: await freePort(), ipps: balancerIpps, stats: await freePort() };
     const configPath = join(root, 'haproxy.cfg');
     const adminSocket = join(root, 'haproxy.sock');
     writeFileSync(configPath, haproxyConfig({ bind: '127.0.0.1', ports: balancerPorts, adminSocket, nodes: nodes.map((node) => ({ ...node, address: '127.0.0.1' })) }), { mode: 0o600 });
-    await balancerHttpPort.release();
+    await Promise.all(reserved.map((reservation) => reservation.release()));
     // -dR (noreuseport): HAProxy sets SO_REUSEPORT by default, so a second
     // HAProxy given the same port (another test's cluster) would share it
     // without a word, each taking some of the other's connections; without
@@ -318,7 +323,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       waitFor(what, async () => {
         if (balancerProcess.exitCode !== null || balancerProcess.signalCode !== null) throw new Error(`haproxy exited (${balancerProcess.exitCode ?? balancerProcess.signalCode}):\n${haproxyOutput}`);
         const states = Object.entries(await serverStates().catch(() => ({}))).filter(([name]) => names.includes(name.split('/')[1]!));
-        return states.length === 4 * names.length && states.every(([, state]) => state === 'UP') ? true : undefined;
+        return states.length === 5 * names.length && states.every(([, state]) => state === 'UP') ? true : undefined;
       }, 15_000);
     await upInBalancer('HAProxy sees every node up', nodes.map((node) => node.name));
 
@@ -326,7 +331,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
       const answer = await adminCommand(adminSocket, `set server ${backend}/${server} state ${state}`);
       if (answer.trim() !== '') throw new Error(`haproxy: set server ${backend}/${server} state ${state}: ${answer}`);
     };
-    const balancer: Balancer = { url: `http://127.0.0.1:${balancerPorts.http}`, xmpp: balancerPorts.xmpp, xmpps: balancerPorts.xmpps, ccs: balancerPorts.ccs, serverStates, setServerState };
+    const balancer: Balancer = { url: `http://127.0.0.1:${balancerPorts.http}`, xmpp: balancerPorts.xmpp, xmpps: balancerPorts.xmpps, ccs: balancerPorts.ccs, ipps: balancerPorts.ipps, serverStates, setServerState };
     const storeArgs = ['--data', nodes[0]!.dataDir, '--database', database.url];
     return {
       nodes,
