@@ -1,11 +1,13 @@
 // XMPP sessions across a three-node cluster behind HAProxy (issue 20): an
 // app server and a CCS device both connect through the balancer, to
 // different nodes; a downstream message reaches the device and the device's
-// upstream reply reaches the app server. A printer robot on the STARTTLS
+// upstream reply reaches the app server. node-gcm's HTTP sends through the
+// balancer reach the device from every node. A printer robot on the STARTTLS
 // port, through the balancer, gets the push of a job submitted on another node.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import type { Element } from 'ltx';
 import { clusterUser, startCluster, type Cluster, type ClusterNode } from '../helpers/cluster.ts';
 import { registerAndClaim, submitJob } from '../helpers/cloud.ts';
@@ -89,6 +91,44 @@ test('an app server reaches a device held by another node through the balancer a
   await app.close();
   device.close();
   await waitFor('the device session ended', async () => (await sessionCount()) === 0);
+});
+
+const gcm = createRequire(import.meta.url)('node-gcm') as {
+  Sender: new (key: string, options: { uri: string }) => { send(message: unknown, recipient: unknown, options: { retries: number }, callback: (error: unknown, response: { success: number; results: Array<{ message_id?: string; error?: string }> }) => void): void };
+  Message: new (options: Record<string, unknown>) => unknown;
+};
+
+test('node-gcm sends through the balancer\'s /gcm/send, each request on the next node: the device on one of them gets every message once', async () => {
+  const registration = await CcsDevice.register(cluster.balancer.url, { sender: sender.sender_id, app: 'com.example.cluster-http' });
+  const received: DownstreamMessage[] = [];
+  const device = new CcsDevice({ host: '127.0.0.1', port: cluster.balancer.xmpps, ca, jid: registration.jid, password: registration.password! });
+  device.on('message', (message) => received.push(message));
+  await device.connect();
+  try {
+    const logged = () => cluster.nodes.map((node) => node.log().split('\n').filter((line) => line.includes('"url":"/gcm/send"')).length);
+    const before = logged();
+    // Round robin over the REST backend: two requests per node.
+    const client = new gcm.Sender(sender.api_key, { uri: `${cluster.balancer.url}/gcm/send` });
+    const sends = 2 * cluster.nodes.length;
+    for (let i = 0; i < sends; i++) {
+      const response = await new Promise<{ success: number; results: Array<{ message_id?: string; error?: string }> }>((resolve, reject) =>
+        client.send(new gcm.Message({ data: { n: String(i) } }), { registrationTokens: [registration.registration_id] }, { retries: 0 }, (error, res) => (error ? reject(error) : resolve(res))),
+      );
+      assert.equal(response.success, 1, JSON.stringify(response));
+    }
+    await waitFor('every message at the device', () => received.length >= sends || undefined, 10_000, 10);
+    await new Promise((resolve) => setTimeout(resolve, 300)); // room for a duplicate to show
+    assert.deepEqual(received.map((message) => Number(message.data?.n)).sort((a, b) => a - b), Array.from({ length: sends }, (_, i) => i));
+    // Each node took at least one of the sends (its log line may trail the response a little).
+    const after = await waitFor('each node logged its sends', () => {
+      const now = logged();
+      return now.every((count, i) => count > before[i]!) ? now : undefined;
+    }, 5000);
+    assert.equal(after.reduce((a, b) => a + b, 0) - before.reduce((a, b) => a + b, 0), sends);
+  } finally {
+    device.close();
+    await waitFor('the device session ended', async () => (await sessionCount()) === 0);
+  }
 });
 
 test('a printer on the STARTTLS port through the balancer gets the push of a job submitted on another node', async () => {
