@@ -53,6 +53,13 @@ export function sqliteConnectionOf(db: Db): SQLite.Database | undefined {
   return sqliteConnections.get(db);
 }
 
+const postgresPools = new WeakMap<Db, pg.Pool>();
+
+/** The pg pool under a PostgreSQL store's Kysely instance (not a transaction's), for a statement Kysely cannot make: a named one (prepared once per connection). */
+export function postgresPoolOf(db: Db): pg.Pool | undefined {
+  return postgresPools.get(db);
+}
+
 export async function openStore(options: StoreOptions): Promise<Store> {
   const isPostgres = /^postgres(ql)?:\/\//.test(options.database);
   let db: Db;
@@ -71,6 +78,7 @@ export async function openStore(options: StoreOptions): Promise<Store> {
     // An idle connection PostgreSQL ends (a restart, an administrator) is dropped by the pool; without a listener it would end the process.
     pool.on('error', (err) => options.log?.warn({ err }, 'an idle PostgreSQL connection failed'));
     db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    postgresPools.set(db, pool);
     if (options.create === false && !(await hasMigrations(db))) {
       await db.destroy();
       throw new NoDatabaseError(`no OpenCloudPrint database at ${redactUrl(options.database)} (it has no migrations table)`);

@@ -4,9 +4,10 @@ import { Accounts } from '../../src/auth/accounts.ts';
 import { Senders } from '../../src/ccs/service/senders.ts';
 import { Registrations } from '../../src/ccs/service/registrations.ts';
 import { MessageQueues } from '../../src/ccs/service/queues.ts';
+import { postgresPoolOf } from '../../src/store/db.ts';
 import { describeEachDialect } from '../helpers/dialects.ts';
 
-describeEachDialect('ccs store', (store) => {
+describeEachDialect('ccs store', (store, dialect) => {
   let clock = 1_000_000;
   const now = () => clock;
 
@@ -86,5 +87,22 @@ describeEachDialect('ccs store', (store) => {
     assert.deepEqual([...found.keys()], [registration.registration_id]);
     await queues.completeDownstream(pending.slice(0, 350).map((row) => row.id), []);
     assert.deepEqual((await queues.pendingDownstream(device.jid_local)).map((row) => row.id).sort(), pending.slice(350).map((row) => row.id).sort());
+  });
+
+  test('on PostgreSQL a batch is stored by one named statement, prepared once per connection', { skip: dialect !== 'postgres' && 'PostgreSQL only' }, async () => {
+    const { sender_id, device, registration } = await registeredDevice('prepared');
+    const queues = new MessageQueues(store.current.db, now);
+    const row = (id: string) => ({ id, sender_id, message_id: id, registration_id: registration.registration_id, jid_local: device.jid_local, collapse_key: null, priority: 0, delay_while_idle: 0, receipt_requested: 0, payload: '{}', expires_at: clock + 1000, created_at: clock });
+    for (let i = 0; i < 5; i++) await queues.commitDownstream([{ key: { sender_id, message_id: `p${i}` }, rows: [row(`p${i}`)] }]);
+    // Every connection of the pool at once: those that ran it hold it prepared (an unnamed statement is not listed).
+    const pool = postgresPoolOf(store.current.db)!;
+    const clients = await Promise.all(Array.from({ length: pool.totalCount }, () => pool.connect()));
+    try {
+      const held = await Promise.all(clients.map(async (client) => (await client.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name = 'ocp-ccs-commit-downstream'")).rows[0]!.n));
+      assert.ok(held.some((n) => n === 1), `prepared on ${held.filter(Boolean).length} of ${held.length} connections`);
+      assert.ok(held.every((n) => n <= 1));
+    } finally {
+      for (const client of clients) client.release();
+    }
   });
 });
