@@ -42,6 +42,7 @@ export const SERVER_OPTIONS = [
   { key: 'domain', type: 'string', default: 'localhost', help: 'XMPP domain of this server (robot and device JIDs live under it)' },
   { key: 'public-url', type: 'string', default: undefined, help: 'base URL clients use to reach the HTTP port (default: derived from host and port)' },
   { key: 'database', type: 'string', default: 'sqlite', help: 'sqlite, or a postgres:// URL for scale-out' },
+  { key: 'database-pool-size', type: 'int', default: 10, help: 'with a postgres:// database, the connections this server opens to it at most (each node of a cluster its own: keep their sum under PostgreSQL\'s max_connections)' },
   { key: 'bus', type: 'string', default: 'local', help: 'notification bus between server nodes: local (one node), or a redis:// URL shared by every node' },
   { key: 'bus-registry-ttl', type: 'duration', default: 30, help: 'with a redis:// bus, how long Redis keeps which node holds which device session unless the node refreshes it (every third of this): a node that dies stops getting events this long after' },
   { key: 'documents', type: 'string', default: 'directory', help: 'where print documents live: directory (files under DATA/documents; one node, or a directory every node mounts) or database (in PostgreSQL, read by every node of a cluster; not on SQLite)' },
@@ -122,6 +123,7 @@ export interface ServerConfig {
   domain: string;
   publicUrl: string | undefined;
   database: string;
+  databasePoolSize: number;
   bus: string;
   busRegistryTtlSeconds: number;
   /** The document store's backend (src/cloud/documents.ts). */
@@ -279,6 +281,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     if (port < -1 || port > 65535) throw new ConfigError(`${key}: ${port} is not a port number`);
   }
   if (num('http-port') < 0) throw new ConfigError('http-port: the HTTP port cannot be turned off');
+  if (num('database-pool-size') < 1) throw new ConfigError('database-pool-size: at least 1 connection');
   if (num('ipps-public-port') < 0 || num('ipps-public-port') > 65535) throw new ConfigError(`ipps-public-port: ${num('ipps-public-port')} is not a port number`);
   if (num('bus-registry-ttl') < 3) throw new ConfigError('bus-registry-ttl: at least 3 seconds (it is refreshed every third of it)');
   if (num('conversion-workers') < 1) throw new ConfigError('conversion-workers: at least 1, or no document is ever converted');
@@ -308,6 +311,7 @@ export function serverConfigFrom(values: OptionValues): ServerConfig {
     domain: str('domain') ?? 'localhost',
     publicUrl: str('public-url')?.replace(/\/+$/, ''),
     database: str('database') ?? 'sqlite',
+    databasePoolSize: num('database-pool-size'),
     bus: str('bus') ?? 'local',
     busRegistryTtlSeconds: num('bus-registry-ttl'),
     documents,

@@ -35,6 +35,9 @@ test('bad values and unknown config keys are refused with the option named', () 
   assert.throws(() => load({ sync: 'sometimes' }), /sync: expected normal or full/);
   assert.throws(() => load({ 'bus-registry-ttl': '2s' }), /bus-registry-ttl: at least 3 seconds/);
   assert.equal(load({ 'bus-registry-ttl': '1m' }).busRegistryTtlSeconds, 60);
+  assert.throws(() => load({ 'ipps-public-port': '70000' }), /ipps-public-port: 70000 is not a port/);
+  assert.throws(() => load({ 'database-pool-size': '0' }), /database-pool-size: at least 1/);
+  assert.equal(load({ 'database-pool-size': '4' }).databasePoolSize, 4);
   const file = join(tempDir(), 'ocp.json');
   writeFileSync(file, JSON.stringify({ 'htp-port': 1 }));
   assert.throws(() => load({}, {}, file), /unknown keys htp-port/);

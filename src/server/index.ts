@@ -85,7 +85,7 @@ export async function startServer(config: ServerConfig, log: Logger = createLogg
   const lock = lockDataDir(config.dataDir);
   const closers: Array<() => Promise<void>> = [async () => lock.release()];
   try {
-    const store = await openStore({ database: config.database, dataDir: config.dataDir, sync: config.sync, log });
+    const store = await openStore({ database: config.database, poolSize: config.databasePoolSize, dataDir: config.dataDir, sync: config.sync, log });
     closers.unshift(() => store.close());
     const signIn = {
       freeFailures: config.signInFreeFailures,
