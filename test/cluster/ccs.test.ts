@@ -39,12 +39,18 @@ async function sessionCount(): Promise<number> {
   return statuses.reduce((sum, status) => sum + Object.values(status.xmpp.sessions).reduce((a, b) => a + b, 0), 0);
 }
 
-test('an app server reaches a device held by another node through the balancer and gets its upstream reply', async () => {
-  const registration = await CcsDevice.register(cluster.balancer.url, { sender: sender.sender_id, app: 'com.example.cluster' });
+/** A CCS device of `app` registered and connected through the balancer, and what it receives. */
+async function connectedDevice(app: string) {
+  const registration = await CcsDevice.register(cluster.balancer.url, { sender: sender.sender_id, app });
   const received: DownstreamMessage[] = [];
   const device = new CcsDevice({ host: '127.0.0.1', port: cluster.balancer.xmpps, ca, jid: registration.jid, password: registration.password! });
   device.on('message', (message) => received.push(message));
   await device.connect();
+  return { registration, device, received };
+}
+
+test('an app server reaches a device held by another node through the balancer and gets its upstream reply', async () => {
+  const { registration, device, received } = await connectedDevice('com.example.cluster');
   const deviceNode = await waitFor('the node holding the device', () => cluster.nodeWithSessions());
 
   // HAProxy's leastconn spreads app-server connections over the nodes: keep
@@ -99,11 +105,7 @@ const gcm = createRequire(import.meta.url)('node-gcm') as {
 };
 
 test('node-gcm sends through the balancer\'s /gcm/send, each request on the next node: the device on one of them gets every message once', async () => {
-  const registration = await CcsDevice.register(cluster.balancer.url, { sender: sender.sender_id, app: 'com.example.cluster-http' });
-  const received: DownstreamMessage[] = [];
-  const device = new CcsDevice({ host: '127.0.0.1', port: cluster.balancer.xmpps, ca, jid: registration.jid, password: registration.password! });
-  device.on('message', (message) => received.push(message));
-  await device.connect();
+  const { registration, device, received } = await connectedDevice('com.example.cluster-http');
   try {
     const logged = () => cluster.nodes.map((node) => node.log().split('\n').filter((line) => line.includes('"url":"/gcm/send"')).length);
     const before = logged();
