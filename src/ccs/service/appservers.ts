@@ -22,7 +22,7 @@
 // flight elsewhere (CCS allows it: an ACK counts on one connection only).
 import type { Logger } from '../../log.ts';
 import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
-import { GroupCommit } from './group-commit.ts';
+import { ACK_GATHER_MS, GroupCommit } from './group-commit.ts';
 import { QueueReads } from './queue-reads.ts';
 import type { DownstreamPipeline } from './downstream.ts';
 import type { MessageQueues, UpstreamRow } from './queues.ts';
@@ -92,7 +92,7 @@ export class AppServerHub {
     this.acks = new GroupCommit(async (ids) => {
       await options.queues.acknowledgeUpstream(ids);
       return ids.map(() => undefined);
-    });
+    }, { gatherMs: ACK_GATHER_MS });
     // Another node stored messages for a sender connected here.
     this.unsubscribe = [
       options.bus.subscribe((event) => {

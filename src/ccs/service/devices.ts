@@ -11,7 +11,7 @@
 // flight per session, plus one more if asked for meanwhile.
 import type { Logger } from '../../log.ts';
 import { routes, type CarriedMessage, type NotificationBus } from '../../events/bus.ts';
-import { GroupCommit } from './group-commit.ts';
+import { ACK_GATHER_MS, GroupCommit } from './group-commit.ts';
 import { QueueReads } from './queue-reads.ts';
 import type { DownstreamRow, MessageQueues, UpstreamRow } from './queues.ts';
 import type { Registrations } from './registrations.ts';
@@ -21,13 +21,6 @@ import type { CcsCounters } from './counters.ts';
 
 /** Upstream messages live a day unless the device says otherwise (§4.6: 0..24 h in 2015). */
 const DEFAULT_UPSTREAM_TTL_SECONDS = 86_400;
-
-/**
- * Device ACKs are written (their messages deleted, receipts queued) in
- * batches gathered this long: nothing waits on them but receipts, and
- * ACKs from thousands of devices would otherwise come a few per batch.
- */
-const ACK_GATHER_MS = 5;
 
 /**
  * How long the id of a message read from the store and ACKed is remembered,

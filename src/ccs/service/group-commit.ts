@@ -3,6 +3,15 @@
 // transaction. Every submitter's promise settles only after its flush
 // committed, so nothing is acknowledged before it is durable.
 
+/**
+ * ACKs (a device's for downstream messages: deleted, receipts queued; an app
+ * server's for upstream ones: marked) are written in batches gathered this
+ * long: nothing waits on them but receipts, and ACKs from thousands of
+ * devices, or one app server's at a steady rate, would otherwise come one
+ * or two per batch.
+ */
+export const ACK_GATHER_MS = 5;
+
 /** Called once an item's batch is written: `error` null and the item's result, or the error. */
 export type Settled<R> = (error: unknown, result?: R) => void;
 
