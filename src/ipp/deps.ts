@@ -133,8 +133,19 @@ export interface IppPendingJobs {
   /** The printer's pending jobs, newest first; only `ownerId`'s when given. */
   of(printerId: string, now: number, ownerId?: string): Promise<IppPendingJob[]>;
   count(printerId: string, now: number): Promise<number>;
-  /** Removes the job and returns it; undefined if it expired or was taken already (by any node): one of concurrent takers gets it. */
+  /**
+   * Send-Document: marks the job as receiving its document and returns it;
+   * undefined if it expired, is gone or is receiving already (on any node):
+   * one of concurrent claimers gets it. The row stays, listed as pending,
+   * until finish().
+   */
+  claim(id: string, now: number): Promise<IppPendingJob | undefined>;
+  /** After the claimed document was stored (or failed): removes the row; false if a cancel() removed it meanwhile. */
+  finish(id: string): Promise<boolean>;
+  /** Close-Job: removes a job still waiting for its document (not one receiving it) and returns it; undefined otherwise. */
   take(id: string, now: number): Promise<IppPendingJob | undefined>;
+  /** Cancel-Job: removes the job, waiting or receiving its document; false if it expired or is gone. */
+  cancel(id: string, now: number): Promise<boolean>;
 }
 
 export interface IppDeps {

@@ -239,9 +239,20 @@ export class Operations {
     if (format && format !== 'application/octet-stream' && !documentFormats(caps).includes(format)) {
       throw new IppStatusError(Status.documentFormatNotSupported, `document-format ${format} is not supported`, [attr('document-format', ipp.mime(format))]);
     }
-    // Taken atomically: of two Send-Documents for the job (on any nodes), one stores a document.
-    if (!(await this.pending.take(job.id, Date.now()))) throw new IppStatusError(Status.notPossible, 'The job already has its document');
-    const stored = await this.store(context.user!, context.printer, job.id, pending.job.title, format === 'application/octet-stream' ? undefined : format, compression, pending.job.ticket, context.data);
+    // Claimed atomically: of two Send-Documents for the job (on any nodes), one stores a document.
+    if (!(await this.pending.claim(job.id, Date.now()))) throw new IppStatusError(Status.notPossible, 'The job already has its document');
+    let stored: IppJob;
+    try {
+      stored = await this.store(context.user!, context.printer, job.id, pending.job.title, format === 'application/octet-stream' ? undefined : format, compression, pending.job.ticket, context.data);
+    } catch (error) {
+      await this.pending.finish(job.id);
+      throw error;
+    }
+    // A Cancel-Job removed the row while the document came [RFC 8011 §4.3.3]: the job just stored is canceled.
+    if (!(await this.pending.finish(job.id))) {
+      await this.cancel(stored, false);
+      throw new IppStatusError(Status.notPossible, `Job ${ippJobId(job.id)} was canceled while its document was sent`);
+    }
     return this.jobResponse(context, stored);
   }
 
@@ -327,10 +338,14 @@ export class Operations {
     return { status: Status.ok, groups: [] };
   }
 
-  /** A job still waiting for its document (`pending`) just goes; one its document reached is canceled in the cloud. */
+  /**
+   * A job still waiting for its document, or receiving it (`pending`), just
+   * goes (its Send-Document then cancels what it stored); one its document
+   * reached is canceled in the cloud.
+   */
   private async cancel(job: IppJob, pending: boolean): Promise<void> {
     if (pending) {
-      if (await this.pending.take(job.id, Date.now())) return;
+      if (await this.pending.cancel(job.id, Date.now())) return;
       throw new IppStatusError(Status.notPossible, `Job ${ippJobId(job.id)} got its document or timed out meanwhile`);
     }
     if (isFinished(ippJobState(job.state).state)) throw new IppStatusError(Status.notPossible, `Job ${ippJobId(job.id)} is already ${job.state.type.toLowerCase()}`);

@@ -43,6 +43,20 @@ async function printPdf(printerId: string, auth: IppCall['auth'] = asOwner(), jo
   return call({ printerId, operation: Op.printJob, auth, attributes: [attr('job-name', ipp.name('ipp test')), attr('document-format', ipp.mime('application/pdf'))], job, document: PDF });
 }
 
+/** An IPP request of the owner's whose body the test writes as it goes: the request, and the reply's bytes once it ends. */
+function ownersUpload(printerId: string) {
+  const req = request(urlOf(printerId), { method: 'POST', headers: { 'content-type': 'application/ipp', authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` } });
+  const replied = new Promise<Buffer>((resolve, reject) => {
+    req.on('response', (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve(Buffer.concat(parts)));
+    });
+    req.on('error', reject);
+  });
+  return { req, replied };
+}
+
 async function cloudJobs(user: TestUser, printerId: string) {
   return (await cloudApi(server, 'jobs', { printerid: printerId }, { token: user.token })).body.jobs as Array<Record<string, any>>;
 }
@@ -239,15 +253,7 @@ test('the document streams into the document store while it is being sent (no wh
   });
   const chunk = Buffer.alloc(1024 * 1024, 0x20);
   const incoming = join(server.dataDir, 'documents', '.incoming');
-  const req = request(urlOf(other.printerId), { method: 'POST', headers: { 'content-type': 'application/ipp', authorization: `Basic ${Buffer.from(`${owner.email}:${owner.password}`).toString('base64')}` } });
-  const replied = new Promise<Buffer>((resolve, reject) => {
-    req.on('response', (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve(Buffer.concat(parts)));
-    });
-    req.on('error', reject);
-  });
+  const { req, replied } = ownersUpload(other.printerId);
   req.write(Buffer.concat([head, PDF]));
   for (let i = 0; i < 3; i++) req.write(chunk);
   // More than the store's 1 MiB write batch is on disk before the request ends.
@@ -257,6 +263,35 @@ test('the document streams into the document store while it is being sent (no wh
   assert.equal(reply.readUInt16BE(2), 0);
   const [job] = await cloudJobs(owner, other.printerId);
   assert.equal(job!.contentSize, PDF.length + 4 * chunk.length);
+});
+
+test('a Cancel-Job while its Send-Document is still uploading cancels the job: the Send-Document answers not-possible and the stored job is canceled', async () => {
+  const other = await registerAndClaim(server, owner);
+  const created = await call({ printerId: other.printerId, operation: Op.createJob, auth: asOwner(), attributes: [attr('job-name', ipp.name('canceled in flight'))] });
+  const jobId = Number(values(created.jobs[0]!, 'job-id')[0]);
+  const head = encodeMessage({
+    version: { major: 2, minor: 0 }, code: Op.sendDocument, requestId: 1,
+    groups: [{ tag: GroupTag.operation, attributes: [attr('attributes-charset', ipp.charset('utf-8')), attr('attributes-natural-language', ipp.language('en')), attr('printer-uri', ipp.uri(urlOf(other.printerId))), attr('job-id', ipp.int(jobId)), attr('last-document', ipp.bool(true)), attr('document-format', ipp.mime('application/pdf'))] }],
+  });
+  const chunk = Buffer.alloc(1024 * 1024, 0x20);
+  const incoming = join(server.dataDir, 'documents', '.incoming');
+  const { req, replied } = ownersUpload(other.printerId);
+  req.write(Buffer.concat([head, PDF]));
+  for (let i = 0; i < 2; i++) req.write(chunk);
+  // The document is arriving: the Send-Document holds the job.
+  await waitFor('the document on disk', () => readdirSync(incoming).some((name) => statSync(join(incoming, name)).size >= 1024 * 1024) || undefined, 10_000);
+  const listed = await call({ printerId: other.printerId, operation: Op.getJobAttributes, auth: asOwner(), attributes: [attr('job-id', ipp.int(jobId))] });
+  assert.deepEqual(values(listed.jobs[0]!, 'job-state'), [3], 'still a pending job while its document comes');
+  const canceled = await call({ printerId: other.printerId, operation: Op.cancelJob, auth: asOwner(), attributes: [attr('job-id', ipp.int(jobId))] });
+  assert.equal(canceled.status, 0, String(canceled.operation.get('status-message')?.[0]?.value));
+  req.end(chunk);
+  const reply = await replied;
+  assert.equal(reply.readUInt16BE(2), 0x0404, 'client-error-not-possible: canceled while it was sent');
+  const [job] = await cloudJobs(owner, other.printerId);
+  assert.equal(ippJobId(job!.id), jobId);
+  assert.deepEqual(job!.semanticState.state, { type: 'ABORTED', user_action_cause: { action_code: 'CANCELLED' } });
+  const seen = await call({ printerId: other.printerId, operation: Op.getJobAttributes, auth: asOwner(), attributes: [attr('job-id', ipp.int(jobId))] });
+  assert.deepEqual(values(seen.jobs[0]!, 'job-state'), [7], 'canceled');
 });
 
 test('Basic over plain HTTP from another host is refused with 426 before any password is read (ipps instead)', async () => {

@@ -1,11 +1,13 @@
-// The pending Create-Jobs in the store (src/ipp/pending-jobs.ts, migration
-// 0013) on SQLite and PostgreSQL: of two Send-Documents taking one job at
-// once exactly one gets it, and a job past its multiple-operation-time-out
-// is gone for every read and swept by the next Create-Job.
+// The pending Create-Jobs in the store (src/ipp/pending-jobs.ts, migrations
+// 0013 and 0015) on SQLite and PostgreSQL: of two Send-Documents claiming one
+// job at once exactly one gets it; a job receiving its document stays a job
+// until it is stored, and a Cancel-Job meanwhile is seen by the Send-Document;
+// a job past its multiple-operation-time-out is gone for every read and
+// swept by the next Create-Job.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { pendingJobsIn } from '../../src/ipp/pending-jobs.ts';
+import { pendingJobsIn, RECEIVING_ROW_LIFETIME_MS } from '../../src/ipp/pending-jobs.ts';
 import type { IppPendingJob } from '../../src/ipp/deps.ts';
 import { describeEachDialect } from '../helpers/dialects.ts';
 
@@ -51,15 +53,57 @@ describeEachDialect('IPP pending jobs', (store) => {
     assert.equal(await pending.count(ids.printer, NOW + 2), 0);
   });
 
-  test('of concurrent takes of one job (as two Send-Documents on two nodes), exactly one gets it', async () => {
+  test('of concurrent claims of one job (as two Send-Documents on two nodes), exactly one gets it', async () => {
     await setUp();
     const pending = pendingJobsIn(store.current.db);
     for (let round = 0; round < 20; round++) {
       const job = pendingJob(ids.printer, ids.owner, NOW + 60_000);
       await pending.add(job, NOW);
-      const taken = await Promise.all(Array.from({ length: 4 }, () => pending.take(job.job.id, NOW + 1)));
-      assert.deepEqual(taken.filter(Boolean), [job], `round ${round}`);
+      const claimed = await Promise.all(Array.from({ length: 4 }, () => pending.claim(job.job.id, NOW + 1)));
+      assert.deepEqual(claimed.filter(Boolean), [job], `round ${round}`);
+      assert.equal(await pending.finish(job.job.id), true);
     }
+  });
+
+  test('a job receiving its document is still a job: listed, counted, past its time-out too; not claimed again nor closed; a cancel meanwhile is what finish reports', async () => {
+    await setUp();
+    const { db } = store.current;
+    const pending = pendingJobsIn(db);
+    const uploading = pendingJob(ids.printer, ids.owner, NOW + 1_000);
+    await pending.add(uploading, NOW);
+    assert.deepEqual(await pending.claim(uploading.job.id, NOW + 10), uploading);
+    // The upload outlasts the Create-Job's time-out: the job stays.
+    assert.deepEqual(await pending.of(ids.printer, NOW + 5_000), [uploading]);
+    assert.equal(await pending.count(ids.printer, NOW + 5_000), 1);
+    assert.equal(await pending.claim(uploading.job.id, NOW + 20), undefined, 'a second Send-Document');
+    assert.equal(await pending.take(uploading.job.id, NOW + 20), undefined, 'Close-Job leaves a job that is receiving its document');
+    const other = pendingJob(ids.printer, ids.owner, NOW + 61_000, NOW + 5_000);
+    await pending.add(other, NOW + 5_000);
+    assert.deepEqual((await pending.of(ids.printer, NOW + 5_000)).map((p) => p.job.id), [other.job.id, uploading.job.id], 'not swept');
+    // Cancel-Job while it uploads: the Send-Document's finish sees it.
+    assert.equal(await pending.cancel(uploading.job.id, NOW + 5_000), true);
+    assert.equal(await pending.finish(uploading.job.id), false);
+    // Without a cancel, finish removes the row and says so.
+    await pending.claim(other.job.id, NOW + 5_001);
+    assert.equal(await pending.finish(other.job.id), true);
+    assert.deepEqual(await pending.of(ids.printer, NOW + 5_001), []);
+  });
+
+  test('a claim a dead node left is swept once it is RECEIVING_ROW_LIFETIME_MS old', async () => {
+    await setUp();
+    const { db } = store.current;
+    const pending = pendingJobsIn(db);
+    const abandoned = pendingJob(ids.printer, ids.owner, NOW + 1_000);
+    await pending.add(abandoned, NOW);
+    await pending.claim(abandoned.job.id, NOW);
+    const later = (ms: number) => pendingJob(ids.printer, ids.owner, NOW + ms + 60_000, NOW + ms);
+    const before = later(RECEIVING_ROW_LIFETIME_MS - 1);
+    await pending.add(before, NOW + RECEIVING_ROW_LIFETIME_MS - 1);
+    assert.ok((await pending.of(ids.printer, NOW + RECEIVING_ROW_LIFETIME_MS - 1)).some((p) => p.job.id === abandoned.job.id));
+    const after = later(RECEIVING_ROW_LIFETIME_MS);
+    await pending.add(after, NOW + RECEIVING_ROW_LIFETIME_MS);
+    assert.deepEqual((await pending.of(ids.printer, NOW + RECEIVING_ROW_LIFETIME_MS)).map((p) => p.job.id).sort(), [before.job.id, after.job.id].sort());
+    for (const job of [before, after]) await pending.take(job.job.id, NOW + RECEIVING_ROW_LIFETIME_MS);
   });
 
   test('past its time-out a job is gone (abort-job): not listed, not counted, not taken, and swept by the next Create-Job', async () => {

@@ -1,4 +1,4 @@
-// Row types of the IPP service's tables (migration 0013_ipp_pending_jobs,
+// Row types of the IPP service's tables (migrations 0013_ipp_pending_jobs and 0015,
 // src/ipp/pending-jobs.ts).
 
 /** A Create-Job waiting for its Send-Document. */
@@ -15,8 +15,10 @@ export interface IppPendingJobsTable {
   format: string | null;
   compression: string;
   created_at: number;
-  /** created_at + multiple-operation-time-out: from then on the job is aborted (gone) and the row swept. */
+  /** created_at + multiple-operation-time-out: from then on the job is aborted (gone) and the row swept, unless its document is being received. */
   expires_at: number;
+  /** When a Send-Document began receiving its document (claim); null while the job waits for one. */
+  receiving_at: number | null;
 }
 
 export interface IppTables {
