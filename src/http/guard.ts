@@ -1,9 +1,10 @@
 // Connection limits every HTTP server here shares (the REST API, the IPPS
-// listener and the Privet printer's servers): an idle timeout that closes a connection on which
-// the client keeps the server waiting, and a cap on the connections one source
-// address may hold. Together they stop a slow client (half-sent headers or
-// bodies, replies it never reads) from exhausting the process's file
-// descriptors and with them every other listener. Behind a load balancer
+// listener and the Privet printer's servers): an idle timeout that closes a
+// connection on which the client keeps the server waiting, and a cap on the
+// connections one source address may hold. Together they stop a slow
+// client (half-sent headers or bodies, replies it never reads) from
+// exhausting the process's file descriptors and with them every other
+// listener. Behind a load balancer
 // (trusted proxies) a connection carries the requests of many clients in
 // turn: there each request in progress counts for the client its
 // X-Forwarded-For names, from its headers to the end of its reply.

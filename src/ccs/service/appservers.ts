@@ -82,8 +82,6 @@ export interface AppServerHubOptions {
 export class AppServerHub {
   private readonly senders = new Map<string, SenderState>();
   private readonly acks: GroupCommit<string, undefined>;
-  /** Ids ACKed and not yet marked in the store: a connection loading meanwhile (the sender's next one) must not get them again. */
-  private readonly acking = new Set<string>();
   private readonly now: () => number;
   private readonly unsubscribe: Array<() => void>;
   /** Rows read from the store (not handed over by a local delivery or an announcement). */
@@ -91,10 +89,11 @@ export class AppServerHub {
 
   constructor(private readonly options: AppServerHubOptions) {
     this.now = options.now ?? Date.now;
+    // A message being marked is ACKed: the sender's next connection, loading meanwhile, must not get it again (acks.writing).
     this.acks = new GroupCommit(async (ids) => {
       await options.queues.acknowledgeUpstream(ids);
       return ids.map(() => undefined);
-    }, { gatherMs: ACK_GATHER_MS });
+    }, { gatherMs: ACK_GATHER_MS, keyOf: (id) => id });
     // Another node stored messages for a sender connected here.
     this.unsubscribe = [
       options.bus.subscribe((event) => {
@@ -179,7 +178,7 @@ export class AppServerHub {
         const state = this.senders.get(senderId);
         if (state !== loading) return;
         for (const row of rows) this.readFromStore.add(row);
-        this.add(state, rows.filter((row) => !state.reads.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
+        this.add(state, rows.filter((row) => !state.reads.ackedWhileLoading.has(row.id) && !this.acks.writing(row.id)));
       } catch (error) {
         this.options.log.error({ err: error, sender: senderId }, 'ccs: loading upstream messages failed');
       }
@@ -193,7 +192,7 @@ export class AppServerHub {
       if (at > now - CARRIED_ROWS_WINDOW_MS) break;
       state.ackedBeforeAnnounced.delete(id);
     }
-    this.add(state, rows.filter((row) => !this.acking.has(row.id) && !state.reads.ackedWhileLoading.has(row.id) && !state.ackedBeforeAnnounced.delete(row.id)));
+    this.add(state, rows.filter((row) => !this.acks.writing(row.id) && !state.reads.ackedWhileLoading.has(row.id) && !state.ackedBeforeAnnounced.delete(row.id)));
   }
 
   private add(state: SenderState, rows: readonly UpstreamRow[]): void {
@@ -339,9 +338,7 @@ export class AppServerHub {
     if (!row) return; // §5: ACKs are valid only on the connection that received the message.
     connection.inflight.delete(key);
     const state = this.state(connection.senderId);
-    this.acking.add(row.id);
     this.acks.add(row.id, (error) => {
-      this.acking.delete(row.id);
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing an app-server ACK failed');
       state.known.delete(row.id);
       state.reads.acked(row.id);

@@ -78,8 +78,6 @@ export interface DeviceHubOptions {
 
 export class DeviceHub {
   private readonly sessions = new Map<string, DeviceSession[]>();
-  /** Ids ACKed and not yet deleted: a session loading meanwhile must not send them again. */
-  private readonly acking = new Set<string>();
   /** Rows read from the store (not handed over by a local delivery or an announcement). */
   private readonly readFromStore = new WeakSet<DownstreamRow>();
   /** Upstream messages stored and ACKed to their devices in this pass of the microtask queue (forApps). */
@@ -95,6 +93,7 @@ export class DeviceHub {
 
   constructor(private readonly options: DeviceHubOptions) {
     this.now = options.now ?? Date.now;
+    // A message being deleted is ACKed: a session loading meanwhile must not send it again (acks.writing).
     this.acks = new GroupCommit(async (rows) => {
       const receipts = rows.filter((row) => row.receipt_requested).map((row) => this.receiptFor(row));
       await options.queues.completeDownstream(
@@ -103,7 +102,7 @@ export class DeviceHub {
       );
       if (receipts.length) options.forApps(receipts);
       return rows.map(() => undefined);
-    }, { gatherMs: ACK_GATHER_MS });
+    }, { gatherMs: ACK_GATHER_MS, keyOf: (row) => row.id });
     this.upstream = new GroupCommit(async (rows) => {
       const stored = await options.queues.insertUpstream(rows);
       return rows.map((row) => stored.has(row.id));
@@ -210,7 +209,7 @@ export class DeviceHub {
       if (at > now - CARRIED_ROWS_WINDOW_MS) break;
       session.ackedBeforeAnnounced.delete(id);
     }
-    this.enqueue(session, rows.filter((row) => !this.acking.has(row.id) && !session.reads.ackedWhileLoading.has(row.id) && !session.ackedBeforeAnnounced.delete(row.id)));
+    this.enqueue(session, rows.filter((row) => !this.acks.writing(row.id) && !session.reads.ackedWhileLoading.has(row.id) && !session.ackedBeforeAnnounced.delete(row.id)));
     this.pump(session);
   }
 
@@ -229,7 +228,7 @@ export class DeviceHub {
         const rows = await this.options.queues.pendingDownstream(session.identity.jidLocal);
         if (session.closed) return;
         for (const row of rows) this.readFromStore.add(row);
-        this.enqueue(session, rows.filter((row) => !session.reads.ackedWhileLoading.has(row.id) && !this.acking.has(row.id)));
+        this.enqueue(session, rows.filter((row) => !session.reads.ackedWhileLoading.has(row.id) && !this.acks.writing(row.id)));
         this.pump(session);
       } catch (error) {
         this.options.log.error({ err: error, device: session.identity.jidLocal }, 'ccs: loading queued messages failed');
@@ -304,9 +303,7 @@ export class DeviceHub {
       return;
     }
     session.inflight.delete(row.id);
-    this.acking.add(row.id);
     this.acks.add(row, (error) => {
-      this.acking.delete(row.id);
       if (error !== null) return this.options.log.error({ err: error }, 'ccs: storing a device ACK failed');
       session.known.delete(row.id);
       session.reads.acked(row.id);

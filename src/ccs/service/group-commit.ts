@@ -19,6 +19,8 @@ export class GroupCommit<T, R> {
   // Parallel arrays, not an entry object per item: the message path submits several items per message.
   private items: T[] = [];
   private callbacks: Array<Settled<R>> = [];
+  /** With `keyOf`: the keys of the items added and not yet settled. */
+  private readonly unsettled = new Set<string>();
   private running = false;
 
   constructor(
@@ -32,13 +34,21 @@ export class GroupCommit<T, R> {
        * milliseconds make batches several times larger.
        */
       gatherMs?: number;
+      /** Names items, for writing(): an ACK by its message's id. */
+      keyOf?: (item: T) => string;
     } = {},
   ) {}
+
+  /** Whether an item named `key` (options.keyOf) was added and its batch is not written yet: a read of the store meanwhile still sees it unwritten. */
+  writing(key: string): boolean {
+    return this.unsettled.has(key);
+  }
 
   /** Queues `item`; `settled` runs once its batch committed (or failed). */
   add(item: T, settled: Settled<R>): void {
     this.items.push(item);
     this.callbacks.push(settled);
+    if (this.options.keyOf) this.unsettled.add(this.options.keyOf(item));
     if (!this.running) {
       this.running = true;
       // Let the rest of this read's stanzas (or of the gathering time) join the batch first.
@@ -65,12 +75,19 @@ export class GroupCommit<T, R> {
       try {
         results = await this.flush(batch);
       } catch (error) {
+        this.forget(batch);
         for (const settled of callbacks) settled(error);
         continue;
       }
+      this.forget(batch);
       for (let i = 0; i < callbacks.length; i++) callbacks[i]!(null, results[i]);
     }
     this.running = false;
+  }
+
+  private forget(batch: readonly T[]): void {
+    const { keyOf } = this.options;
+    if (keyOf) for (const item of batch) this.unsettled.delete(keyOf(item));
   }
 }
 
